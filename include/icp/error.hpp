@@ -1,0 +1,98 @@
+#pragma once
+
+// Errors as values: every fallible call returns Result<T>.
+
+#include <boost/system/result.hpp>
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace icp {
+
+/// What went wrong, in the API's terms; each maps to one HTTP status.
+enum class Errc {
+  bad_request,
+  unauthorized,
+  forbidden,
+  not_found,
+  conflict,
+  precondition_failed,
+  internal,
+};
+
+/// One problem with one field of a request body: `path` names the field
+/// (`leadProviderCriteria[0].filters`), `message` says what is wrong with it.
+struct ErrorDetail {
+  std::string path;
+  std::string message;
+
+  friend bool operator==(const ErrorDetail&, const ErrorDetail&) = default;
+};
+
+/// An expected failure. `message` is meant for a person and never holds SQL
+/// text or secrets; `details` lists every field problem of a bad request.
+struct Error {
+  Errc code = Errc::internal;
+  std::string message;
+  std::vector<ErrorDetail> details;
+
+  Error() = default;
+  Error(Errc c, std::string msg, std::vector<ErrorDetail> d = {})
+      : code(c), message(std::move(msg)), details(std::move(d)) {}
+
+  friend bool operator==(const Error&, const Error&) = default;
+};
+
+/// The value or the Error; `[[nodiscard]]` at every function returning it.
+template <class T>
+using Result = boost::system::result<T, Error>;
+
+/// The HTTP status an Errc stands for (400, 401, 403, 404, 409, 412, 500).
+[[nodiscard]] int http_status(Errc code) noexcept;
+
+/// The wire name of an Errc: "BAD_REQUEST", ..., "INTERNAL_ERROR".
+[[nodiscard]] std::string_view code_name(Errc code) noexcept;
+
+/// Thrown only by `Result<T>::value()` on an error, for callers who prefer
+/// exceptions; nothing else in the library throws.
+class Exception : public std::runtime_error {
+ public:
+  explicit Exception(Error error);
+  [[nodiscard]] const Error& error() const noexcept { return error_; }
+
+ private:
+  Error error_;
+};
+
+/// Found by ADL from boost::system::result<T, Error>::value().
+[[noreturn]] void throw_exception_from_error(const Error& error,
+                                             const boost::source_location& location);
+
+}  // namespace icp
+
+template <>
+struct fmt::formatter<icp::Errc> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(icp::Errc code, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(icp::code_name(code), ctx);
+  }
+};
+
+/// Prints `NOT_FOUND: ICP not found: <id>`, then `; path: message` per detail.
+template <>
+struct fmt::formatter<icp::Error> {
+  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+
+  template <class FormatContext>
+  auto format(const icp::Error& error, FormatContext& ctx) const {
+    auto out = fmt::format_to(ctx.out(), "{}: {}", error.code, error.message);
+    for (const auto& detail : error.details) {
+      out = fmt::format_to(out, "; {}: {}", detail.path, detail.message);
+    }
+    return out;
+  }
+};

@@ -1,0 +1,50 @@
+#pragma once
+
+// The JSON wire format: camelCase keys in the spec's order, fixed timestamps,
+// and validation that names the field and the reason for every problem.
+
+#include <icp/error.hpp>
+#include <icp/model.hpp>
+
+#include <boost/json/conversion.hpp>
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace icp {
+
+/// The ICP as the API returns it: keys in the spec's order, no whitespace,
+/// `crmFilters` only when present. Numbers inside opaque parts are written in
+/// their shortest round-trip form, as JavaScript's JSON.stringify writes them.
+[[nodiscard]] std::string to_json(const Icp& icp);
+
+/// Appends the to_json form to `out` (for writers that batch many ICPs).
+void append_json(std::string& out, const Icp& icp);
+
+/// Parses one complete ICP object as the API returns it (id and timestamps
+/// included). Any problem is `bad_request` with one detail per field, e.g.
+/// `leadProviderCriteria[0].filters: expected an object`.
+[[nodiscard]] Result<Icp> parse_icp(std::string_view json);
+
+/// As parse_icp, from an already parsed JSON value.
+[[nodiscard]] Result<Icp> icp_from_json(const boost::json::value& json);
+
+/// Parses JSON text into a value; malformed text is `bad_request` saying where.
+[[nodiscard]] Result<boost::json::value> parse_json(std::string_view json);
+
+/// The `{"error":{"code":...,"message":...[,"details":[...]]}}` body.
+[[nodiscard]] std::string error_body(const Error& error);
+
+// Boost.JSON conversions: `boost::json::value_from(icp)` and
+// `boost::json::try_value_to<Icp>(jv)`. try_value_to only says that the
+// value was invalid; icp_from_json says which field and why.
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json, const Icp& icp);
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
+                const LeadProviderCriterion& criterion);
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
+                const CustomFilterCriterion& criterion);
+[[nodiscard]] boost::system::result<Icp> tag_invoke(const boost::json::try_value_to_tag<Icp>&,
+                                                   const boost::json::value& json);
+
+}  // namespace icp

@@ -1,0 +1,75 @@
+#pragma once
+
+// IcpStore: the one abstract seam between the service and storage.
+
+#include <icp/error.hpp>
+#include <icp/model.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace icp {
+
+struct GetIcpRequest {
+  std::string_view id;  ///< canonical (lower-case) id
+};
+
+enum class WriteMode {
+  insert,   ///< every ICP must be new, else `conflict`
+  replace,  ///< every ICP must exist, else `not_found`
+  upsert,   ///< insert or replace each
+};
+
+/// Writes a batch of ICPs: all of them, or none when any fails.
+struct WriteIcpsRequest {
+  std::span<const Icp> icps;
+  WriteMode mode = WriteMode::upsert;
+};
+
+struct EraseIcpRequest {
+  std::string_view id;  ///< canonical (lower-case) id
+};
+
+/// Where a listing stands: the last ICP of the previous page.
+struct ListPosition {
+  Timestamp created_at{};
+  std::string id;
+
+  friend bool operator==(const ListPosition&, const ListPosition&) = default;
+};
+
+/// ICPs ordered by `created_at` newest first, ties by `id` ascending.
+struct ListIcpsRequest {
+  std::optional<std::string_view> member;  ///< only ICPs whose user_ids hold it; nullopt: all
+  std::optional<ListPosition> after;       ///< start after this position
+  std::size_t limit = 50;
+};
+
+/// Storage of ICPs. The store never sees who is calling: access rules live in
+/// the service. Ids it receives are canonical.
+///
+/// Every implementation must be safe to call from many threads at once and
+/// pass the conformance suite in <icp/testing/store_conformance.hpp>. A store
+/// may throw; the service turns anything thrown into an `internal` error.
+class IcpStore {
+ public:
+  virtual ~IcpStore() = default;
+
+  /// The ICP, nullopt when there is none with that id.
+  [[nodiscard]] virtual Result<std::optional<Icp>> get(const GetIcpRequest& request) = 0;
+  /// Atomic: on any error nothing of the batch is written.
+  [[nodiscard]] virtual Result<void> write(const WriteIcpsRequest& request) = 0;
+  /// True when an ICP was erased, false when there was none.
+  [[nodiscard]] virtual Result<bool> erase(const EraseIcpRequest& request) = 0;
+  [[nodiscard]] virtual Result<std::vector<Icp>> list(const ListIcpsRequest& request) = 0;
+};
+
+/// A store in process memory: fast, thread-safe (readers share a lock),
+/// gone when the last reference goes. The store for unit tests.
+[[nodiscard]] std::shared_ptr<IcpStore> make_memory_store();
+
+}  // namespace icp

@@ -1,0 +1,97 @@
+#pragma once
+
+// Test doubles for IcpStore (target icp::testing, never for production).
+
+#include <icp/store.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace icp::testing {
+
+enum class StoreOperation { get, write, erase, list };
+inline constexpr std::size_t kStoreOperationCount = 4;
+
+/// Passes every call to another store. Derive from it to change one call.
+/// Thread-safe when the wrapped store is.
+class ForwardingStore : public IcpStore {
+ public:
+  explicit ForwardingStore(std::shared_ptr<IcpStore> inner) : inner_(std::move(inner)) {}
+
+  Result<std::optional<Icp>> get(const GetIcpRequest& request) override {
+    return inner_->get(request);
+  }
+  Result<void> write(const WriteIcpsRequest& request) override { return inner_->write(request); }
+  Result<bool> erase(const EraseIcpRequest& request) override { return inner_->erase(request); }
+  Result<std::vector<Icp>> list(const ListIcpsRequest& request) override {
+    return inner_->list(request);
+  }
+
+ protected:
+  [[nodiscard]] IcpStore& inner() const { return *inner_; }
+
+ private:
+  std::shared_ptr<IcpStore> inner_;
+};
+
+/// How an injected fault shows itself.
+enum class FaultKind {
+  error,      ///< the call returns an `internal` Error
+  exception,  ///< the call throws std::runtime_error whose text looks like SQL
+};
+
+/// Fails chosen operations on purpose, to test what callers make of store
+/// failures. Thread-safe; faults can be armed while other threads call.
+class FaultInjectingStore final : public ForwardingStore {
+ public:
+  /// The text of injected exceptions: SQL and a secret, which must never
+  /// reach a caller.
+  static constexpr std::string_view kExceptionText =
+      "SELECT doc FROM icps WHERE password = 'hunter2' -- disk I/O error";
+
+  using ForwardingStore::ForwardingStore;
+
+  /// The next `times` calls of `operation` fail as `kind` (and do nothing).
+  void inject(StoreOperation operation, FaultKind kind, std::size_t times = 1);
+  /// Disarms every fault.
+  void clear();
+
+  Result<std::optional<Icp>> get(const GetIcpRequest& request) override;
+  Result<void> write(const WriteIcpsRequest& request) override;
+  Result<bool> erase(const EraseIcpRequest& request) override;
+  Result<std::vector<Icp>> list(const ListIcpsRequest& request) override;
+
+ private:
+  struct Fault {
+    FaultKind kind = FaultKind::error;
+    std::size_t remaining = 0;
+  };
+  /// Throws, returns the injected Error, or returns nullopt to go ahead.
+  std::optional<Error> trip(StoreOperation operation);
+
+  std::mutex mutex_;
+  std::array<Fault, kStoreOperationCount> faults_{};
+};
+
+/// Counts the calls per operation, then forwards them. Thread-safe.
+class RecordingStore final : public ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+
+  [[nodiscard]] std::size_t calls(StoreOperation operation) const;
+  [[nodiscard]] std::size_t total_calls() const;
+
+  Result<std::optional<Icp>> get(const GetIcpRequest& request) override;
+  Result<void> write(const WriteIcpsRequest& request) override;
+  Result<bool> erase(const EraseIcpRequest& request) override;
+  Result<std::vector<Icp>> list(const ListIcpsRequest& request) override;
+
+ private:
+  std::array<std::atomic<std::size_t>, kStoreOperationCount> calls_{};
+};
+
+}  // namespace icp::testing

@@ -1,0 +1,561 @@
+#include <icp/json.hpp>
+
+#include <icp/id.hpp>
+
+#include "json_writer.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/stream_parser.hpp>
+#include <boost/json/value_from.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+
+namespace icp {
+
+namespace json = boost::json;
+
+namespace {
+
+// ---- writing ---------------------------------------------------------------
+
+void append_key(std::string& out, std::string_view quoted_key_colon) { out.append(quoted_key_colon); }
+
+void append_quoted_timestamp(std::string& out, Timestamp at) {
+  out.push_back('"');
+  append_timestamp(out, at);
+  out.push_back('"');
+}
+
+void append_optional_timestamp(std::string& out, const std::optional<Timestamp>& at) {
+  if (at) {
+    append_quoted_timestamp(out, *at);
+  } else {
+    out.append("null");
+  }
+}
+
+void append_criterion(std::string& out, const LeadProviderCriterion& criterion) {
+  append_key(out, R"({"provider":)");
+  detail::append_json_string(out, criterion.provider);
+  append_key(out, R"(,"type":)");
+  detail::append_json_string(out, criterion.type);
+  append_key(out, R"(,"filters":)");
+  detail::append_json_object(out, criterion.filters);
+  out.push_back('}');
+}
+
+void append_criterion(std::string& out, const CustomFilterCriterion& criterion) {
+  append_key(out, R"({"type":)");
+  detail::append_json_string(out, criterion.type);
+  append_key(out, R"(,"value":)");
+  detail::append_json_number(out, criterion.value);
+  out.push_back('}');
+}
+
+template <class Range, class AppendOne>
+void append_array(std::string& out, const Range& range, AppendOne append_one) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& element : range) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_one(out, element);
+  }
+  out.push_back(']');
+}
+
+// ---- reading ---------------------------------------------------------------
+
+constexpr std::array<std::string_view, 2> kCriterionTypes{"person", "company"};
+constexpr std::array<std::string_view, 2> kIntegerFilterTypes{"maxPeoplePerCompany",
+                                                              "minDaysUntilReuse"};
+
+/// Collects every problem found in a body, so that a caller fixes all at once.
+class Problems {
+ public:
+  void add(std::string path, std::string message) {
+    details_.push_back(ErrorDetail{std::move(path), std::move(message)});
+  }
+  [[nodiscard]] bool empty() const noexcept { return details_.empty(); }
+
+  [[nodiscard]] Error to_error() && {
+    const auto& first = details_.front();
+    std::string message = first.path.empty()
+                              ? fmt::format("invalid ICP: {}", first.message)
+                              : fmt::format("invalid ICP: {}: {}", first.path, first.message);
+    if (details_.size() > 1) {
+      message += fmt::format(" (and {} more problem{})", details_.size() - 1,
+                             details_.size() == 2 ? "" : "s");
+    }
+    return Error{Errc::bad_request, std::move(message), std::move(details_)};
+  }
+
+ private:
+  std::vector<ErrorDetail> details_;
+};
+
+std::string index_path(std::string_view path, std::size_t index) {
+  return fmt::format("{}[{}]", path, index);
+}
+
+std::string member_path(std::string_view path, std::string_view key) {
+  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+
+std::string_view kind_name(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "something else";
+}
+
+std::string expected(std::string_view what, const json::value& got) {
+  return fmt::format("expected {}, got {}", what, kind_name(got));
+}
+
+std::optional<std::string> read_string(const json::value& value, const std::string& path,
+                                       Problems& problems) {
+  const auto* string = value.if_string();
+  if (string == nullptr) {
+    problems.add(path, expected("a string", value));
+    return std::nullopt;
+  }
+  return std::string(*string);
+}
+
+std::optional<std::string> read_non_empty_string(const json::value& value,
+                                                 const std::string& path, Problems& problems) {
+  auto text = read_string(value, path, problems);
+  if (text && text->empty()) {
+    problems.add(path, "must not be empty");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<Timestamp> read_timestamp(const json::value& value, const std::string& path,
+                                        Problems& problems) {
+  const auto* string = value.if_string();
+  if (string == nullptr) {
+    problems.add(path, expected("an RFC 3339 timestamp string", value));
+    return std::nullopt;
+  }
+  auto parsed = parse_timestamp(*string);
+  if (!parsed) {
+    problems.add(path, parsed.error().message);
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+std::optional<double> read_number(const json::value& value, const std::string& path,
+                                  Problems& problems) {
+  switch (value.kind()) {
+    case json::kind::int64: return static_cast<double>(value.get_int64());
+    case json::kind::uint64: return static_cast<double>(value.get_uint64());
+    case json::kind::double_: return value.get_double();
+    default: problems.add(path, expected("a number", value)); return std::nullopt;
+  }
+}
+
+/// An integer in [min, max]; integral doubles (`25.0`) count, as in JavaScript.
+std::optional<std::int64_t> read_integer(const json::value& value, const std::string& path,
+                                         std::int64_t min, std::int64_t max,
+                                         std::string_view what, Problems& problems) {
+  const auto number = read_number(value, path, problems);
+  if (!number) return std::nullopt;
+  if (*number != std::floor(*number) || *number < static_cast<double>(min) ||
+      *number > static_cast<double>(max)) {
+    problems.add(path, fmt::format("expected {}", what));
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(*number);
+}
+
+const json::object* read_object(const json::value& value, const std::string& path,
+                                Problems& problems) {
+  const auto* object = value.if_object();
+  if (object == nullptr) problems.add(path, expected("an object", value));
+  return object;
+}
+
+const json::array* read_array(const json::value& value, const std::string& path,
+                              Problems& problems) {
+  const auto* array = value.if_array();
+  if (array == nullptr) problems.add(path, expected("an array", value));
+  return array;
+}
+
+/// Calls `read_member(key, value, path)` for each member, which returns false
+/// for a key it does not know; unknown keys are reported, never dropped.
+template <class ReadMember>
+void read_members(const json::object& object, std::string_view path, Problems& problems,
+                  ReadMember read_member) {
+  for (const auto& member : object) {
+    const std::string member_at = member_path(path, member.key());
+    if (!read_member(member.key(), member.value(), member_at)) {
+      problems.add(member_at, "unknown field");
+    }
+  }
+}
+
+void require(bool present, std::string_view path, std::string_view key, Problems& problems) {
+  if (!present) problems.add(member_path(path, key), "is required");
+}
+
+std::vector<std::string> read_user_ids(const json::value& value, const std::string& path,
+                                       Problems& problems) {
+  std::vector<std::string> user_ids;
+  const auto* array = read_array(value, path, problems);
+  if (array == nullptr) return user_ids;
+  user_ids.reserve(array->size());
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const auto element_path = index_path(path, i);
+    auto user_id = read_non_empty_string((*array)[i], element_path, problems);
+    if (!user_id) continue;
+    if (std::ranges::find(user_ids, *user_id) != user_ids.end()) {
+      problems.add(element_path, fmt::format("duplicate user id \"{}\"", *user_id));
+      continue;
+    }
+    user_ids.push_back(std::move(*user_id));
+  }
+  return user_ids;
+}
+
+std::optional<LeadProviderCriterion> read_lead_provider_criterion(const json::value& value,
+                                                                  const std::string& path,
+                                                                  Problems& problems) {
+  const auto* object = read_object(value, path, problems);
+  if (object == nullptr) return std::nullopt;
+  LeadProviderCriterion criterion;
+  bool has_provider = false;
+  bool has_filters = false;
+  read_members(*object, path, problems,
+               [&](std::string_view key, const json::value& member, const std::string& at) {
+                 if (key == "provider") {
+                   has_provider = true;
+                   if (auto provider = read_non_empty_string(member, at, problems)) {
+                     criterion.provider = std::move(*provider);
+                   }
+                 } else if (key == "type") {
+                   auto type = read_string(member, at, problems);
+                   if (type && std::ranges::find(kCriterionTypes, *type) == kCriterionTypes.end()) {
+                     problems.add(at, R"(expected "person" or "company")");
+                   } else if (type) {
+                     criterion.type = std::move(*type);
+                   }
+                 } else if (key == "filters") {
+                   has_filters = true;
+                   if (const auto* filters = read_object(member, at, problems)) {
+                     criterion.filters = json::object(*filters, json::storage_ptr{});
+                   }
+                 } else {
+                   return false;
+                 }
+                 return true;
+               });
+  require(has_provider, path, "provider", problems);
+  require(has_filters, path, "filters", problems);
+  return criterion;
+}
+
+std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::value& value,
+                                                                  const std::string& path,
+                                                                  Problems& problems) {
+  const auto* object = read_object(value, path, problems);
+  if (object == nullptr) return std::nullopt;
+  CustomFilterCriterion criterion;
+  const json::value* raw_value = nullptr;
+  bool has_type = false;
+  read_members(*object, path, problems,
+               [&](std::string_view key, const json::value& member, const std::string& at) {
+                 if (key == "type") {
+                   has_type = true;
+                   if (auto type = read_non_empty_string(member, at, problems)) {
+                     criterion.type = std::move(*type);
+                   }
+                 } else if (key == "value") {
+                   raw_value = &member;
+                 } else {
+                   return false;
+                 }
+                 return true;
+               });
+  require(has_type, path, "type", problems);
+  require(raw_value != nullptr, path, "value", problems);
+  if (raw_value == nullptr) return criterion;
+  // The value's rule depends on the type, so it is read once both are known.
+  const auto value_path = member_path(path, "value");
+  if (std::ranges::find(kIntegerFilterTypes, criterion.type) != kIntegerFilterTypes.end()) {
+    if (auto integer = read_integer(*raw_value, value_path, 0, std::int64_t{1} << 53,
+                                    "a non-negative integer", problems)) {
+      criterion.value = static_cast<double>(*integer);
+    }
+  } else if (auto number = read_number(*raw_value, value_path, problems)) {
+    criterion.value = *number;
+  }
+  return criterion;
+}
+
+template <class Criterion, class ReadOne>
+std::vector<Criterion> read_criteria(const json::value& value, const std::string& path,
+                                     Problems& problems, ReadOne read_one) {
+  std::vector<Criterion> criteria;
+  const auto* array = read_array(value, path, problems);
+  if (array == nullptr) return criteria;
+  criteria.reserve(array->size());
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    if (auto criterion = read_one((*array)[i], index_path(path, i), problems)) {
+      criteria.push_back(std::move(*criterion));
+    }
+  }
+  return criteria;
+}
+
+std::string describe_parse_error(std::string_view text, std::size_t offset,
+                                 const boost::system::error_code& ec) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("malformed JSON at line {}, column {}: {}", line, column, ec.message());
+}
+
+/// Parses with a caller-provided memory resource (the hot path of parse_icp
+/// parses into a stack buffer and copies only what the Icp keeps).
+Result<json::value> parse_json_into(std::string_view text, json::storage_ptr storage) {
+  json::stream_parser parser(std::move(storage));
+  boost::system::error_code ec;
+  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    auto message = describe_parse_error(text, consumed, ec);
+    return Error{Errc::bad_request, message, {ErrorDetail{"", message}}};
+  }
+  return parser.release();
+}
+
+}  // namespace
+
+void append_json(std::string& out, const Icp& icp) {
+  append_key(out, R"({"id":)");
+  detail::append_json_string(out, icp.id);
+  append_key(out, R"(,"name":)");
+  detail::append_json_string(out, icp.name);
+  append_key(out, R"(,"description":)");
+  if (icp.description) {
+    detail::append_json_string(out, *icp.description);
+  } else {
+    out.append("null");
+  }
+  append_key(out, R"(,"createdAt":)");
+  append_quoted_timestamp(out, icp.created_at);
+  append_key(out, R"(,"updatedAt":)");
+  append_quoted_timestamp(out, icp.updated_at);
+  append_key(out, R"(,"userIds":)");
+  append_array(out, icp.user_ids, [](std::string& o, const std::string& user_id) {
+    detail::append_json_string(o, user_id);
+  });
+  append_key(out, R"(,"leadsPerList":)");
+  detail::append_json_number(out, std::int64_t{icp.leads_per_list});
+  append_key(out, R"(,"activeUntil":)");
+  append_optional_timestamp(out, icp.active_until);
+  append_key(out, R"(,"leadProviderCriteria":)");
+  append_array(out, icp.lead_provider_criteria,
+               [](std::string& o, const LeadProviderCriterion& c) { append_criterion(o, c); });
+  append_key(out, R"(,"customFilterCriteria":)");
+  append_array(out, icp.custom_filter_criteria,
+               [](std::string& o, const CustomFilterCriterion& c) { append_criterion(o, c); });
+  if (icp.crm_filters) {
+    append_key(out, R"(,"crmFilters":)");
+    detail::append_json_value(out, *icp.crm_filters);
+  }
+  out.push_back('}');
+}
+
+std::string to_json(const Icp& icp) {
+  std::string out;
+  out.reserve(1024);
+  append_json(out, icp);
+  return out;
+}
+
+Result<json::value> parse_json(std::string_view text) {
+  return parse_json_into(text, json::storage_ptr{});
+}
+
+Result<Icp> icp_from_json(const json::value& value) {
+  Problems problems;
+  const auto* object = value.if_object();
+  if (object == nullptr) {
+    problems.add("", expected("an ICP object", value));
+    return std::move(problems).to_error();
+  }
+
+  Icp icp;
+  bool has_id = false;
+  bool has_name = false;
+  bool has_created_at = false;
+  bool has_updated_at = false;
+  bool has_user_ids = false;
+  bool has_lead_provider_criteria = false;
+  read_members(*object, "", problems,
+               [&](std::string_view key, const json::value& member, const std::string& at) {
+                 if (key == "id") {
+                   has_id = true;
+                   const auto* text = member.if_string();
+                   auto id = text ? canonical_icp_id(*text) : std::nullopt;
+                   if (id) {
+                     icp.id = std::move(*id);
+                   } else {
+                     problems.add(at, "expected a UUID (8-4-4-4-12 hex digits)");
+                   }
+                 } else if (key == "name") {
+                   has_name = true;
+                   if (auto name = read_non_empty_string(member, at, problems)) {
+                     icp.name = std::move(*name);
+                   }
+                 } else if (key == "description") {
+                   if (!member.is_null()) icp.description = read_string(member, at, problems);
+                 } else if (key == "createdAt") {
+                   has_created_at = true;
+                   icp.created_at = read_timestamp(member, at, problems).value_or(Timestamp{});
+                 } else if (key == "updatedAt") {
+                   has_updated_at = true;
+                   icp.updated_at = read_timestamp(member, at, problems).value_or(Timestamp{});
+                 } else if (key == "userIds") {
+                   has_user_ids = true;
+                   icp.user_ids = read_user_ids(member, at, problems);
+                 } else if (key == "leadsPerList") {
+                   if (auto count =
+                           read_integer(member, at, 1, std::numeric_limits<std::int32_t>::max(),
+                                        "a positive integer (at most 2147483647)", problems)) {
+                     icp.leads_per_list = static_cast<std::int32_t>(*count);
+                   }
+                 } else if (key == "activeUntil") {
+                   if (!member.is_null()) icp.active_until = read_timestamp(member, at, problems);
+                 } else if (key == "leadProviderCriteria") {
+                   has_lead_provider_criteria = true;
+                   icp.lead_provider_criteria = read_criteria<LeadProviderCriterion>(
+                       member, at, problems, read_lead_provider_criterion);
+                 } else if (key == "customFilterCriteria") {
+                   icp.custom_filter_criteria = read_criteria<CustomFilterCriterion>(
+                       member, at, problems, read_custom_filter_criterion);
+                 } else if (key == "crmFilters") {
+                   if (member.is_null() || read_object(member, at, problems) != nullptr) {
+                     icp.crm_filters = json::value(member, json::storage_ptr{});
+                   }
+                 } else {
+                   return false;
+                 }
+                 return true;
+               });
+  require(has_id, "", "id", problems);
+  require(has_name, "", "name", problems);
+  require(has_created_at, "", "createdAt", problems);
+  require(has_updated_at, "", "updatedAt", problems);
+  require(has_user_ids, "", "userIds", problems);
+  require(has_lead_provider_criteria, "", "leadProviderCriteria", problems);
+  if (!problems.empty()) return std::move(problems).to_error();
+  return icp;
+}
+
+Result<Icp> parse_icp(std::string_view text) {
+  // Most ICPs fit this buffer, so parsing allocates nothing; the Icp copies
+  // out what it keeps.
+  std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  json::monotonic_resource resource(buffer.data(), buffer.size());
+  auto value = parse_json_into(text, &resource);
+  if (!value) return value.error();
+  return icp_from_json(*value);
+}
+
+std::string error_body(const Error& error) {
+  std::string out;
+  out.reserve(96 + error.message.size());
+  out.append(R"({"error":{"code":)");
+  detail::append_json_string(out, code_name(error.code));
+  out.append(R"(,"message":)");
+  detail::append_json_string(out, error.message);
+  if (!error.details.empty()) {
+    out.append(R"(,"details":)");
+    append_array(out, error.details, [](std::string& o, const ErrorDetail& detail) {
+      o.append(R"({"path":)");
+      detail::append_json_string(o, detail.path);
+      o.append(R"(,"message":)");
+      detail::append_json_string(o, detail.message);
+      o.push_back('}');
+    });
+  }
+  out.append("}}");
+  return out;
+}
+
+// ---- Boost.JSON conversions -------------------------------------------------
+
+void tag_invoke(const json::value_from_tag&, json::value& value,
+                const LeadProviderCriterion& criterion) {
+  value = json::object{{"provider", criterion.provider},
+                       {"type", criterion.type},
+                       {"filters", criterion.filters}};
+}
+
+void tag_invoke(const json::value_from_tag&, json::value& value,
+                const CustomFilterCriterion& criterion) {
+  json::object object{{"type", criterion.type}};
+  // Integral values stay integers, so that 3 is written 3 and not 3.0.
+  if (criterion.value == std::floor(criterion.value) && std::abs(criterion.value) < 9.0e15) {
+    object["value"] = static_cast<std::int64_t>(criterion.value);
+  } else {
+    object["value"] = criterion.value;
+  }
+  value = std::move(object);
+}
+
+void tag_invoke(const json::value_from_tag&, json::value& value, const Icp& icp) {
+  auto optional_timestamp = [](const std::optional<Timestamp>& at) -> json::value {
+    if (!at) return nullptr;
+    return json::value(format_timestamp(*at));
+  };
+  json::object object;
+  object["id"] = icp.id;
+  object["name"] = icp.name;
+  object["description"] = icp.description ? json::value(*icp.description) : json::value(nullptr);
+  object["createdAt"] = format_timestamp(icp.created_at);
+  object["updatedAt"] = format_timestamp(icp.updated_at);
+  object["userIds"] = json::value_from(icp.user_ids);
+  object["leadsPerList"] = icp.leads_per_list;
+  object["activeUntil"] = optional_timestamp(icp.active_until);
+  object["leadProviderCriteria"] = json::value_from(icp.lead_provider_criteria);
+  object["customFilterCriteria"] = json::value_from(icp.custom_filter_criteria);
+  if (icp.crm_filters) object["crmFilters"] = *icp.crm_filters;
+  value = std::move(object);
+}
+
+boost::system::result<Icp> tag_invoke(const json::try_value_to_tag<Icp>&,
+                                      const json::value& value) {
+  auto icp = icp_from_json(value);
+  if (!icp) {  // icp_from_json says which field and why
+    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+  }
+  return std::move(*icp);
+}
+
+}  // namespace icp

@@ -1,0 +1,322 @@
+#include <icp/sqlite_store.hpp>
+
+#include <icp/json.hpp>
+
+#include "../list_order.hpp"
+#include "schema.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <fmt/std.h>
+#include <sqlite3.h>
+
+#include <limits>
+#include <mutex>
+#include <vector>
+
+namespace icp {
+
+static_assert(detail::sqlite::kMigrations.size() == kSqliteSchemaVersion);
+
+namespace {
+
+using detail::sqlite::kMigrations;
+
+std::int64_t to_unix_ms(Timestamp at) { return at.time_since_epoch().count(); }
+
+/// A message that names the failed operation and SQLite's reason for the
+/// error code, but never the statement or the values (they may be sensitive).
+Error sqlite_error(std::string_view operation, const SQLite::Exception& e) {
+  return Error{Errc::internal, fmt::format("SQLite store: failed to {} ({})", operation,
+                                           sqlite3_errstr(e.getErrorCode()))};
+}
+
+/// Resets a statement when the scope ends, so the connection can be reused
+/// whatever happened in between.
+class StatementScope {
+ public:
+  explicit StatementScope(SQLite::Statement& statement) : statement_(statement) {}
+  StatementScope(const StatementScope&) = delete;
+  StatementScope& operator=(const StatementScope&) = delete;
+  ~StatementScope() {
+    statement_.tryReset();
+    statement_.clearBindings();
+  }
+  SQLite::Statement* operator->() { return &statement_; }
+  SQLite::Statement& operator*() { return statement_; }
+
+ private:
+  SQLite::Statement& statement_;
+};
+
+// Listing queries take the keyset position as (?2 created_at, ?3 id); the first
+// page passes a position before every row. The redundant `<=` gives the
+// planner a range on the index.
+constexpr const char* kListForMember = R"sql(
+SELECT i.doc FROM icp_members m JOIN icps i ON i.id = m.icp_id
+WHERE m.user_id = ?1 AND m.created_at <= ?2 AND (m.created_at < ?2 OR m.icp_id > ?3)
+ORDER BY m.created_at DESC, m.icp_id LIMIT ?4)sql";
+constexpr const char* kListAll = R"sql(
+SELECT doc FROM icps
+WHERE created_at <= ?2 AND (created_at < ?2 OR id > ?3)
+ORDER BY created_at DESC, id LIMIT ?4)sql";
+
+/// One SQLite connection and its prepared statements. Used by one thread at a
+/// time (the pool hands it out), hence SQLite's per-connection mutex is off.
+struct Connection {
+  Connection(const std::filesystem::path& path, const SqliteOptions& options)
+      : db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
+           static_cast<int>(options.busy_timeout.count())),
+        get(db, "SELECT doc FROM icps WHERE id = ?1"),
+        exists(db, "SELECT 1 FROM icps WHERE id = ?1"),
+        upsert(db, R"sql(
+INSERT INTO icps (id, created_at, doc) VALUES (?1, ?2, ?3)
+ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc)sql"),
+        erase(db, "DELETE FROM icps WHERE id = ?1"),
+        erase_members(db, "DELETE FROM icp_members WHERE icp_id = ?1"),
+        insert_member(db,
+                      "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?1, ?2, ?3)"),
+        list_for_member(db, kListForMember),
+        list_all(db, kListAll) {
+    // NORMAL is durable in WAL mode but for the last commits before a power loss.
+    db.exec("PRAGMA synchronous = NORMAL");
+  }
+
+  SQLite::Database db;
+  SQLite::Statement get;
+  SQLite::Statement exists;
+  SQLite::Statement upsert;
+  SQLite::Statement erase;
+  SQLite::Statement erase_members;
+  SQLite::Statement insert_member;
+  SQLite::Statement list_for_member;
+  SQLite::Statement list_all;
+};
+
+/// Connections for reuse: a call takes one (opening a new one when none is
+/// idle) and gives it back when done, so concurrent calls never share one.
+class ConnectionPool {
+ public:
+  ConnectionPool(std::filesystem::path path, SqliteOptions options)
+      : path_(std::move(path)), options_(options) {}
+
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, std::unique_ptr<Connection> connection)
+        : pool_(pool), connection_(std::move(connection)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_.give_back(std::move(connection_)); }
+    Connection* operator->() const { return connection_.get(); }
+    Connection& operator*() const { return *connection_; }
+
+   private:
+    ConnectionPool& pool_;
+    std::unique_ptr<Connection> connection_;
+  };
+
+  /// Throws SQLite::Exception when a new connection cannot be opened.
+  Lease take() {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(connection));
+      }
+    }
+    return Lease(*this, std::make_unique<Connection>(path_, options_));
+  }
+
+ private:
+  void give_back(std::unique_ptr<Connection> connection) {
+    const std::lock_guard lock(mutex_);
+    if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(connection));
+  }
+
+  std::filesystem::path path_;
+  SqliteOptions options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+/// Decodes a stored document. A row that does not parse means the file was
+/// changed behind the store's back: an internal error, not the caller's fault.
+Result<Icp> decode(const SQLite::Column& doc) {
+  auto icp = parse_icp(std::string_view(doc.getText(), static_cast<std::size_t>(doc.getBytes())));
+  if (!icp) {
+    return Error{Errc::internal,
+                 fmt::format("SQLite store: a stored ICP is invalid ({})", icp.error().message)};
+  }
+  return icp;
+}
+
+class SqliteStore final : public IcpStore {
+ public:
+  SqliteStore(std::filesystem::path path, SqliteOptions options)
+      : pool_(std::move(path), options) {}
+
+  Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
+    auto connection = pool_.take();
+    StatementScope query(connection->get);
+    query->bindNoCopy(1, request.id.data(), static_cast<int>(request.id.size()));
+    if (!query->executeStep()) return std::optional<Icp>{};
+    auto icp = decode(query->getColumn(0));
+    if (!icp) return std::move(icp).error();
+    return std::optional<Icp>{std::move(*icp)};
+  } catch (const SQLite::Exception& e) {
+    return sqlite_error("read an ICP", e);
+  }
+
+  Result<void> write(const WriteIcpsRequest& request) override try {
+    auto connection = pool_.take();
+    // IMMEDIATE takes the write lock up front: a deferred transaction that
+    // reads first could fail to upgrade under a concurrent writer.
+    SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
+    auto exists = [&](std::string_view id) {
+      StatementScope query(connection->exists);
+      query->bindNoCopy(1, id.data(), static_cast<int>(id.size()));
+      return query->executeStep();
+    };
+    if (auto problem = detail::check_batch(request, exists)) return *problem;
+    for (const auto& icp : request.icps) write_one(*connection, icp);
+    transaction.commit();
+    return {};
+  } catch (const SQLite::Exception& e) {
+    return sqlite_error("write ICPs", e);
+  }
+
+  Result<bool> erase(const EraseIcpRequest& request) override try {
+    auto connection = pool_.take();
+    SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
+    {
+      StatementScope members(connection->erase_members);
+      members->bindNoCopy(1, request.id.data(), static_cast<int>(request.id.size()));
+      members->exec();
+    }
+    StatementScope erase(connection->erase);
+    erase->bindNoCopy(1, request.id.data(), static_cast<int>(request.id.size()));
+    const bool erased = erase->exec() > 0;
+    transaction.commit();
+    return erased;
+  } catch (const SQLite::Exception& e) {
+    return sqlite_error("erase an ICP", e);
+  }
+
+  Result<std::vector<Icp>> list(const ListIcpsRequest& request) override try {
+    auto connection = pool_.take();
+    StatementScope query(request.member ? connection->list_for_member : connection->list_all);
+    if (request.member) {
+      query->bindNoCopy(1, request.member->data(), static_cast<int>(request.member->size()));
+    }
+    if (request.after) {
+      query->bind(2, to_unix_ms(request.after->created_at));
+      query->bindNoCopy(3, request.after->id);
+    } else {
+      query->bind(2, std::numeric_limits<std::int64_t>::max());
+      query->bind(3, "");
+    }
+    const auto limit = std::min<std::size_t>(request.limit, std::numeric_limits<int>::max());
+    query->bind(4, static_cast<std::int64_t>(limit));
+    std::vector<Icp> page;
+    while (query->executeStep()) {
+      auto icp = decode(query->getColumn(0));
+      if (!icp) return std::move(icp).error();
+      page.push_back(std::move(*icp));
+    }
+    return page;
+  } catch (const SQLite::Exception& e) {
+    return sqlite_error("list ICPs", e);
+  }
+
+ private:
+  static void write_one(Connection& connection, const Icp& icp) {
+    const auto created_at = to_unix_ms(icp.created_at);
+    const auto doc = to_json(icp);
+    {
+      StatementScope upsert(connection.upsert);
+      upsert->bindNoCopy(1, icp.id);
+      upsert->bind(2, created_at);
+      upsert->bindNoCopy(3, doc);
+      upsert->exec();
+    }
+    {
+      StatementScope members(connection.erase_members);
+      members->bindNoCopy(1, icp.id);
+      members->exec();
+    }
+    for (const auto& user_id : icp.user_ids) {
+      StatementScope member(connection.insert_member);
+      member->bindNoCopy(1, user_id);
+      member->bind(2, created_at);
+      member->bindNoCopy(3, icp.id);
+      member->exec();
+    }
+  }
+
+  ConnectionPool pool_;
+};
+
+// ---- opening ----------------------------------------------------------------
+
+int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_version").getInt(); }
+
+/// Brings the schema to kSqliteSchemaVersion inside one write transaction, so
+/// that processes opening the same new file at once migrate it exactly once.
+Result<void> migrate(SQLite::Database& db, const std::filesystem::path& path) {
+  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  const int version = user_version(db);
+  if (version > kSqliteSchemaVersion) {
+    return Error{Errc::internal,
+                 fmt::format("{} has ICP schema version {}, newer than the {} this build of icp "
+                             "supports: open it with a newer icp",
+                             path, version, kSqliteSchemaVersion)};
+  }
+  if (version == 0 && db.execAndGet("SELECT count(*) FROM sqlite_schema").getInt() > 0) {
+    return Error{Errc::internal,
+                 fmt::format("{} is an SQLite database of another application (it has tables "
+                             "but no ICP schema version); refusing to change it",
+                             path)};
+  }
+  for (int step = version; step < kSqliteSchemaVersion; ++step) {
+    db.exec(std::string(kMigrations.at(static_cast<std::size_t>(step))));
+  }
+  if (version != kSqliteSchemaVersion) {
+    db.exec(fmt::format("PRAGMA user_version = {}", kSqliteSchemaVersion));
+  }
+  transaction.commit();
+  return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<IcpStore>> open_sqlite_store(const std::filesystem::path& path,
+                                                    SqliteOptions options) {
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  if (!exists && !options.create_if_missing) {
+    return Error{Errc::not_found,
+                 fmt::format("no ICP database at {} (set create_if_missing to create one)", path)};
+  }
+  try {
+    int flags = SQLite::OPEN_READWRITE;
+    if (options.create_if_missing) flags |= SQLite::OPEN_CREATE;
+    SQLite::Database db(path.string(), flags, static_cast<int>(options.busy_timeout.count()));
+    // Reading the header first: a file that is not a database fails here,
+    // before anything (such as the WAL switch) writes to it.
+    if (user_version(db) != kSqliteSchemaVersion) {
+      if (auto migrated = migrate(db, path); !migrated) return migrated.error();
+    }
+    db.exec("PRAGMA journal_mode = WAL");
+  } catch (const SQLite::Exception& e) {
+    if (e.getErrorCode() == SQLITE_NOTADB) {
+      return Error{Errc::internal,
+                   fmt::format("{} is not an SQLite database; refusing to open it", path)};
+    }
+    return Error{Errc::internal, fmt::format("cannot open the ICP database {} ({})", path,
+                                             sqlite3_errstr(e.getErrorCode()))};
+  }
+  return std::shared_ptr<IcpStore>(std::make_shared<SqliteStore>(path, options));
+}
+
+}  // namespace icp

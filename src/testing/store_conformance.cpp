@@ -1,0 +1,419 @@
+#include <icp/testing/store_conformance.hpp>
+
+#include <icp/id.hpp>
+#include <icp/json.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+
+namespace icp::testing {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kSpecExample = R"json({
+  "id": "550e8400-e29b-41d4-a716-446655440000",
+  "name": "Enterprise Tech Decision Makers",
+  "description": "C-level and VP-level technology leaders at enterprise companies",
+  "createdAt": "2024-01-15T10:30:00.000Z",
+  "updatedAt": "2024-01-20T14:22:00.000Z",
+  "userIds": ["user_abc123", "user_def456"],
+  "leadsPerList": 25,
+  "activeUntil": "2024-12-31T23:59:59.000Z",
+  "leadProviderCriteria": [
+    {
+      "provider": "baseProvider",
+      "type": "person",
+      "filters": {
+        "job_titles": ["CTO", "VP Engineering", "Head of Technology"],
+        "company_size": ["501-1000", "1001-5000", "5001+"]
+      }
+    }
+  ],
+  "customFilterCriteria": [
+    {
+      "type": "maxPeoplePerCompany",
+      "value": 3
+    },
+    {
+      "type": "minDaysUntilReuse",
+      "value": 180
+    }
+  ],
+  "crmFilters": null
+})json";
+
+/// Collects failed checks of one case.
+class Checker {
+ public:
+  bool check(bool ok, std::string_view expression, int line) {
+    if (!ok) failures_.push_back(fmt::format("line {}: {}", line, expression));
+    return ok;
+  }
+  std::vector<std::string> take() && { return std::move(failures_); }
+
+ private:
+  std::vector<std::string> failures_;
+};
+
+// CHECK records and goes on; REQUIRE records and ends the case.
+#define ICP_CHECK(condition) checker.check(static_cast<bool>(condition), #condition, __LINE__)
+#define ICP_REQUIRE(condition) \
+  if (!ICP_CHECK(condition)) return
+
+using CaseBody = void (*)(IcpStore&, Checker&);
+
+struct Case {
+  std::string_view name;
+  CaseBody body;
+};
+
+/// A distinct ICP: the spec's example with a new id, members and creation time.
+Icp make_icp(std::vector<std::string> members, Timestamp created_at) {
+  Icp icp = spec_example();
+  icp.id = new_icp_id();
+  icp.user_ids = std::move(members);
+  icp.created_at = created_at;
+  icp.updated_at = created_at;
+  return icp;
+}
+
+Timestamp at_ms(std::int64_t ms) { return Timestamp{std::chrono::milliseconds{ms}}; }
+
+Result<void> insert(IcpStore& store, const Icp& icp) {
+  return store.write(WriteIcpsRequest{.icps = {&icp, 1}, .mode = WriteMode::insert});
+}
+
+std::optional<Icp> get(IcpStore& store, std::string_view id) {
+  auto result = store.get(GetIcpRequest{.id = id});
+  return result ? *result : std::nullopt;
+}
+
+std::vector<std::string> ids_of(const Result<std::vector<Icp>>& page) {
+  std::vector<std::string> ids;
+  if (page) {
+    for (const auto& icp : *page) ids.push_back(icp.id);
+  }
+  return ids;
+}
+
+/// Ids in listing order: newest first, ties by id.
+std::vector<std::string> listing_order(std::vector<Icp> icps) {
+  std::ranges::sort(icps, [](const Icp& a, const Icp& b) {
+    return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+  });
+  std::vector<std::string> ids;
+  for (const auto& icp : icps) ids.push_back(icp.id);
+  return ids;
+}
+
+/// Walks a listing page by page (keyset on the last ICP of each page).
+std::vector<std::string> list_in_pages(IcpStore& store, std::optional<std::string_view> member,
+                                       std::size_t page_size, Checker& checker) {
+  std::vector<std::string> ids;
+  std::optional<ListPosition> after;
+  for (int pages = 0; pages < 1000; ++pages) {
+    auto page = store.list(ListIcpsRequest{.member = member, .after = after, .limit = page_size});
+    if (!ICP_CHECK(page.has_value()) || page->empty()) break;
+    ICP_CHECK(page->size() <= page_size);
+    for (const auto& icp : *page) ids.push_back(icp.id);
+    after = ListPosition{page->back().created_at, page->back().id};
+  }
+  return ids;
+}
+
+void get_unknown_id(IcpStore& store, Checker& checker) {
+  auto result = store.get(GetIcpRequest{.id = "00000000-0000-4000-8000-000000000000"});
+  ICP_REQUIRE(result.has_value());
+  ICP_CHECK(!result->has_value());
+}
+
+void write_then_get_round_trips(IcpStore& store, Checker& checker) {
+  const Icp icp = spec_example();
+  ICP_REQUIRE(insert(store, icp).has_value());
+  const auto loaded = get(store, icp.id);
+  ICP_REQUIRE(loaded.has_value());
+  ICP_CHECK(*loaded == icp);
+  ICP_CHECK(to_json(*loaded) == to_json(icp));
+}
+
+void every_field_round_trips(IcpStore& store, Checker& checker) {
+  Icp full = make_icp({"user_a", "user_b", "user_c"}, at_ms(1'700'000'000'123));
+  full.description.reset();
+  full.active_until = at_ms(1'800'000'000'999);
+  full.leads_per_list = 2'147'483'647;
+  full.custom_filter_criteria.push_back({"someFutureRule", 2.5});
+  full.custom_filter_criteria.push_back({"negativeRule", -7});
+  full.lead_provider_criteria.push_back(
+      LeadProviderCriterion{"otherProvider", "company",
+                            boost::json::object{{"z_last", 1}, {"a_first", {1.5, "x", nullptr}},
+                                                {"nested", {{"deep", {{"er", true}}}}},
+                                                {"unicode", "Zürich \"quoted\"\n"}}});
+  ICP_REQUIRE(insert(store, full).has_value());
+  const auto loaded = get(store, full.id);
+  ICP_REQUIRE(loaded.has_value());
+  ICP_CHECK(*loaded == full);
+  ICP_CHECK(to_json(*loaded) == to_json(full));
+  // Key order inside opaque filters is kept, not sorted.
+  const auto& filters = loaded->lead_provider_criteria.back().filters;
+  ICP_REQUIRE(filters.size() == 4);
+  ICP_CHECK(filters.begin()->key() == "z_last");
+}
+
+void crm_filters_tri_state_survives(IcpStore& store, Checker& checker) {
+  Icp absent = make_icp({"user_a"}, at_ms(1));
+  absent.crm_filters.reset();
+  Icp null = make_icp({"user_a"}, at_ms(2));
+  null.crm_filters = boost::json::value(nullptr);
+  Icp object = make_icp({"user_a"}, at_ms(3));
+  object.crm_filters = boost::json::object{
+      {"provider", "bullhorn"},
+      {"filters", boost::json::array{boost::json::object{{"path", "status"}, {"mode", "eq"}}}}};
+  for (const Icp* icp : {&absent, &null, &object}) {
+    ICP_REQUIRE(insert(store, *icp).has_value());
+    const auto loaded = get(store, icp->id);
+    ICP_REQUIRE(loaded.has_value());
+    ICP_CHECK(loaded->crm_filters == icp->crm_filters);
+  }
+  ICP_CHECK(to_json(*get(store, absent.id)).find("crmFilters") == std::string::npos);
+  ICP_CHECK(to_json(*get(store, null.id)).ends_with(R"("crmFilters":null})"));
+}
+
+void insert_existing_is_conflict(IcpStore& store, Checker& checker) {
+  const Icp original = make_icp({"user_a"}, at_ms(10));
+  ICP_REQUIRE(insert(store, original).has_value());
+  Icp changed = original;
+  changed.name = "Changed";
+  auto result = insert(store, changed);
+  ICP_REQUIRE(!result.has_value());
+  ICP_CHECK(result.error().code == Errc::conflict);
+  ICP_CHECK(get(store, original.id) == original);
+}
+
+void replace_missing_is_not_found(IcpStore& store, Checker& checker) {
+  const Icp icp = make_icp({"user_a"}, at_ms(10));
+  auto result = store.write(WriteIcpsRequest{.icps = {&icp, 1}, .mode = WriteMode::replace});
+  ICP_REQUIRE(!result.has_value());
+  ICP_CHECK(result.error().code == Errc::not_found);
+  ICP_CHECK(!get(store, icp.id).has_value());
+}
+
+void failed_batch_writes_nothing(IcpStore& store, Checker& checker) {
+  const Icp existing = make_icp({"user_a"}, at_ms(10));
+  ICP_REQUIRE(insert(store, existing).has_value());
+  std::vector<Icp> batch{make_icp({"user_a"}, at_ms(11)), existing, make_icp({"user_b"}, at_ms(12))};
+  batch[1].name = "Changed";
+  auto result = store.write(WriteIcpsRequest{.icps = batch, .mode = WriteMode::insert});
+  ICP_REQUIRE(!result.has_value());
+  ICP_CHECK(result.error().code == Errc::conflict);
+  ICP_CHECK(!get(store, batch[0].id).has_value());
+  ICP_CHECK(!get(store, batch[2].id).has_value());
+  ICP_CHECK(get(store, existing.id) == existing);
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_b"})).empty());
+}
+
+void batch_naming_an_id_twice_is_bad_request(IcpStore& store, Checker& checker) {
+  const Icp icp = make_icp({"user_a"}, at_ms(10));
+  const std::vector<Icp> batch{icp, icp};
+  auto result = store.write(WriteIcpsRequest{.icps = batch, .mode = WriteMode::upsert});
+  ICP_REQUIRE(!result.has_value());
+  ICP_CHECK(result.error().code == Errc::bad_request);
+  ICP_CHECK(!get(store, icp.id).has_value());
+}
+
+void upsert_replaces_every_field(IcpStore& store, Checker& checker) {
+  const Icp original = make_icp({"user_a", "user_b"}, at_ms(10));
+  ICP_REQUIRE(insert(store, original).has_value());
+  Icp replacement = make_icp({"user_c"}, at_ms(20));
+  replacement.id = original.id;
+  replacement.name = "Replaced";
+  replacement.crm_filters.reset();
+  replacement.lead_provider_criteria.clear();
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = {&replacement, 1}}).has_value());
+  ICP_CHECK(get(store, original.id) == replacement);
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a"})).empty());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_c"})) ==
+            std::vector<std::string>{original.id});
+}
+
+void erase_removes_icp_and_membership(IcpStore& store, Checker& checker) {
+  const Icp icp = make_icp({"user_a"}, at_ms(10));
+  const Icp other = make_icp({"user_a"}, at_ms(11));
+  ICP_REQUIRE(insert(store, icp).has_value());
+  ICP_REQUIRE(insert(store, other).has_value());
+  auto erased = store.erase(EraseIcpRequest{.id = icp.id});
+  ICP_REQUIRE(erased.has_value());
+  ICP_CHECK(*erased);
+  ICP_CHECK(!get(store, icp.id).has_value());
+  ICP_CHECK(get(store, other.id).has_value());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a"})) ==
+            std::vector<std::string>{other.id});
+  auto again = store.erase(EraseIcpRequest{.id = icp.id});
+  ICP_REQUIRE(again.has_value());
+  ICP_CHECK(!*again);
+}
+
+void list_for_member_in_order(IcpStore& store, Checker& checker) {
+  std::vector<Icp> mine;
+  for (int i = 0; i < 12; ++i) {
+    // Several share a creation time, so the id decides their order.
+    mine.push_back(make_icp({"user_a", "user_b"}, at_ms(1000 + (i % 4) * 10)));
+  }
+  for (int i = 0; i < 5; ++i) {
+    ICP_REQUIRE(insert(store, make_icp({"user_z"}, at_ms(1000 + i))).has_value());
+  }
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = mine, .mode = WriteMode::insert}).has_value());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a", .limit = 100})) ==
+            listing_order(mine));
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_b", .limit = 100})) ==
+            listing_order(mine));
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "nobody"})).empty());
+  // A member id is matched exactly: no prefix, no case folding.
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_"})).empty());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "USER_A"})).empty());
+}
+
+void list_pages_by_keyset(IcpStore& store, Checker& checker) {
+  std::vector<Icp> all;
+  for (int i = 0; i < 23; ++i) all.push_back(make_icp({"user_a"}, at_ms(5000 + (i % 5))));
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = all, .mode = WriteMode::insert}).has_value());
+  const auto expected = listing_order(all);
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a", .limit = 7})) ==
+            std::vector<std::string>(expected.begin(), expected.begin() + 7));
+  for (std::size_t page_size : {1U, 4U, 7U, 23U, 50U}) {
+    ICP_CHECK(list_in_pages(store, "user_a", page_size, checker) == expected);
+    ICP_CHECK(list_in_pages(store, std::nullopt, page_size, checker) == expected);
+  }
+  // A position need not name a stored ICP: the page starts after where it would be.
+  const ListPosition gap{at_ms(5002), "ffffffff-ffff-ffff-ffff-ffffffffffff"};
+  auto after_gap = store.list(ListIcpsRequest{.member = "user_a", .after = gap, .limit = 100});
+  std::vector<Icp> older;
+  std::ranges::copy_if(all, std::back_inserter(older),
+                       [](const Icp& icp) { return icp.created_at < at_ms(5002); });
+  ICP_CHECK(ids_of(after_gap) == listing_order(older));
+}
+
+void list_all_in_order(IcpStore& store, Checker& checker) {
+  std::vector<Icp> all;
+  for (int i = 0; i < 9; ++i) all.push_back(make_icp({fmt::format("user_{}", i)}, at_ms(i * 7 % 4)));
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = all, .mode = WriteMode::insert}).has_value());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.limit = 100})) == listing_order(all));
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.limit = 3})).size() == 3);
+}
+
+void ids_are_data_not_sql(IcpStore& store, Checker& checker) {
+  const Icp icp = make_icp({"o'brien\"; DROP TABLE icps; --", "user_%"}, at_ms(10));
+  ICP_REQUIRE(insert(store, icp).has_value());
+  auto hostile = store.get(GetIcpRequest{.id = "' OR '1'='1"});
+  ICP_REQUIRE(hostile.has_value());
+  ICP_CHECK(!hostile->has_value());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "o'brien\"; DROP TABLE icps; --"})) ==
+            std::vector<std::string>{icp.id});
+  // LIKE wildcards are not wildcards here.
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_x"})).empty());
+  ICP_CHECK(get(store, icp.id) == icp);
+}
+
+void concurrent_use_loses_nothing(IcpStore& store, Checker& checker) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 40;
+  std::atomic<int> errors{0};
+  std::vector<std::vector<Icp>> written(kThreads);
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string member = fmt::format("worker_{}", t);
+        for (int i = 0; i < kPerThread; ++i) {
+          Icp icp = make_icp({member, "shared_user"}, at_ms(t * 1000 + i));
+          if (!insert(store, icp)) ++errors;
+          auto loaded = store.get(GetIcpRequest{.id = icp.id});
+          if (!loaded || *loaded != icp) ++errors;
+          if (i % 2 == 1) {  // erase every other one again
+            auto erased = store.erase(EraseIcpRequest{.id = icp.id});
+            if (!erased || !*erased) ++errors;
+          } else {
+            written[static_cast<std::size_t>(t)].push_back(std::move(icp));
+          }
+          if (!store.list(ListIcpsRequest{.member = "shared_user", .limit = 10})) ++errors;
+        }
+      });
+    }
+  }
+  ICP_CHECK(errors.load() == 0);
+  std::vector<Icp> expected;
+  for (int t = 0; t < kThreads; ++t) {
+    const auto& mine = written[static_cast<std::size_t>(t)];
+    ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = fmt::format("worker_{}", t),
+                                                 .limit = 500})) == listing_order(mine));
+    expected.insert(expected.end(), mine.begin(), mine.end());
+  }
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "shared_user", .limit = 500})) ==
+            listing_order(expected));
+}
+
+constexpr std::array kCases{
+    Case{"get of an unknown id finds nothing", get_unknown_id},
+    Case{"write then get returns the same ICP", write_then_get_round_trips},
+    Case{"every field round-trips, opaque parts as given", every_field_round_trips},
+    Case{"crmFilters absent, null and object each survive", crm_filters_tri_state_survives},
+    Case{"insert of an existing id is a conflict and changes nothing", insert_existing_is_conflict},
+    Case{"replace of a missing id is not_found and writes nothing", replace_missing_is_not_found},
+    Case{"a failed batch writes none of it", failed_batch_writes_nothing},
+    Case{"a batch naming an id twice is a bad request", batch_naming_an_id_twice_is_bad_request},
+    Case{"upsert replaces every field, membership included", upsert_replaces_every_field},
+    Case{"erase removes the ICP and its membership", erase_removes_icp_and_membership},
+    Case{"list for a member: only theirs, newest first, ties by id", list_for_member_in_order},
+    Case{"list pages by keyset with no skips or repeats", list_pages_by_keyset},
+    Case{"list of all ICPs in listing order", list_all_in_order},
+    Case{"ids and user ids are data, never SQL or patterns", ids_are_data_not_sql},
+    Case{"concurrent writers, readers and erasers lose nothing", concurrent_use_loses_nothing},
+};
+
+}  // namespace
+
+std::vector<std::string_view> store_conformance_cases() {
+  std::vector<std::string_view> names;
+  for (const auto& c : kCases) names.push_back(c.name);
+  return names;
+}
+
+std::vector<std::string> run_store_conformance_case(std::string_view name,
+                                                    const StoreFactory& make_store) {
+  const auto found = std::ranges::find(kCases, name, &Case::name);
+  if (found == kCases.end()) return {fmt::format("no conformance case named \"{}\"", name)};
+  auto store = make_store();
+  if (!store) return {"the store factory returned no store"};
+  Checker checker;
+  try {
+    found->body(*store, checker);
+  } catch (const std::exception& e) {
+    checker.check(false, fmt::format("the store threw: {}", e.what()), 0);
+  }
+  return std::move(checker).take();
+}
+
+std::vector<std::string> run_store_conformance(const StoreFactory& make_store) {
+  std::vector<std::string> failures;
+  for (const auto& c : kCases) {
+    for (auto& failure : run_store_conformance_case(c.name, make_store)) {
+      failures.push_back(fmt::format("{}: {}", c.name, failure));
+    }
+  }
+  return failures;
+}
+
+std::string_view spec_example_json() { return kSpecExample; }
+
+Icp spec_example() {
+  // The example is a constant of this file, so a parse failure is a bug here.
+  return parse_icp(kSpecExample).value();
+}
+
+}  // namespace icp::testing
