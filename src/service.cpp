@@ -41,8 +41,7 @@ IcpService::IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options)
 Result<Icp> IcpService::get(std::string_view id, const AuthContext& caller) const {
   if (!caller.is_authenticated()) return unauthorized();
   const auto canonical_id = canonical_icp_id(id);
-  // A non-UUID can name no ICP; echoing it back could reflect hostile text.
-  if (!canonical_id) return Error{Errc::not_found, "ICP not found: the id is not a UUID"};
+  if (!canonical_id) return not_found(id);  // a non-UUID can name no ICP
 
   auto loaded = call_store("read an ICP",
                            [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });

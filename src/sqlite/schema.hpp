@@ -29,4 +29,30 @@ CREATE INDEX icp_members_by_icp ON icp_members (icp_id);
 )sql",
 };
 
+/// The statements the store prepares on every connection.
+namespace sql {
+
+inline constexpr const char* kGet = "SELECT doc FROM icps WHERE id = ?1";
+inline constexpr const char* kExists = "SELECT 1 FROM icps WHERE id = ?1";
+inline constexpr const char* kUpsert = R"sql(
+INSERT INTO icps (id, created_at, doc) VALUES (?1, ?2, ?3)
+ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc)sql";
+inline constexpr const char* kErase = "DELETE FROM icps WHERE id = ?1";
+inline constexpr const char* kEraseMembers = "DELETE FROM icp_members WHERE icp_id = ?1";
+inline constexpr const char* kInsertMember =
+    "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?1, ?2, ?3)";
+// Listings take the keyset position as (?2 created_at, ?3 id); the first page
+// passes a position before every row. The redundant `<=` gives the planner a
+// range on the index.
+inline constexpr const char* kListForMember = R"sql(
+SELECT i.doc FROM icp_members m JOIN icps i ON i.id = m.icp_id
+WHERE m.user_id = ?1 AND m.created_at <= ?2 AND (m.created_at < ?2 OR m.icp_id > ?3)
+ORDER BY m.created_at DESC, m.icp_id LIMIT ?4)sql";
+inline constexpr const char* kListAll = R"sql(
+SELECT doc FROM icps
+WHERE created_at <= ?2 AND (created_at < ?2 OR id > ?3)
+ORDER BY created_at DESC, id LIMIT ?4)sql";
+
+}  // namespace sql
+
 }  // namespace icp::detail::sqlite

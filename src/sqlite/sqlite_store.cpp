@@ -21,6 +21,7 @@ static_assert(detail::sqlite::kMigrations.size() == kSqliteSchemaVersion);
 namespace {
 
 using detail::sqlite::kMigrations;
+namespace sql = detail::sqlite::sql;
 
 std::int64_t to_unix_ms(Timestamp at) { return at.time_since_epoch().count(); }
 
@@ -29,6 +30,18 @@ std::int64_t to_unix_ms(Timestamp at) { return at.time_since_epoch().count(); }
 Error sqlite_error(std::string_view operation, const SQLite::Exception& e) {
   return Error{Errc::internal, fmt::format("SQLite store: failed to {} ({})", operation,
                                            sqlite3_errstr(e.getErrorCode()))};
+}
+
+/// Binds TEXT. SQLiteCpp's pointer-and-size overload binds a BLOB (never
+/// equal to a TEXT column) and its `const char*` one needs a terminator that a
+/// string_view lacks, so views are bound as a (copied) string.
+void bind_text(SQLite::Statement& statement, int index, std::string_view text) {
+  statement.bind(index, std::string(text));
+}
+
+/// Binds TEXT that outlives the statement's use without copying it.
+void bind_text(SQLite::Statement& statement, int index, const std::string& text) {
+  statement.bindNoCopy(index, text);
 }
 
 /// Resets a statement when the scope ends, so the connection can be reused
@@ -49,35 +62,20 @@ class StatementScope {
   SQLite::Statement& statement_;
 };
 
-// Listing queries take the keyset position as (?2 created_at, ?3 id); the first
-// page passes a position before every row. The redundant `<=` gives the
-// planner a range on the index.
-constexpr const char* kListForMember = R"sql(
-SELECT i.doc FROM icp_members m JOIN icps i ON i.id = m.icp_id
-WHERE m.user_id = ?1 AND m.created_at <= ?2 AND (m.created_at < ?2 OR m.icp_id > ?3)
-ORDER BY m.created_at DESC, m.icp_id LIMIT ?4)sql";
-constexpr const char* kListAll = R"sql(
-SELECT doc FROM icps
-WHERE created_at <= ?2 AND (created_at < ?2 OR id > ?3)
-ORDER BY created_at DESC, id LIMIT ?4)sql";
-
 /// One SQLite connection and its prepared statements. Used by one thread at a
 /// time (the pool hands it out), hence SQLite's per-connection mutex is off.
 struct Connection {
   Connection(const std::filesystem::path& path, const SqliteOptions& options)
       : db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
            static_cast<int>(options.busy_timeout.count())),
-        get(db, "SELECT doc FROM icps WHERE id = ?1"),
-        exists(db, "SELECT 1 FROM icps WHERE id = ?1"),
-        upsert(db, R"sql(
-INSERT INTO icps (id, created_at, doc) VALUES (?1, ?2, ?3)
-ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc)sql"),
-        erase(db, "DELETE FROM icps WHERE id = ?1"),
-        erase_members(db, "DELETE FROM icp_members WHERE icp_id = ?1"),
-        insert_member(db,
-                      "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?1, ?2, ?3)"),
-        list_for_member(db, kListForMember),
-        list_all(db, kListAll) {
+        get(db, sql::kGet),
+        exists(db, sql::kExists),
+        upsert(db, sql::kUpsert),
+        erase(db, sql::kErase),
+        erase_members(db, sql::kEraseMembers),
+        insert_member(db, sql::kInsertMember),
+        list_for_member(db, sql::kListForMember),
+        list_all(db, sql::kListAll) {
     // NORMAL is durable in WAL mode but for the last commits before a power loss.
     db.exec("PRAGMA synchronous = NORMAL");
   }
@@ -159,7 +157,7 @@ class SqliteStore final : public IcpStore {
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
     auto connection = pool_.take();
     StatementScope query(connection->get);
-    query->bindNoCopy(1, request.id.data(), static_cast<int>(request.id.size()));
+    bind_text(*query, 1, request.id);
     if (!query->executeStep()) return std::optional<Icp>{};
     auto icp = decode(query->getColumn(0));
     if (!icp) return std::move(icp).error();
@@ -175,7 +173,7 @@ class SqliteStore final : public IcpStore {
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
     auto exists = [&](std::string_view id) {
       StatementScope query(connection->exists);
-      query->bindNoCopy(1, id.data(), static_cast<int>(id.size()));
+      bind_text(*query, 1, id);
       return query->executeStep();
     };
     if (auto problem = detail::check_batch(request, exists)) return *problem;
@@ -191,11 +189,11 @@ class SqliteStore final : public IcpStore {
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
     {
       StatementScope members(connection->erase_members);
-      members->bindNoCopy(1, request.id.data(), static_cast<int>(request.id.size()));
+      bind_text(*members, 1, request.id);
       members->exec();
     }
     StatementScope erase(connection->erase);
-    erase->bindNoCopy(1, request.id.data(), static_cast<int>(request.id.size()));
+    bind_text(*erase, 1, request.id);
     const bool erased = erase->exec() > 0;
     transaction.commit();
     return erased;
@@ -207,14 +205,14 @@ class SqliteStore final : public IcpStore {
     auto connection = pool_.take();
     StatementScope query(request.member ? connection->list_for_member : connection->list_all);
     if (request.member) {
-      query->bindNoCopy(1, request.member->data(), static_cast<int>(request.member->size()));
+      bind_text(*query, 1, *request.member);
     }
     if (request.after) {
       query->bind(2, to_unix_ms(request.after->created_at));
-      query->bindNoCopy(3, request.after->id);
+      bind_text(*query, 3, request.after->id);
     } else {
       query->bind(2, std::numeric_limits<std::int64_t>::max());
-      query->bind(3, "");
+      bind_text(*query, 3, std::string_view{});
     }
     const auto limit = std::min<std::size_t>(request.limit, std::numeric_limits<int>::max());
     query->bind(4, static_cast<std::int64_t>(limit));
@@ -235,21 +233,21 @@ class SqliteStore final : public IcpStore {
     const auto doc = to_json(icp);
     {
       StatementScope upsert(connection.upsert);
-      upsert->bindNoCopy(1, icp.id);
+      bind_text(*upsert, 1, icp.id);
       upsert->bind(2, created_at);
-      upsert->bindNoCopy(3, doc);
+      bind_text(*upsert, 3, doc);
       upsert->exec();
     }
     {
       StatementScope members(connection.erase_members);
-      members->bindNoCopy(1, icp.id);
+      bind_text(*members, 1, icp.id);
       members->exec();
     }
     for (const auto& user_id : icp.user_ids) {
       StatementScope member(connection.insert_member);
-      member->bindNoCopy(1, user_id);
+      bind_text(*member, 1, user_id);
       member->bind(2, created_at);
-      member->bindNoCopy(3, icp.id);
+      bind_text(*member, 3, icp.id);
       member->exec();
     }
   }

@@ -1,0 +1,40 @@
+#include <icp/error.hpp>
+
+#include <catch2/catch.hpp>
+
+TEST_CASE("each error code has its HTTP status and wire name", "[error]") {
+  using icp::Errc;
+  CHECK(icp::http_status(Errc::bad_request) == 400);
+  CHECK(icp::http_status(Errc::unauthorized) == 401);
+  CHECK(icp::http_status(Errc::forbidden) == 403);
+  CHECK(icp::http_status(Errc::not_found) == 404);
+  CHECK(icp::http_status(Errc::conflict) == 409);
+  CHECK(icp::http_status(Errc::precondition_failed) == 412);
+  CHECK(icp::http_status(Errc::internal) == 500);
+  CHECK(icp::code_name(Errc::bad_request) == "BAD_REQUEST");
+  CHECK(icp::code_name(Errc::unauthorized) == "UNAUTHORIZED");
+  CHECK(icp::code_name(Errc::forbidden) == "FORBIDDEN");
+  CHECK(icp::code_name(Errc::not_found) == "NOT_FOUND");
+  CHECK(icp::code_name(Errc::conflict) == "CONFLICT");
+  CHECK(icp::code_name(Errc::precondition_failed) == "PRECONDITION_FAILED");
+  CHECK(icp::code_name(Errc::internal) == "INTERNAL_ERROR");
+}
+
+TEST_CASE("errors print with fmt", "[error]") {
+  const icp::Error error{icp::Errc::bad_request, "invalid ICP", {{"name", "is required"}}};
+  CHECK(fmt::format("{}", icp::Errc::not_found) == "NOT_FOUND");
+  CHECK(fmt::format("{}", error) == "BAD_REQUEST: invalid ICP; name: is required");
+}
+
+TEST_CASE("value() on an error throws icp::Exception carrying the error", "[error]") {
+  const icp::Result<int> failed = icp::Error{icp::Errc::forbidden, "no"};
+  try {
+    (void)failed.value();
+    FAIL("value() did not throw");
+  } catch (const icp::Exception& e) {
+    CHECK(e.error().code == icp::Errc::forbidden);
+    CHECK(std::string(e.what()) == "FORBIDDEN: no");
+  }
+  const icp::Result<int> ok = 7;
+  CHECK(ok.value() == 7);
+}

@@ -1,0 +1,213 @@
+// icpctl, run as a user would: a real process, real files, exit codes.
+#include <icp/json.hpp>
+#include <icp/testing/store_conformance.hpp>
+
+#include "test_stores.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sys/wait.h>
+
+namespace {
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string shell_quoted(std::string_view arg) {
+  std::string out = "'";
+  for (const char c : arg) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+class Icpctl {
+ public:
+  Icpctl() : db_(dir_.path() / "icps.db") {}
+
+  [[nodiscard]] const std::filesystem::path& db() const { return db_; }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+
+  /// Runs `icpctl --db <db> args...` with `input` on stdin.
+  Run operator()(const std::vector<std::string>& args, std::string_view input = "",
+                 bool with_db = true) const {
+    std::ofstream(dir_.path() / "stdin", std::ios::binary) << input;
+    std::string command = shell_quoted(ICPCTL_PATH);
+    if (with_db) command += " --db " + shell_quoted(db_.string());
+    for (const auto& arg : args) command += " " + shell_quoted(arg);
+    command += " <" + shell_quoted((dir_.path() / "stdin").string()) + " >" +
+               shell_quoted((dir_.path() / "stdout").string()) + " 2>" +
+               shell_quoted((dir_.path() / "stderr").string());
+    const int raw = std::system(command.c_str());
+    return Run{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(dir_.path() / "stdout"),
+               slurp(dir_.path() / "stderr")};
+  }
+
+ private:
+  icp::test::TempDir dir_;
+  std::filesystem::path db_;
+};
+
+constexpr std::string_view kExampleId = "550e8400-e29b-41d4-a716-446655440000";
+
+std::string error_code_of(const Run& run) {
+  return std::string(boost::json::parse(run.err).at("error").at("code").as_string());
+}
+
+}  // namespace
+
+TEST_CASE("icpctl: put then get as member, admin, stranger, anonymous", "[icpctl]") {
+  const Icpctl icpctl;
+  const auto put = icpctl({"put", "-"}, icp::testing::spec_example_json());
+  REQUIRE(put.status == 0);
+  CHECK(put.out == std::string(kExampleId) + "\n");
+
+  const auto member = icpctl({"get", std::string(kExampleId), "--as", "user_abc123"});
+  CHECK(member.status == 0);
+  CHECK(member.out == icp::to_json(icp::testing::spec_example()) + "\n");
+  CHECK(member.err.empty());
+
+  const auto admin = icpctl({"get", "550E8400-E29B-41D4-A716-446655440000", "--as", "root", "--admin"});
+  CHECK(admin.status == 0);
+  CHECK(admin.out == member.out);
+
+  const auto stranger = icpctl({"get", std::string(kExampleId), "--as", "user_000001"});
+  CHECK(stranger.status == 1);
+  CHECK(stranger.out.empty());
+  CHECK(stranger.err ==
+        R"({"error":{"code":"FORBIDDEN","message":"You do not have access to this ICP"}})"
+        "\n");
+
+  const auto anonymous = icpctl({"get", std::string(kExampleId)});
+  CHECK(anonymous.status == 1);
+  CHECK(error_code_of(anonymous) == "UNAUTHORIZED");
+
+  const auto missing = icpctl({"get", "00000000-0000-4000-8000-000000000000", "--as", "u"});
+  CHECK(missing.status == 1);
+  CHECK(error_code_of(missing) == "NOT_FOUND");
+}
+
+TEST_CASE("icpctl: put keeps an array exactly, all or nothing", "[icpctl]") {
+  const Icpctl icpctl;
+  auto first = boost::json::parse(icp::testing::spec_example_json()).as_object();
+  auto second = first;
+  second["id"] = "00000000-0000-4000-8000-000000000002";
+  second.erase("crmFilters");  // absent stays absent
+  const auto file = icpctl.dir() / "icps.json";
+  std::ofstream(file) << boost::json::serialize(boost::json::array{first, second});
+  const auto put = icpctl({"put", file.string()});
+  REQUIRE(put.status == 0);
+  CHECK(put.out == std::string(kExampleId) + "\n00000000-0000-4000-8000-000000000002\n");
+  const auto got = icpctl({"get", "00000000-0000-4000-8000-000000000002", "--as", "user_abc123"});
+  CHECK(got.out == boost::json::serialize(second) + "\n");
+
+  // One bad element: nothing of the batch is written, every problem is named.
+  auto third = first;
+  third["id"] = "00000000-0000-4000-8000-000000000003";
+  auto broken = first;
+  broken["leadProviderCriteria"].as_array()[0].as_object()["filters"] = "none";
+  broken["name"] = "";
+  const auto bad = icpctl({"put", "-"}, boost::json::serialize(boost::json::array{third, broken}));
+  CHECK(bad.status == 1);
+  const auto body = boost::json::parse(bad.err);
+  CHECK(body.at("error").at("code") == "BAD_REQUEST");
+  CHECK(body.at("error").at("details") ==
+        boost::json::parse(R"([{"path":"[1].name","message":"must not be empty"},)"
+                           R"({"path":"[1].leadProviderCriteria[0].filters",)"
+                           R"("message":"expected an object, got a string"}])"));
+  CHECK(icpctl({"get", "00000000-0000-4000-8000-000000000003", "--as", "root", "--admin"}).status ==
+        1);
+}
+
+TEST_CASE("icpctl: list and delete", "[icpctl]") {
+  const Icpctl icpctl;
+  REQUIRE(icpctl({"put"}, icp::testing::spec_example_json()).status == 0);
+  const auto mine = icpctl({"list", "--as", "user_def456"});
+  CHECK(mine.status == 0);
+  CHECK(boost::json::parse(mine.out).as_array().size() == 1);
+  CHECK(icpctl({"list", "--as", "user_000001"}).out == "[]\n");
+  CHECK(boost::json::parse(icpctl({"list", "--as", "root", "--admin", "--all"}).out)
+            .as_array()
+            .size() == 1);
+  const auto not_admin = icpctl({"list", "--as", "user_abc123", "--all"});
+  CHECK(not_admin.status == 1);
+  CHECK(error_code_of(not_admin) == "FORBIDDEN");
+
+  const auto deleted = icpctl({"delete", "550E8400-E29B-41D4-A716-446655440000"});
+  CHECK(deleted.status == 0);
+  CHECK(deleted.out == std::string(kExampleId) + "\n");
+  const auto again = icpctl({"delete", std::string(kExampleId)});
+  CHECK(again.status == 1);
+  CHECK(error_code_of(again) == "NOT_FOUND");
+}
+
+TEST_CASE("icpctl: usage errors are one line and exit 2", "[icpctl]") {
+  const Icpctl icpctl;
+  REQUIRE(icpctl({"put"}, icp::testing::spec_example_json()).status == 0);
+  const std::string id(kExampleId);
+  const std::vector<std::vector<std::string>> cases{
+      {},
+      {"frobnicate"},
+      {"get"},
+      {"get", "a", "b"},
+      {"get", id, "--as"},
+      {"get", id, "--admin"},
+      {"get", id, "--as", ""},
+      {"get", id, "--bogus"},
+      {"list"},
+      {"list", "--as", "u", "--limit", "ten"},
+      {"delete"},
+      {"put", "/nonexistent/file.json"},
+  };
+  for (const auto& args : cases) {
+    std::string joined;
+    for (const auto& arg : args) joined += arg + " ";
+    CAPTURE(joined);
+    const auto run = icpctl(args);
+    CHECK(run.status == 2);
+    CHECK(run.out.empty());
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+    CHECK_THAT(run.err, Catch::StartsWith("icpctl: "));
+  }
+  const auto no_db = icpctl({"get", std::string(kExampleId)}, "", false);
+  CHECK(no_db.status == 2);
+  CHECK_THAT(no_db.err, Catch::Contains("--db PATH is required"));
+}
+
+TEST_CASE("icpctl: an unusable database is one line and exit 2", "[icpctl]") {
+  const Icpctl icpctl;
+  // get never creates a database.
+  const auto missing = icpctl({"get", std::string(kExampleId), "--as", "u"});
+  CHECK(missing.status == 2);
+  CHECK_THAT(missing.err, Catch::Contains("no ICP database at"));
+  CHECK_FALSE(std::filesystem::exists(icpctl.db()));
+  std::ofstream(icpctl.db()) << "not a database, but a long enough text file to have a header.....";
+  const auto garbage = icpctl({"list", "--as", "u"});
+  CHECK(garbage.status == 2);
+  CHECK_THAT(garbage.err, Catch::Contains("is not an SQLite database"));
+}
+
+TEST_CASE("icpctl: --help documents every command", "[icpctl]") {
+  const Icpctl icpctl;
+  const auto help = icpctl({"--help"}, "", false);
+  CHECK(help.status == 0);
+  for (const auto* word : {"put", "get", "list", "delete", "--as", "--admin", "--all", "--limit",
+                           "--db", "Exit status"}) {
+    CHECK_THAT(help.out, Catch::Contains(word));
+  }
+}

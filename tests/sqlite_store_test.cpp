@@ -1,0 +1,187 @@
+#include <icp/id.hpp>
+#include <icp/sqlite_store.hpp>
+#include <icp/testing/store_conformance.hpp>
+
+#include "../src/sqlite/schema.hpp"
+#include "test_stores.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+namespace {
+
+using icp::test::TempDir;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::filesystem::path& path, std::string_view content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+std::shared_ptr<icp::IcpStore> open_new(const std::filesystem::path& path) {
+  auto store = icp::open_sqlite_store(path, {.create_if_missing = true});
+  REQUIRE(store.has_value());
+  return *store;
+}
+
+/// The query plan SQLite chooses for `sql`, one detail line per step.
+std::string query_plan(SQLite::Database& db, const char* sql) {
+  SQLite::Statement explain(db, std::string("EXPLAIN QUERY PLAN ") + sql);
+  std::string plan;
+  while (explain.executeStep()) plan += explain.getColumn(3).getString() + "\n";
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: a missing file is an error unless creation is asked for", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "missing.db";
+  const auto refused = icp::open_sqlite_store(path);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == icp::Errc::not_found);
+  CHECK_THAT(refused.error().message, Catch::Contains("no ICP database at") &&
+                                          Catch::Contains("missing.db") &&
+                                          Catch::Contains("create_if_missing"));
+  CHECK_FALSE(std::filesystem::exists(path));
+
+  REQUIRE(icp::open_sqlite_store(path, {.create_if_missing = true}).has_value());
+  CHECK(std::filesystem::exists(path));
+}
+
+TEST_CASE("sqlite: a new file gets the schema version, WAL and its data persists", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "icps.db";
+  const auto example = icp::testing::spec_example();
+  REQUIRE(open_new(path)->write({.icps = {&example, 1}}).has_value());
+
+  SQLite::Database db(path.string());
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() == icp::kSqliteSchemaVersion);
+  CHECK(db.execAndGet("PRAGMA journal_mode").getString() == "wal");
+
+  auto reopened = icp::open_sqlite_store(path);
+  REQUIRE(reopened.has_value());
+  CHECK((*reopened)->get({.id = example.id}).value() == example);
+}
+
+TEST_CASE("sqlite: files it must not touch are refused and left as they were", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "other.db";
+  std::string expected_message;
+  SECTION("not a database") {
+    write_file(path, "name,leads\nacme,10\n" + std::string(4096, 'x'));
+    expected_message = "is not an SQLite database";
+  }
+  SECTION("another application's database") {
+    {
+      SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)");
+    }
+    expected_message = "of another application";
+  }
+  SECTION("a newer schema version") {
+    {
+      SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec("CREATE TABLE icps (id TEXT PRIMARY KEY, doc TEXT); PRAGMA user_version = 99");
+    }
+    expected_message = "schema version 99, newer than the 1 this build of icp supports";
+  }
+  const auto before = read_file(path);
+  for (const bool create : {false, true}) {
+    const auto store = icp::open_sqlite_store(path, {.create_if_missing = create});
+    REQUIRE_FALSE(store.has_value());
+    CHECK(store.error().code == icp::Errc::internal);
+    CHECK_THAT(store.error().message, Catch::Contains(expected_message));
+  }
+  CHECK(read_file(path) == before);
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "other.db-wal"));
+}
+
+TEST_CASE("sqlite: an empty file is a new database", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "empty.db";
+  write_file(path, "");
+  const auto store = icp::open_sqlite_store(path);
+  REQUIRE(store.has_value());
+  CHECK((*store)->list({}).value().empty());
+}
+
+TEST_CASE("sqlite: a directory is not a database", "[sqlite]") {
+  const TempDir dir;
+  const auto store = icp::open_sqlite_store(dir.path());
+  REQUIRE_FALSE(store.has_value());
+  CHECK(store.error().code == icp::Errc::internal);
+  CHECK_THAT(store.error().message, Catch::StartsWith("cannot open the ICP database"));
+}
+
+TEST_CASE("sqlite: get and list-for-user never scan a table", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "icps.db";
+  open_new(path);
+  SQLite::Database db(path.string());
+  namespace sql = icp::detail::sqlite::sql;
+  for (const char* query : {sql::kGet, sql::kExists, sql::kListForMember, sql::kListAll,
+                            sql::kEraseMembers, sql::kErase}) {
+    const auto plan = query_plan(db, query);
+    CAPTURE(query, plan);
+    CHECK_THAT(plan, !Catch::Contains("SCAN"));
+    // Ordering comes from the index, not a sort step.
+    CHECK_THAT(plan, !Catch::Contains("TEMP B-TREE"));
+  }
+}
+
+TEST_CASE("sqlite: a stored document that does not parse is an internal error", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "icps.db";
+  const auto store = open_new(path);
+  const auto example = icp::testing::spec_example();
+  REQUIRE(store->write({.icps = {&example, 1}}).has_value());
+  SQLite::Database(path.string(), SQLite::OPEN_READWRITE)
+      .exec("UPDATE icps SET doc = '{\"id\": 1}'");
+  const auto got = store->get({.id = example.id});
+  REQUIRE_FALSE(got.has_value());
+  CHECK(got.error().code == icp::Errc::internal);
+  CHECK_THAT(got.error().message, Catch::StartsWith("SQLite store: a stored ICP is invalid"));
+  CHECK(store->list({}).error().code == icp::Errc::internal);
+}
+
+TEST_CASE("sqlite: two stores on one file (as two processes) see each other's writes",
+          "[sqlite][concurrency]") {
+  const TempDir dir;
+  const auto path = dir.path() / "shared.db";
+  const auto first = open_new(path);
+  const auto second = icp::open_sqlite_store(path).value();
+  constexpr int kPerThread = 60;
+  std::atomic<int> errors{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        auto& store = (t % 2 == 0) ? *first : *second;
+        auto& other = (t % 2 == 0) ? *second : *first;
+        for (int i = 0; i < kPerThread; ++i) {
+          auto written = icp::testing::spec_example();
+          written.id = icp::new_icp_id();
+          written.user_ids = {"writer_" + std::to_string(t)};
+          if (!store.write({.icps = {&written, 1}, .mode = icp::WriteMode::insert})) ++errors;
+          const auto seen = other.get({.id = written.id});
+          if (!seen || *seen != written) ++errors;
+          if (i % 3 == 0) {
+            const auto erased = other.erase({.id = written.id});
+            if (!erased || !*erased) ++errors;
+          }
+        }
+      });
+    }
+  }
+  CHECK(errors.load() == 0);
+  const auto all = first->list({.limit = 1000});
+  REQUIRE(all.has_value());
+  CHECK(all->size() == 4 * (kPerThread - kPerThread / 3));
+}

@@ -1,0 +1,52 @@
+#include <icp/testing/store_conformance.hpp>
+#include <icp/testing/store_wrappers.hpp>
+
+#include <catch2/catch.hpp>
+
+using icp::testing::FaultInjectingStore;
+using icp::testing::FaultKind;
+using icp::testing::RecordingStore;
+using icp::testing::StoreOperation;
+
+TEST_CASE("the wrappers forward to the wrapped store", "[testing]") {
+  const auto inner = icp::make_memory_store();
+  const auto recording = std::make_shared<RecordingStore>(inner);
+  FaultInjectingStore faulty(recording);
+  const auto example = icp::testing::spec_example();
+  REQUIRE(faulty.write({.icps = {&example, 1}}).has_value());
+  CHECK(inner->get({.id = example.id}).value() == example);
+  CHECK(faulty.get({.id = example.id}).value() == example);
+  CHECK(faulty.list({}).value().size() == 1);
+  CHECK(faulty.erase({.id = example.id}).value());
+  CHECK(recording->calls(StoreOperation::write) == 1);
+  CHECK(recording->calls(StoreOperation::get) == 1);
+  CHECK(recording->calls(StoreOperation::list) == 1);
+  CHECK(recording->calls(StoreOperation::erase) == 1);
+  CHECK(recording->total_calls() == 4);
+}
+
+TEST_CASE("injected faults fire as many times as asked, then stop", "[testing]") {
+  const auto inner = std::make_shared<RecordingStore>(icp::make_memory_store());
+  FaultInjectingStore faulty(inner);
+  const auto example = icp::testing::spec_example();
+
+  faulty.inject(StoreOperation::write, FaultKind::error, 2);
+  for (int i = 0; i < 2; ++i) {
+    const auto result = faulty.write({.icps = {&example, 1}});
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == icp::Errc::internal);
+  }
+  CHECK(inner->calls(StoreOperation::write) == 0);  // a failed call does nothing
+  CHECK(faulty.write({.icps = {&example, 1}}).has_value());
+
+  faulty.inject(StoreOperation::get, FaultKind::exception);
+  CHECK_THROWS_WITH(faulty.get({.id = example.id}),
+                    std::string(FaultInjectingStore::kExceptionText));
+  CHECK(faulty.get({.id = example.id}).has_value());
+
+  faulty.inject(StoreOperation::list, FaultKind::error, 5);
+  faulty.inject(StoreOperation::erase, FaultKind::error, 5);
+  faulty.clear();
+  CHECK(faulty.list({}).has_value());
+  CHECK(faulty.erase({.id = example.id}).value());
+}
