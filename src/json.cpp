@@ -4,10 +4,10 @@
 
 #include "json_writer.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value_from.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -21,8 +21,6 @@ namespace json = boost::json;
 namespace {
 
 // ---- writing ---------------------------------------------------------------
-
-void append_key(std::string& out, std::string_view quoted_key_colon) { out.append(quoted_key_colon); }
 
 void append_quoted_timestamp(std::string& out, Timestamp at) {
   out.push_back('"');
@@ -39,19 +37,19 @@ void append_optional_timestamp(std::string& out, const std::optional<Timestamp>&
 }
 
 void append_criterion(std::string& out, const LeadProviderCriterion& criterion) {
-  append_key(out, R"({"provider":)");
+  out.append(R"({"provider":)");
   detail::append_json_string(out, criterion.provider);
-  append_key(out, R"(,"type":)");
+  out.append(R"(,"type":)");
   detail::append_json_string(out, criterion.type);
-  append_key(out, R"(,"filters":)");
-  detail::append_json_object(out, criterion.filters);
+  out.append(R"(,"filters":)");
+  detail::append_json_value(out, criterion.filters.value());
   out.push_back('}');
 }
 
 void append_criterion(std::string& out, const CustomFilterCriterion& criterion) {
-  append_key(out, R"({"type":)");
+  out.append(R"({"type":)");
   detail::append_json_string(out, criterion.type);
-  append_key(out, R"(,"value":)");
+  out.append(R"(,"value":)");
   detail::append_json_number(out, criterion.value);
   out.push_back('}');
 }
@@ -74,11 +72,42 @@ constexpr std::array<std::string_view, 2> kCriterionTypes{"person", "company"};
 constexpr std::array<std::string_view, 2> kIntegerFilterTypes{"maxPeoplePerCompany",
                                                               "minDaysUntilReuse"};
 
+/// Where a value sits in the document (`leadProviderCriteria[0].filters`).
+/// A chain of views on the stack: the text is only built for a problem, so a
+/// valid document costs no path formatting at all.
+class Path {
+ public:
+  Path() = default;
+
+  [[nodiscard]] Path member(std::string_view key) const { return Path(this, key, kNoIndex); }
+  [[nodiscard]] Path element(std::size_t index) const { return Path(this, {}, index); }
+
+  [[nodiscard]] std::string str() const {
+    std::string out = parent_ != nullptr ? parent_->str() : std::string();
+    if (index_ != kNoIndex) {
+      fmt::format_to(std::back_inserter(out), "[{}]", index_);
+    } else if (!key_.empty()) {
+      if (!out.empty()) out.push_back('.');
+      out.append(key_);
+    }
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kNoIndex = std::numeric_limits<std::size_t>::max();
+  Path(const Path* parent, std::string_view key, std::size_t index)
+      : parent_(parent), key_(key), index_(index) {}
+
+  const Path* parent_ = nullptr;
+  std::string_view key_;
+  std::size_t index_ = kNoIndex;
+};
+
 /// Collects every problem found in a body, so that a caller fixes all at once.
 class Problems {
  public:
-  void add(std::string path, std::string message) {
-    details_.push_back(ErrorDetail{std::move(path), std::move(message)});
+  void add(const Path& path, std::string message) {
+    details_.push_back(ErrorDetail{path.str(), std::move(message)});
   }
   [[nodiscard]] bool empty() const noexcept { return details_.empty(); }
 
@@ -98,14 +127,6 @@ class Problems {
   std::vector<ErrorDetail> details_;
 };
 
-std::string index_path(std::string_view path, std::size_t index) {
-  return fmt::format("{}[{}]", path, index);
-}
-
-std::string member_path(std::string_view path, std::string_view key) {
-  return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
-}
-
 std::string_view kind_name(const json::value& value) {
   switch (value.kind()) {
     case json::kind::null: return "null";
@@ -124,7 +145,7 @@ std::string expected(std::string_view what, const json::value& got) {
   return fmt::format("expected {}, got {}", what, kind_name(got));
 }
 
-std::optional<std::string> read_string(const json::value& value, const std::string& path,
+std::optional<std::string> read_string(const json::value& value, const Path& path,
                                        Problems& problems) {
   const auto* string = value.if_string();
   if (string == nullptr) {
@@ -134,8 +155,8 @@ std::optional<std::string> read_string(const json::value& value, const std::stri
   return std::string(*string);
 }
 
-std::optional<std::string> read_non_empty_string(const json::value& value,
-                                                 const std::string& path, Problems& problems) {
+std::optional<std::string> read_non_empty_string(const json::value& value, const Path& path,
+                                                 Problems& problems) {
   auto text = read_string(value, path, problems);
   if (text && text->empty()) {
     problems.add(path, "must not be empty");
@@ -144,7 +165,7 @@ std::optional<std::string> read_non_empty_string(const json::value& value,
   return text;
 }
 
-std::optional<Timestamp> read_timestamp(const json::value& value, const std::string& path,
+std::optional<Timestamp> read_timestamp(const json::value& value, const Path& path,
                                         Problems& problems) {
   const auto* string = value.if_string();
   if (string == nullptr) {
@@ -159,8 +180,7 @@ std::optional<Timestamp> read_timestamp(const json::value& value, const std::str
   return *parsed;
 }
 
-std::optional<double> read_number(const json::value& value, const std::string& path,
-                                  Problems& problems) {
+std::optional<double> read_number(const json::value& value, const Path& path, Problems& problems) {
   switch (value.kind()) {
     case json::kind::int64: return static_cast<double>(value.get_int64());
     case json::kind::uint64: return static_cast<double>(value.get_uint64());
@@ -170,9 +190,9 @@ std::optional<double> read_number(const json::value& value, const std::string& p
 }
 
 /// An integer in [min, max]; integral doubles (`25.0`) count, as in JavaScript.
-std::optional<std::int64_t> read_integer(const json::value& value, const std::string& path,
-                                         std::int64_t min, std::int64_t max,
-                                         std::string_view what, Problems& problems) {
+std::optional<std::int64_t> read_integer(const json::value& value, const Path& path,
+                                         std::int64_t min, std::int64_t max, std::string_view what,
+                                         Problems& problems) {
   const auto number = read_number(value, path, problems);
   if (!number) return std::nullopt;
   if (*number != std::floor(*number) || *number < static_cast<double>(min) ||
@@ -183,15 +203,13 @@ std::optional<std::int64_t> read_integer(const json::value& value, const std::st
   return static_cast<std::int64_t>(*number);
 }
 
-const json::object* read_object(const json::value& value, const std::string& path,
-                                Problems& problems) {
+const json::object* read_object(const json::value& value, const Path& path, Problems& problems) {
   const auto* object = value.if_object();
   if (object == nullptr) problems.add(path, expected("an object", value));
   return object;
 }
 
-const json::array* read_array(const json::value& value, const std::string& path,
-                              Problems& problems) {
+const json::array* read_array(const json::value& value, const Path& path, Problems& problems) {
   const auto* array = value.if_array();
   if (array == nullptr) problems.add(path, expected("an array", value));
   return array;
@@ -200,28 +218,28 @@ const json::array* read_array(const json::value& value, const std::string& path,
 /// Calls `read_member(key, value, path)` for each member, which returns false
 /// for a key it does not know; unknown keys are reported, never dropped.
 template <class ReadMember>
-void read_members(const json::object& object, std::string_view path, Problems& problems,
+void read_members(const json::object& object, const Path& path, Problems& problems,
                   ReadMember read_member) {
   for (const auto& member : object) {
-    const std::string member_at = member_path(path, member.key());
+    const Path member_at = path.member(member.key());
     if (!read_member(member.key(), member.value(), member_at)) {
       problems.add(member_at, "unknown field");
     }
   }
 }
 
-void require(bool present, std::string_view path, std::string_view key, Problems& problems) {
-  if (!present) problems.add(member_path(path, key), "is required");
+void require(bool present, const Path& path, std::string_view key, Problems& problems) {
+  if (!present) problems.add(path.member(key), "is required");
 }
 
-std::vector<std::string> read_user_ids(const json::value& value, const std::string& path,
+std::vector<std::string> read_user_ids(const json::value& value, const Path& path,
                                        Problems& problems) {
   std::vector<std::string> user_ids;
   const auto* array = read_array(value, path, problems);
   if (array == nullptr) return user_ids;
   user_ids.reserve(array->size());
   for (std::size_t i = 0; i < array->size(); ++i) {
-    const auto element_path = index_path(path, i);
+    const Path element_path = path.element(i);
     auto user_id = read_non_empty_string((*array)[i], element_path, problems);
     if (!user_id) continue;
     if (std::ranges::find(user_ids, *user_id) != user_ids.end()) {
@@ -234,7 +252,7 @@ std::vector<std::string> read_user_ids(const json::value& value, const std::stri
 }
 
 std::optional<LeadProviderCriterion> read_lead_provider_criterion(const json::value& value,
-                                                                  const std::string& path,
+                                                                  const Path& path,
                                                                   Problems& problems) {
   const auto* object = read_object(value, path, problems);
   if (object == nullptr) return std::nullopt;
@@ -242,7 +260,7 @@ std::optional<LeadProviderCriterion> read_lead_provider_criterion(const json::va
   bool has_provider = false;
   bool has_filters = false;
   read_members(*object, path, problems,
-               [&](std::string_view key, const json::value& member, const std::string& at) {
+               [&](std::string_view key, const json::value& member, const Path& at) {
                  if (key == "provider") {
                    has_provider = true;
                    if (auto provider = read_non_empty_string(member, at, problems)) {
@@ -271,7 +289,7 @@ std::optional<LeadProviderCriterion> read_lead_provider_criterion(const json::va
 }
 
 std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::value& value,
-                                                                  const std::string& path,
+                                                                  const Path& path,
                                                                   Problems& problems) {
   const auto* object = read_object(value, path, problems);
   if (object == nullptr) return std::nullopt;
@@ -279,7 +297,7 @@ std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::va
   const json::value* raw_value = nullptr;
   bool has_type = false;
   read_members(*object, path, problems,
-               [&](std::string_view key, const json::value& member, const std::string& at) {
+               [&](std::string_view key, const json::value& member, const Path& at) {
                  if (key == "type") {
                    has_type = true;
                    if (auto type = read_non_empty_string(member, at, problems)) {
@@ -296,7 +314,7 @@ std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::va
   require(raw_value != nullptr, path, "value", problems);
   if (raw_value == nullptr) return criterion;
   // The value's rule depends on the type, so it is read once both are known.
-  const auto value_path = member_path(path, "value");
+  const Path value_path = path.member("value");
   if (std::ranges::find(kIntegerFilterTypes, criterion.type) != kIntegerFilterTypes.end()) {
     if (auto integer = read_integer(*raw_value, value_path, 0, std::int64_t{1} << 53,
                                     "a non-negative integer", problems)) {
@@ -309,14 +327,14 @@ std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::va
 }
 
 template <class Criterion, class ReadOne>
-std::vector<Criterion> read_criteria(const json::value& value, const std::string& path,
-                                     Problems& problems, ReadOne read_one) {
+std::vector<Criterion> read_criteria(const json::value& value, const Path& path, Problems& problems,
+                                     ReadOne read_one) {
   std::vector<Criterion> criteria;
   const auto* array = read_array(value, path, problems);
   if (array == nullptr) return criteria;
   criteria.reserve(array->size());
   for (std::size_t i = 0; i < array->size(); ++i) {
-    if (auto criterion = read_one((*array)[i], index_path(path, i), problems)) {
+    if (auto criterion = read_one((*array)[i], path.element(i), problems)) {
       criteria.push_back(std::move(*criterion));
     }
   }
@@ -355,37 +373,37 @@ Result<json::value> parse_json_into(std::string_view text, json::storage_ptr sto
 }  // namespace
 
 void append_json(std::string& out, const Icp& icp) {
-  append_key(out, R"({"id":)");
+  out.append(R"({"id":)");
   detail::append_json_string(out, icp.id);
-  append_key(out, R"(,"name":)");
+  out.append(R"(,"name":)");
   detail::append_json_string(out, icp.name);
-  append_key(out, R"(,"description":)");
+  out.append(R"(,"description":)");
   if (icp.description) {
     detail::append_json_string(out, *icp.description);
   } else {
     out.append("null");
   }
-  append_key(out, R"(,"createdAt":)");
+  out.append(R"(,"createdAt":)");
   append_quoted_timestamp(out, icp.created_at);
-  append_key(out, R"(,"updatedAt":)");
+  out.append(R"(,"updatedAt":)");
   append_quoted_timestamp(out, icp.updated_at);
-  append_key(out, R"(,"userIds":)");
+  out.append(R"(,"userIds":)");
   append_array(out, icp.user_ids, [](std::string& o, const std::string& user_id) {
     detail::append_json_string(o, user_id);
   });
-  append_key(out, R"(,"leadsPerList":)");
+  out.append(R"(,"leadsPerList":)");
   detail::append_json_number(out, std::int64_t{icp.leads_per_list});
-  append_key(out, R"(,"activeUntil":)");
+  out.append(R"(,"activeUntil":)");
   append_optional_timestamp(out, icp.active_until);
-  append_key(out, R"(,"leadProviderCriteria":)");
+  out.append(R"(,"leadProviderCriteria":)");
   append_array(out, icp.lead_provider_criteria,
                [](std::string& o, const LeadProviderCriterion& c) { append_criterion(o, c); });
-  append_key(out, R"(,"customFilterCriteria":)");
+  out.append(R"(,"customFilterCriteria":)");
   append_array(out, icp.custom_filter_criteria,
                [](std::string& o, const CustomFilterCriterion& c) { append_criterion(o, c); });
   if (icp.crm_filters) {
-    append_key(out, R"(,"crmFilters":)");
-    detail::append_json_value(out, *icp.crm_filters);
+    out.append(R"(,"crmFilters":)");
+    detail::append_json_value(out, icp.crm_filters->value());
   }
   out.push_back('}');
 }
@@ -405,7 +423,7 @@ Result<Icp> icp_from_json(const json::value& value) {
   Problems problems;
   const auto* object = value.if_object();
   if (object == nullptr) {
-    problems.add("", expected("an ICP object", value));
+    problems.add(Path{}, expected("an ICP object", value));
     return std::move(problems).to_error();
   }
 
@@ -416,63 +434,64 @@ Result<Icp> icp_from_json(const json::value& value) {
   bool has_updated_at = false;
   bool has_user_ids = false;
   bool has_lead_provider_criteria = false;
-  read_members(*object, "", problems,
-               [&](std::string_view key, const json::value& member, const std::string& at) {
-                 if (key == "id") {
-                   has_id = true;
-                   const auto* text = member.if_string();
-                   auto id = text ? canonical_icp_id(*text) : std::nullopt;
-                   if (id) {
-                     icp.id = std::move(*id);
-                   } else {
-                     problems.add(at, "expected a UUID (8-4-4-4-12 hex digits)");
-                   }
-                 } else if (key == "name") {
-                   has_name = true;
-                   if (auto name = read_non_empty_string(member, at, problems)) {
-                     icp.name = std::move(*name);
-                   }
-                 } else if (key == "description") {
-                   if (!member.is_null()) icp.description = read_string(member, at, problems);
-                 } else if (key == "createdAt") {
-                   has_created_at = true;
-                   icp.created_at = read_timestamp(member, at, problems).value_or(Timestamp{});
-                 } else if (key == "updatedAt") {
-                   has_updated_at = true;
-                   icp.updated_at = read_timestamp(member, at, problems).value_or(Timestamp{});
-                 } else if (key == "userIds") {
-                   has_user_ids = true;
-                   icp.user_ids = read_user_ids(member, at, problems);
-                 } else if (key == "leadsPerList") {
-                   if (auto count =
-                           read_integer(member, at, 1, std::numeric_limits<std::int32_t>::max(),
+  const Path root;
+  read_members(
+      *object, root, problems,
+      [&](std::string_view key, const json::value& member, const Path& at) {
+        if (key == "id") {
+          has_id = true;
+          const auto* text = member.if_string();
+          auto id = text ? canonical_icp_id(*text) : std::nullopt;
+          if (id) {
+            icp.id = std::move(*id);
+          } else {
+            problems.add(at, "expected a UUID (8-4-4-4-12 hex digits)");
+          }
+        } else if (key == "name") {
+          has_name = true;
+          if (auto name = read_non_empty_string(member, at, problems)) {
+            icp.name = std::move(*name);
+          }
+        } else if (key == "description") {
+          if (!member.is_null()) icp.description = read_string(member, at, problems);
+        } else if (key == "createdAt") {
+          has_created_at = true;
+          icp.created_at = read_timestamp(member, at, problems).value_or(Timestamp{});
+        } else if (key == "updatedAt") {
+          has_updated_at = true;
+          icp.updated_at = read_timestamp(member, at, problems).value_or(Timestamp{});
+        } else if (key == "userIds") {
+          has_user_ids = true;
+          icp.user_ids = read_user_ids(member, at, problems);
+        } else if (key == "leadsPerList") {
+          if (auto count = read_integer(member, at, 1, std::numeric_limits<std::int32_t>::max(),
                                         "a positive integer (at most 2147483647)", problems)) {
-                     icp.leads_per_list = static_cast<std::int32_t>(*count);
-                   }
-                 } else if (key == "activeUntil") {
-                   if (!member.is_null()) icp.active_until = read_timestamp(member, at, problems);
-                 } else if (key == "leadProviderCriteria") {
-                   has_lead_provider_criteria = true;
-                   icp.lead_provider_criteria = read_criteria<LeadProviderCriterion>(
-                       member, at, problems, read_lead_provider_criterion);
-                 } else if (key == "customFilterCriteria") {
-                   icp.custom_filter_criteria = read_criteria<CustomFilterCriterion>(
-                       member, at, problems, read_custom_filter_criterion);
-                 } else if (key == "crmFilters") {
-                   if (member.is_null() || read_object(member, at, problems) != nullptr) {
-                     icp.crm_filters = json::value(member, json::storage_ptr{});
-                   }
-                 } else {
-                   return false;
-                 }
-                 return true;
-               });
-  require(has_id, "", "id", problems);
-  require(has_name, "", "name", problems);
-  require(has_created_at, "", "createdAt", problems);
-  require(has_updated_at, "", "updatedAt", problems);
-  require(has_user_ids, "", "userIds", problems);
-  require(has_lead_provider_criteria, "", "leadProviderCriteria", problems);
+            icp.leads_per_list = static_cast<std::int32_t>(*count);
+          }
+        } else if (key == "activeUntil") {
+          if (!member.is_null()) icp.active_until = read_timestamp(member, at, problems);
+        } else if (key == "leadProviderCriteria") {
+          has_lead_provider_criteria = true;
+          icp.lead_provider_criteria = read_criteria<LeadProviderCriterion>(
+              member, at, problems, read_lead_provider_criterion);
+        } else if (key == "customFilterCriteria") {
+          icp.custom_filter_criteria = read_criteria<CustomFilterCriterion>(
+              member, at, problems, read_custom_filter_criterion);
+        } else if (key == "crmFilters") {
+          if (member.is_null() || read_object(member, at, problems) != nullptr) {
+            icp.crm_filters = json::value(member, json::storage_ptr{});
+          }
+        } else {
+          return false;
+        }
+        return true;
+      });
+  require(has_id, root, "id", problems);
+  require(has_name, root, "name", problems);
+  require(has_created_at, root, "createdAt", problems);
+  require(has_updated_at, root, "updatedAt", problems);
+  require(has_user_ids, root, "userIds", problems);
+  require(has_lead_provider_criteria, root, "leadProviderCriteria", problems);
   if (!problems.empty()) return std::move(problems).to_error();
   return icp;
 }
@@ -514,7 +533,7 @@ void tag_invoke(const json::value_from_tag&, json::value& value,
                 const LeadProviderCriterion& criterion) {
   value = json::object{{"provider", criterion.provider},
                        {"type", criterion.type},
-                       {"filters", criterion.filters}};
+                       {"filters", criterion.filters.value()}};
 }
 
 void tag_invoke(const json::value_from_tag&, json::value& value,
@@ -545,7 +564,7 @@ void tag_invoke(const json::value_from_tag&, json::value& value, const Icp& icp)
   object["activeUntil"] = optional_timestamp(icp.active_until);
   object["leadProviderCriteria"] = json::value_from(icp.lead_provider_criteria);
   object["customFilterCriteria"] = json::value_from(icp.custom_filter_criteria);
-  if (icp.crm_filters) object["crmFilters"] = *icp.crm_filters;
+  if (icp.crm_filters) object["crmFilters"] = icp.crm_filters->value();
   value = std::move(object);
 }
 

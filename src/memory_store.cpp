@@ -3,7 +3,7 @@
 #include "list_order.hpp"
 
 #include <algorithm>
-#include <map>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -12,8 +12,18 @@ namespace icp {
 
 namespace {
 
-/// Every ICP in one ordered map under a reader-writer lock. A list walks the
-/// whole map: fine for tests and small data sets, which is what it is for.
+/// Hashes std::string and std::string_view alike, so lookups by view do not
+/// build a string.
+struct IdHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view id) const noexcept {
+    return std::hash<std::string_view>{}(id);
+  }
+};
+
+/// Every ICP in one hash map under a reader-writer lock: a get is one hash
+/// lookup and a copy. A list walks the whole map: fine for tests and small
+/// data sets, which is what this store is for.
 class MemoryStore final : public IcpStore {
  public:
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override {
@@ -25,9 +35,8 @@ class MemoryStore final : public IcpStore {
 
   Result<void> write(const WriteIcpsRequest& request) override {
     const std::unique_lock lock(mutex_);
-    if (auto problem = detail::check_batch(request, [&](std::string_view id) {
-          return icps_.find(id) != icps_.end();
-        })) {
+    if (auto problem = detail::check_batch(
+            request, [&](std::string_view id) { return icps_.find(id) != icps_.end(); })) {
       return *problem;
     }
     for (const auto& icp : request.icps) icps_.insert_or_assign(icp.id, icp);
@@ -54,8 +63,9 @@ class MemoryStore final : public IcpStore {
       matches.push_back(&icp);
     }
     const auto count = std::min(request.limit, matches.size());
-    std::ranges::partial_sort(matches, matches.begin() + static_cast<std::ptrdiff_t>(count),
-                              [](const Icp* a, const Icp* b) { return detail::listed_before(*a, *b); });
+    std::ranges::partial_sort(
+        matches, matches.begin() + static_cast<std::ptrdiff_t>(count),
+        [](const Icp* a, const Icp* b) { return detail::listed_before(*a, *b); });
     std::vector<Icp> page;
     page.reserve(count);
     for (std::size_t i = 0; i < count; ++i) page.push_back(*matches[i]);
@@ -64,7 +74,7 @@ class MemoryStore final : public IcpStore {
 
  private:
   std::shared_mutex mutex_;
-  std::map<std::string, Icp, std::less<>> icps_;
+  boost::unordered_flat_map<std::string, Icp, IdHash, std::equal_to<>> icps_;
 };
 
 }  // namespace

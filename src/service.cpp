@@ -43,8 +43,8 @@ Result<Icp> IcpService::get(std::string_view id, const AuthContext& caller) cons
   const auto canonical_id = canonical_icp_id(id);
   if (!canonical_id) return not_found(id);  // a non-UUID can name no ICP
 
-  auto loaded = call_store("read an ICP",
-                           [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
+  auto loaded =
+      call_store("read an ICP", [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
   if (!loaded) return std::move(loaded).error();
   if (!loaded->has_value()) return not_found(*canonical_id);
   if (!can_read(**loaded, caller)) {

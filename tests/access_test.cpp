@@ -22,9 +22,9 @@ TEST_CASE("members and admins may read, change and delete; nobody else", "[acces
     CHECK(icp::can_update(icp, caller));
     CHECK(icp::can_delete(icp, caller));
   }
-  for (const auto& caller : {AuthContext::user("user_000001"), AuthContext::user("USER_ABC123"),
-                             AuthContext::user("user_abc12"), AuthContext::user(""),
-                             AuthContext::anonymous()}) {
+  for (const auto& caller :
+       {AuthContext::user("user_000001"), AuthContext::user("USER_ABC123"),
+        AuthContext::user("user_abc12"), AuthContext::user(""), AuthContext::anonymous()}) {
     CAPTURE(caller.user_id());
     CHECK_FALSE(icp::can_read(icp, caller));
     CHECK_FALSE(icp::can_update(icp, caller));

@@ -6,10 +6,10 @@
 
 #include <boost/json.hpp>
 
+#include <sys/wait.h>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <sys/wait.h>
 
 namespace {
 
@@ -82,7 +82,8 @@ TEST_CASE("icpctl: put then get as member, admin, stranger, anonymous", "[icpctl
   CHECK(member.out == icp::to_json(icp::testing::spec_example()) + "\n");
   CHECK(member.err.empty());
 
-  const auto admin = icpctl({"get", "550E8400-E29B-41D4-A716-446655440000", "--as", "root", "--admin"});
+  const auto admin =
+      icpctl({"get", "550E8400-E29B-41D4-A716-446655440000", "--as", "root", "--admin"});
   CHECK(admin.status == 0);
   CHECK(admin.out == member.out);
 

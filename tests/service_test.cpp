@@ -80,8 +80,8 @@ TEST_CASE("get: ids that are not UUIDs are not_found without a store call", "[se
 
 TEST_CASE("get: ids compare case-insensitively", "[service]") {
   Fixture f(any_store());
-  const auto icp = f.service.get("550E8400-E29B-41D4-A716-446655440000",
-                                 AuthContext::user("user_abc123"));
+  const auto icp =
+      f.service.get("550E8400-E29B-41D4-A716-446655440000", AuthContext::user("user_abc123"));
   REQUIRE(icp.has_value());
   CHECK(icp->id == kExampleId);
 }
@@ -169,8 +169,9 @@ TEST_CASE("list: the caller's ICPs, or all for an admin who asks", "[service]") 
     CHECK(f.service.list(AuthContext::user("user_abc123"), {.limit = limit}).error().code ==
           Errc::bad_request);
   }
-  CHECK(f.service.list(AuthContext::admin("a"), {.scope = icp::ListScope::all, .limit = 1})
-            ->size() == 1);
+  CHECK(
+      f.service.list(AuthContext::admin("a"), {.scope = icp::ListScope::all, .limit = 1})->size() ==
+      1);
 }
 
 TEST_CASE("list: a store failure is internal", "[service]") {

@@ -4,8 +4,8 @@
 
 // Every shipped store runs the one suite; a store is added in test_stores.hpp.
 TEST_CASE("every store passes the conformance suite", "[store][conformance]") {
-  const auto kind = GENERATE(from_range(std::begin(icp::test::kStoreKinds),
-                                        std::end(icp::test::kStoreKinds)));
+  const auto kind =
+      GENERATE(from_range(std::begin(icp::test::kStoreKinds), std::end(icp::test::kStoreKinds)));
   const icp::test::TempDir dir;
   for (const auto name : icp::testing::store_conformance_cases()) {
     DYNAMIC_SECTION(kind << ": " << name) {
@@ -30,8 +30,8 @@ TEST_CASE("the suite catches a broken store", "[store][conformance]") {
       return std::vector<icp::Icp>{};
     }
   };
-  const auto failures = icp::testing::run_store_conformance(
-      [] { return std::make_shared<ForgetfulStore>(); });
+  const auto failures =
+      icp::testing::run_store_conformance([] { return std::make_shared<ForgetfulStore>(); });
   CHECK(failures.size() >= 10);
   CHECK(icp::testing::run_store_conformance_case("no such case", icp::make_memory_store) ==
         std::vector<std::string>{"no conformance case named \"no such case\""});

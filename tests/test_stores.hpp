@@ -8,10 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <string_view>
-#include <unistd.h>
 
 namespace icp::test {
 

@@ -5,8 +5,8 @@
 
 #include <icp/icp.hpp>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <charconv>
 #include <cstdio>
@@ -153,8 +153,8 @@ icp::Result<std::vector<icp::Icp>> parse_icps(std::string_view text) {
     }
   }
   if (!problems.empty()) {
-    auto message = fmt::format("invalid ICP at {}: {}", problems.front().path,
-                               problems.front().message);
+    auto message =
+        fmt::format("invalid ICP at {}: {}", problems.front().path, problems.front().message);
     return icp::Error{icp::Errc::bad_request, std::move(message), std::move(problems)};
   }
   return icps;

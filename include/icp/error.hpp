@@ -2,8 +2,8 @@
 
 // Errors as values: every fallible call returns Result<T>.
 
-#include <boost/system/result.hpp>
 #include <fmt/format.h>
+#include <boost/system/result.hpp>
 
 #include <stdexcept>
 #include <string>

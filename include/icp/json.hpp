@@ -45,6 +45,6 @@ void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
 void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
                 const CustomFilterCriterion& criterion);
 [[nodiscard]] boost::system::result<Icp> tag_invoke(const boost::json::try_value_to_tag<Icp>&,
-                                                   const boost::json::value& json);
+                                                    const boost::json::value& json);
 
 }  // namespace icp

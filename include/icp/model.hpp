@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,12 +20,46 @@ inline constexpr std::string_view kDefaultCriterionType = "person";
 /// `leadsPerList` when a body omits it.
 inline constexpr std::int32_t kDefaultLeadsPerList = 10;
 
-/// One lead provider search configuration. `filters` is opaque to this
-/// library: it is kept and returned as given (key order included).
+/// A JSON value this library keeps and returns as given (key order included)
+/// without looking inside: `filters` and `crmFilters`. Immutable: copies share
+/// one allocation, which keeps copying an Icp cheap; to change it, assign a
+/// new value. Thread-safe to copy and read from many threads.
+class OpaqueJson {
+ public:
+  /// An empty object.
+  OpaqueJson() : value_(empty_object()) {}
+  // Implicit, so that `criterion.filters = boost::json::object{...}` reads naturally.
+  OpaqueJson(boost::json::object object)  // NOLINT(google-explicit-constructor)
+      : value_(std::make_shared<const boost::json::value>(std::move(object))) {}
+  OpaqueJson(boost::json::value value)  // NOLINT(google-explicit-constructor)
+      : value_(std::make_shared<const boost::json::value>(std::move(value))) {}
+  OpaqueJson(std::nullptr_t)  // NOLINT(google-explicit-constructor)
+      : value_(std::make_shared<const boost::json::value>(nullptr)) {}
+
+  [[nodiscard]] const boost::json::value& value() const noexcept { return *value_; }
+  const boost::json::value& operator*() const noexcept { return *value_; }
+  const boost::json::value* operator->() const noexcept { return value_.get(); }
+
+  /// Equal when the JSON values are equal (object key order aside, as
+  /// boost::json compares objects).
+  friend bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
+    return a.value_ == b.value_ || *a.value_ == *b.value_;
+  }
+
+ private:
+  static const std::shared_ptr<const boost::json::value>& empty_object() {
+    static const auto empty = std::make_shared<const boost::json::value>(boost::json::object{});
+    return empty;
+  }
+
+  std::shared_ptr<const boost::json::value> value_;
+};
+
+/// One lead provider search configuration. `filters` is an opaque object.
 struct LeadProviderCriterion {
   std::string provider;
   std::string type{kDefaultCriterionType};  ///< "person" or "company"
-  boost::json::object filters;
+  OpaqueJson filters;                       ///< always a JSON object
 
   friend bool operator==(const LeadProviderCriterion&, const LeadProviderCriterion&) = default;
 };
@@ -55,7 +90,7 @@ struct Icp {
   std::vector<CustomFilterCriterion> custom_filter_criteria;
   /// Tri-state, as the spec's `object | null | undefined`: nullopt is absent
   /// (the key is not written), a JSON null is null, else an object.
-  std::optional<boost::json::value> crm_filters;
+  std::optional<OpaqueJson> crm_filters;
 
   friend bool operator==(const Icp&, const Icp&) = default;
 };

@@ -31,7 +31,7 @@ inline constexpr int kSqliteSchemaVersion = 1;
 ///
 /// The store is thread-safe: each call takes a pooled connection of its own.
 /// A get is one indexed lookup; a list for a member walks an index.
-[[nodiscard]] Result<std::shared_ptr<IcpStore>> open_sqlite_store(
-    const std::filesystem::path& path, SqliteOptions options = {});
+[[nodiscard]] Result<std::shared_ptr<IcpStore>> open_sqlite_store(const std::filesystem::path& path,
+                                                                  SqliteOptions options = {});
 
 }  // namespace icp

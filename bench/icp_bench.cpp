@@ -1,0 +1,175 @@
+// Benchmarks of the Get ICP path. Run from a release build:
+//   cmake --preset release && cmake --build --preset release
+//   build/release/bench/icp_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// The SQLite database of 100,000 ICPs is built once into the temp directory
+// (ICP_BENCH_DB overrides the path) and reused by later runs.
+#include <icp/icp.hpp>
+#include <icp/testing/store_conformance.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+namespace {
+
+constexpr std::size_t kIcpCount = 100'000;
+constexpr std::string_view kCaller = "user_abc123";
+
+/// ICPs shaped like the reference peer's seed data (about 700 bytes of JSON
+/// each), all listing kCaller among one to five members. Deterministic.
+std::vector<icp::Icp> make_icps(std::size_t count) {
+  constexpr std::array kTitles{"CTO", "CIO",        "CISO", "VP Engineering", "Head of Technology",
+                               "CFO", "VP Finance", "CMO",  "VP Sales",       "Director of IT"};
+  constexpr std::array kSizes{"1-10",     "11-50",     "51-200", "201-500",
+                              "501-1000", "1001-5000", "5001+"};
+  constexpr std::array kProviders{"baseProvider", "apolloProvider", "clearbitProvider"};
+  std::mt19937_64 random(42);
+  auto below = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  std::vector<icp::Icp> icps;
+  icps.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    icp::Icp icp = icp::testing::spec_example();
+    icp.id = fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", random() & 0xffffffffU,
+                         random() & 0xffffU, random() & 0xfffU, random() & 0xfffU,
+                         random() & 0xffffffffffffU);
+    icp.name = fmt::format("Segment {} decision makers", below(1000));
+    icp.description = fmt::format("Technology leaders at companies of segment {}, ICP #{}",
+                                  below(100), below(1'000'000));
+    icp.created_at = icp::Timestamp{std::chrono::milliseconds{
+        1'672'531'200'000LL + static_cast<long long>(below(43'200'000'000ULL))}};
+    icp.updated_at = icp.created_at + std::chrono::hours{static_cast<int>(below(1440))};
+    icp.user_ids = {std::string(kCaller)};
+    for (std::size_t u = below(5); u > 0; --u)
+      icp.user_ids.push_back(fmt::format("user_{:06}", i * 7 + u));
+    boost::json::array titles;
+    for (std::size_t t = 1 + below(4); t > 0; --t)
+      titles.emplace_back(kTitles.at(below(kTitles.size())));
+    boost::json::array sizes;
+    for (std::size_t s = 1 + below(3); s > 0; --s)
+      sizes.emplace_back(kSizes.at(below(kSizes.size())));
+    icp.lead_provider_criteria = {
+        {kProviders.at(below(3)), below(5) == 0 ? "company" : "person",
+         boost::json::object{{"job_titles", titles},
+                             {"company_size", sizes},
+                             {"industries", boost::json::array{"software", "banking"}}}}};
+    icp.crm_filters =
+        below(3) == 0
+            ? boost::json::value(boost::json::object{
+                  {"provider", "hubspot"}, {"excludeStages", boost::json::array{"closed_won"}}})
+            : boost::json::value(nullptr);
+    icps.push_back(std::move(icp));
+  }
+  return icps;
+}
+
+const std::vector<icp::Icp>& bench_icps() {
+  static const auto icps = make_icps(kIcpCount);
+  return icps;
+}
+
+/// The ids in a shuffled order, so lookups do not walk the table in sequence.
+const std::vector<std::string>& lookup_ids() {
+  static const auto ids = [] {
+    std::vector<std::string> out;
+    for (const auto& icp : bench_icps()) out.push_back(icp.id);
+    std::shuffle(out.begin(), out.end(), std::mt19937_64(7));
+    return out;
+  }();
+  return ids;
+}
+
+std::filesystem::path bench_db_path() {
+  if (const char* path = std::getenv("ICP_BENCH_DB")) return path;
+  return std::filesystem::temp_directory_path() / "icp-bench-100k.db";
+}
+
+std::shared_ptr<icp::IcpStore> sqlite_store() {
+  static const auto store = [] {
+    const auto path = bench_db_path();
+    auto opened = icp::open_sqlite_store(path, {.create_if_missing = true});
+    if (!opened) throw icp::Exception(opened.error());
+    const auto& first = bench_icps().front();
+    if (!(*opened)->get({.id = first.id}).value()) {
+      if (auto written = (*opened)->write({.icps = bench_icps()}); !written) {
+        throw icp::Exception(written.error());
+      }
+    }
+    return *opened;
+  }();
+  return store;
+}
+
+std::shared_ptr<icp::IcpStore> memory_store() {
+  static const auto store = [] {
+    auto created = icp::make_memory_store();
+    (void)created->write({.icps = bench_icps()}).value();
+    return created;
+  }();
+  return store;
+}
+
+void service_get(benchmark::State& state, const std::shared_ptr<icp::IcpStore>& store) {
+  const icp::IcpService service(store);
+  const auto caller = icp::AuthContext::user(std::string(kCaller));
+  const auto& ids = lookup_ids();
+  std::size_t next = 0;
+  for (auto _ : state) {
+    auto icp = service.get(ids[next], caller);
+    if (!icp) state.SkipWithError(icp.error().message.c_str());
+    benchmark::DoNotOptimize(icp);
+    next = (next + 1) % ids.size();
+  }
+}
+
+void BM_ServiceGet_Memory(benchmark::State& state) { service_get(state, memory_store()); }
+BENCHMARK(BM_ServiceGet_Memory);
+
+void BM_ServiceGet_Sqlite(benchmark::State& state) { service_get(state, sqlite_store()); }
+BENCHMARK(BM_ServiceGet_Sqlite);
+
+/// The floor for the SQLite get: one autocommit prepared-statement read of the
+/// same row through SQLiteCpp, with nothing decoded.
+void BM_SqliteFloor_Lookup(benchmark::State& state) {
+  (void)sqlite_store();  // make sure the file exists
+  SQLite::Database db(bench_db_path().string(), SQLite::OPEN_READWRITE);
+  SQLite::Statement lookup(db, "SELECT doc FROM icps WHERE id = ?1");
+  const auto& ids = lookup_ids();
+  std::size_t next = 0;
+  for (auto _ : state) {
+    lookup.bind(1, ids[next]);
+    if (!lookup.executeStep()) state.SkipWithError("row not found");
+    const auto doc = lookup.getColumn(0);
+    benchmark::DoNotOptimize(doc.getText());
+    benchmark::DoNotOptimize(doc.getBytes());
+    lookup.reset();
+    next = (next + 1) % ids.size();
+  }
+}
+BENCHMARK(BM_SqliteFloor_Lookup);
+
+void BM_ToJson_SpecExample(benchmark::State& state) {
+  const auto icp = icp::testing::spec_example();
+  for (auto _ : state) {
+    auto json = icp::to_json(icp);
+    benchmark::DoNotOptimize(json);
+  }
+}
+BENCHMARK(BM_ToJson_SpecExample);
+
+void BM_ParseIcp_SpecExample(benchmark::State& state) {
+  const auto text = icp::to_json(icp::testing::spec_example());
+  for (auto _ : state) {
+    auto icp = icp::parse_icp(text);
+    benchmark::DoNotOptimize(icp);
+  }
+}
+BENCHMARK(BM_ParseIcp_SpecExample);
+
+}  // namespace
+
+BENCHMARK_MAIN();
