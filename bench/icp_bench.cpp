@@ -1,6 +1,7 @@
 // Benchmarks of the Get ICP path. Run from a release build:
 //   cmake --preset release && cmake --build --preset release
 //   build/release/bench/icp_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// It ends with the ratio of the SQLite service get to its floor (medians).
 // The SQLite database of 100,000 ICPs is built once into the temp directory
 // (ICP_BENCH_DB overrides the path) and reused by later runs.
 #include <icp/icp.hpp>
@@ -11,8 +12,10 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 
 namespace {
@@ -170,6 +173,39 @@ void BM_ParseIcp_SpecExample(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseIcp_SpecExample);
 
+/// Prints the usual console table, then each Get as a ratio to its floor:
+/// the SQLite service get over the bare lookup, measured in the same run.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& run : runs) {
+      if (run.run_type == Run::RT_Iteration || run.aggregate_name == "median") {
+        cpu_ns_[run.run_name.function_name] = run.GetAdjustedCPUTime();
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+
+  void print_ratios() const {
+    const auto floor = cpu_ns_.find("BM_SqliteFloor_Lookup");
+    const auto sqlite = cpu_ns_.find("BM_ServiceGet_Sqlite");
+    if (floor == cpu_ns_.end() || sqlite == cpu_ns_.end()) return;
+    std::printf("\nIcpService::get on SQLite / bare SQLiteCpp lookup: %.2fx (%.0f ns / %.0f ns)\n",
+                sqlite->second / floor->second, sqlite->second, floor->second);
+  }
+
+ private:
+  std::map<std::string, double> cpu_ns_;
+};
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  reporter.print_ratios();
+  return 0;
+}

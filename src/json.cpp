@@ -2,6 +2,8 @@
 
 #include <icp/id.hpp>
 
+#include "json_duplicates.hpp"
+#include "json_internal.hpp"
 #include "json_writer.hpp"
 
 #include <fmt/format.h>
@@ -356,9 +358,12 @@ std::string describe_parse_error(std::string_view text, std::size_t offset,
   return fmt::format("malformed JSON at line {}, column {}: {}", line, column, ec.message());
 }
 
-/// Parses with a caller-provided memory resource (the hot path of parse_icp
-/// parses into a stack buffer and copies only what the Icp keeps).
-Result<json::value> parse_json_into(std::string_view text, json::storage_ptr storage) {
+enum class Duplicates { reject, trust };
+
+/// Parses with a caller-provided memory resource (parse_icp parses into a
+/// stack buffer and copies out only what the Icp keeps).
+Result<json::value> parse_json_into(std::string_view text, json::storage_ptr storage,
+                                    Duplicates duplicates) {
   json::stream_parser parser(std::move(storage));
   boost::system::error_code ec;
   const std::size_t consumed = parser.write(text.data(), text.size(), ec);
@@ -367,7 +372,24 @@ Result<json::value> parse_json_into(std::string_view text, json::storage_ptr sto
     auto message = describe_parse_error(text, consumed, ec);
     return Error{Errc::bad_request, message, {ErrorDetail{"", message}}};
   }
+  if (duplicates == Duplicates::reject) {
+    if (auto path = detail::find_duplicate_key(text)) {
+      return Error{Errc::bad_request,
+                   fmt::format("invalid JSON: duplicate key {}", *path),
+                   {ErrorDetail{*path, "duplicate key"}}};
+    }
+  }
   return parser.release();
+}
+
+Result<Icp> parse_icp_text(std::string_view text, Duplicates duplicates) {
+  // Most ICPs fit this buffer, so parsing allocates nothing; the Icp copies
+  // out what it keeps.
+  std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  json::monotonic_resource resource(buffer.data(), buffer.size());
+  auto value = parse_json_into(text, &resource, duplicates);
+  if (!value) return value.error();
+  return icp_from_json(*value);
 }
 
 }  // namespace
@@ -416,7 +438,7 @@ std::string to_json(const Icp& icp) {
 }
 
 Result<json::value> parse_json(std::string_view text) {
-  return parse_json_into(text, json::storage_ptr{});
+  return parse_json_into(text, json::storage_ptr{}, Duplicates::reject);
 }
 
 Result<Icp> icp_from_json(const json::value& value) {
@@ -496,14 +518,10 @@ Result<Icp> icp_from_json(const json::value& value) {
   return icp;
 }
 
-Result<Icp> parse_icp(std::string_view text) {
-  // Most ICPs fit this buffer, so parsing allocates nothing; the Icp copies
-  // out what it keeps.
-  std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
-  json::monotonic_resource resource(buffer.data(), buffer.size());
-  auto value = parse_json_into(text, &resource);
-  if (!value) return value.error();
-  return icp_from_json(*value);
+Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text, Duplicates::reject); }
+
+Result<Icp> detail::parse_stored_icp(std::string_view text) {
+  return parse_icp_text(text, Duplicates::trust);
 }
 
 std::string error_body(const Error& error) {

@@ -2,6 +2,7 @@
 
 #include <icp/json.hpp>
 
+#include "../json_internal.hpp"
 #include "../list_order.hpp"
 #include "schema.hpp"
 
@@ -51,10 +52,8 @@ class StatementScope {
   explicit StatementScope(SQLite::Statement& statement) : statement_(statement) {}
   StatementScope(const StatementScope&) = delete;
   StatementScope& operator=(const StatementScope&) = delete;
-  ~StatementScope() {
-    statement_.tryReset();
-    statement_.clearBindings();
-  }
+  // Bindings stay: every use binds every parameter it reads before stepping.
+  ~StatementScope() { statement_.tryReset(); }
   SQLite::Statement* operator->() { return &statement_; }
   SQLite::Statement& operator*() { return statement_; }
 
@@ -141,7 +140,8 @@ class ConnectionPool {
 /// Decodes a stored document. A row that does not parse means the file was
 /// changed behind the store's back: an internal error, not the caller's fault.
 Result<Icp> decode(const SQLite::Column& doc) {
-  auto icp = parse_icp(std::string_view(doc.getText(), static_cast<std::size_t>(doc.getBytes())));
+  auto icp = detail::parse_stored_icp(
+      std::string_view(doc.getText(), static_cast<std::size_t>(doc.getBytes())));
   if (!icp) {
     return Error{Errc::internal,
                  fmt::format("SQLite store: a stored ICP is invalid ({})", icp.error().message)};

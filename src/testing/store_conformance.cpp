@@ -3,6 +3,8 @@
 #include <icp/id.hpp>
 #include <icp/json.hpp>
 
+#include "icp_spec_example.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,38 +18,6 @@ namespace icp::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-constexpr std::string_view kSpecExample = R"json({
-  "id": "550e8400-e29b-41d4-a716-446655440000",
-  "name": "Enterprise Tech Decision Makers",
-  "description": "C-level and VP-level technology leaders at enterprise companies",
-  "createdAt": "2024-01-15T10:30:00.000Z",
-  "updatedAt": "2024-01-20T14:22:00.000Z",
-  "userIds": ["user_abc123", "user_def456"],
-  "leadsPerList": 25,
-  "activeUntil": "2024-12-31T23:59:59.000Z",
-  "leadProviderCriteria": [
-    {
-      "provider": "baseProvider",
-      "type": "person",
-      "filters": {
-        "job_titles": ["CTO", "VP Engineering", "Head of Technology"],
-        "company_size": ["501-1000", "1001-5000", "5001+"]
-      }
-    }
-  ],
-  "customFilterCriteria": [
-    {
-      "type": "maxPeoplePerCompany",
-      "value": 3
-    },
-    {
-      "type": "minDaysUntilReuse",
-      "value": 180
-    }
-  ],
-  "crmFilters": null
-})json";
 
 /// Collects failed checks of one case.
 class Checker {
@@ -412,11 +382,11 @@ std::vector<std::string> run_store_conformance(const StoreFactory& make_store) {
   return failures;
 }
 
-std::string_view spec_example_json() { return kSpecExample; }
+std::string_view spec_example_json() { return detail::kSpecExampleJson; }
 
 Icp spec_example() {
   // The example is a constant of this file, so a parse failure is a bug here.
-  return parse_icp(kSpecExample).value();
+  return parse_icp(detail::kSpecExampleJson).value();
 }
 
 }  // namespace icp::testing

@@ -1,0 +1,17 @@
+#pragma once
+
+// JSON entry points for the stores, not part of the public API.
+
+#include <icp/error.hpp>
+#include <icp/model.hpp>
+
+#include <string_view>
+
+namespace icp::detail {
+
+/// parse_icp for documents this library wrote itself: skips the scan for
+/// duplicate keys, which its own writer never produces (the hot path of every
+/// SQLite get).
+[[nodiscard]] Result<Icp> parse_stored_icp(std::string_view json);
+
+}  // namespace icp::detail
