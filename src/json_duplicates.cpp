@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <vector>
 
 // A scan by hand: Boost.JSON 1.81 has no option to reject duplicate keys, and
@@ -16,14 +17,16 @@ namespace {
 
 struct Frame {
   bool is_object = false;
-  std::size_t index = 0;          // arrays: the element being read
-  std::string key;                // objects: the member being read (decoded)
-  std::vector<std::string> keys;  // objects: the keys seen so far
+  std::size_t index = 0;               // arrays: the element being read
+  std::string_view key;                // objects: the member being read (decoded)
+  std::vector<std::string_view> keys;  // objects: the keys seen so far
 };
 
 /// The decoded text of a string literal starting at `text[begin]` (a quote);
-/// sets `end` past the closing quote.
-std::string read_string(std::string_view text, std::size_t begin, std::size_t& end) {
+/// sets `end` past the closing quote. A view into `text` unless the literal
+/// has escapes, whose decoded text is kept in `decoded`.
+std::string_view read_string(std::string_view text, std::size_t begin, std::size_t& end,
+                             std::deque<std::string>& decoded) {
   std::size_t i = begin + 1;
   bool escaped = false;
   for (; i < text.size(); ++i) {
@@ -36,9 +39,9 @@ std::string read_string(std::string_view text, std::size_t begin, std::size_t& e
   }
   end = i + 1;
   const auto literal = text.substr(begin, end - begin);
-  if (!escaped) return std::string(literal.substr(1, literal.size() - 2));
+  if (!escaped) return literal.substr(1, literal.size() - 2);
   // Escapes (\u0061 is "a") are rare in keys: let the real parser decode them.
-  return std::string(boost::json::parse(literal).as_string());
+  return decoded.emplace_back(boost::json::parse(literal).as_string());
 }
 
 std::string path_of(const std::vector<Frame>& stack) {
@@ -48,7 +51,7 @@ std::string path_of(const std::vector<Frame>& stack) {
       fmt::format_to(std::back_inserter(path), "[{}]", frame.index);
     } else {
       if (!path.empty()) path.push_back('.');
-      path += frame.key;
+      path.append(frame.key);
     }
   }
   return path;
@@ -58,6 +61,7 @@ std::string path_of(const std::vector<Frame>& stack) {
 
 std::optional<std::string> find_duplicate_key(std::string_view json) {
   std::vector<Frame> stack;
+  std::deque<std::string> decoded;
   bool expecting_key = false;
   for (std::size_t i = 0; i < json.size();) {
     const char c = json[i];
@@ -90,15 +94,12 @@ std::optional<std::string> find_duplicate_key(std::string_view json) {
         break;
       case '"': {
         std::size_t end = i;
-        auto text = read_string(json, i, end);
+        const auto text = read_string(json, i, end, decoded);
         if (expecting_key) {
           auto& frame = stack.back();
-          if (std::ranges::find(frame.keys, text) != frame.keys.end()) {
-            frame.key = std::move(text);
-            return path_of(stack);
-          }
+          frame.key = text;
+          if (std::ranges::find(frame.keys, text) != frame.keys.end()) return path_of(stack);
           frame.keys.push_back(text);
-          frame.key = std::move(text);
           expecting_key = false;
         }
         i = end;
