@@ -81,8 +81,8 @@ class Path {
  public:
   Path() = default;
 
-  [[nodiscard]] Path member(std::string_view key) const { return Path(this, key, kNoIndex); }
-  [[nodiscard]] Path element(std::size_t index) const { return Path(this, {}, index); }
+  [[nodiscard]] Path member(std::string_view key) const { return {this, key, kNoIndex}; }
+  [[nodiscard]] Path element(std::size_t index) const { return {this, {}, index}; }
 
   [[nodiscard]] std::string str() const {
     std::string out = parent_ != nullptr ? parent_->str() : std::string();
@@ -569,7 +569,8 @@ void tag_invoke(const json::value_from_tag&, json::value& value,
 void tag_invoke(const json::value_from_tag&, json::value& value, const Icp& icp) {
   auto optional_timestamp = [](const std::optional<Timestamp>& at) -> json::value {
     if (!at) return nullptr;
-    return json::value(format_timestamp(*at));
+    // Not `return {...}`: a braced json::value is an array.
+    return json::value(format_timestamp(*at));  // NOLINT(modernize-return-braced-init-list)
   };
   json::object object;
   object["id"] = icp.id;

@@ -12,6 +12,6 @@ namespace icp::detail {
 /// parse_icp for documents this library wrote itself: skips the scan for
 /// duplicate keys, which its own writer never produces (the hot path of every
 /// SQLite get).
-[[nodiscard]] Result<Icp> parse_stored_icp(std::string_view json);
+[[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
 
 }  // namespace icp::detail

@@ -100,9 +100,9 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
 
   minutes offset{0};
   if (!in.skip_either('Z', 'z')) {
-    const auto sign = in.peek();
+    const char sign = in.peek().value_or('\0');
     if (sign != '+' && sign != '-') return invalid("missing offset ('Z' or +HH:MM)");
-    in.skip(*sign);
+    in.skip(sign);
     const auto offset_hours = in.digits(2);
     if (!offset_hours || !in.skip(':')) return invalid("offset must be +HH:MM or -HH:MM");
     const auto offset_minutes = in.digits(2);
@@ -110,7 +110,7 @@ Result<Timestamp> parse_timestamp(std::string_view text) {
       return invalid("offset must be +HH:MM or -HH:MM");
     }
     offset = hours{*offset_hours} + minutes{*offset_minutes};
-    if (*sign == '-') offset = -offset;
+    if (sign == '-') offset = -offset;
   }
   if (!in.at_end()) return invalid("unexpected characters after the offset");
 

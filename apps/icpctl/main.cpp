@@ -82,10 +82,11 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
         if (value->empty()) return UsageError{"--as needs a non-empty user id"};
         args.as_user = *value;
       } else {
+        const std::string_view text = *value;
         std::size_t limit = 0;
-        const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), limit);
-        if (ec != std::errc{} || end != value->data() + value->size()) {
-          return UsageError{fmt::format("--limit needs a number, got \"{}\"", *value)};
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+        if (ec != std::errc{} || end != text.data() + text.size()) {
+          return UsageError{fmt::format("--limit needs a number, got \"{}\"", text)};
         }
         args.limit = limit;
       }
@@ -148,7 +149,7 @@ icp::Result<std::vector<icp::Icp>> parse_icps(std::string_view text) {
       continue;
     }
     for (auto& detail : icp.error().details) {
-      const auto separator = detail.path.empty() ? "" : ".";
+      const std::string_view separator = detail.path.empty() ? "" : ".";
       problems.push_back({fmt::format("[{}]{}{}", i, separator, detail.path), detail.message});
     }
   }
@@ -211,9 +212,7 @@ int run_delete(const Args& args, icp::IcpStore& store) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const auto parsed = parse_args(std::span(argv, static_cast<std::size_t>(argc)));
   if (const auto* error = std::get_if<UsageError>(&parsed)) return usage_error(error->message);
   const auto& args = std::get<Args>(parsed);
@@ -237,4 +236,17 @@ int main(int argc, char** argv) {
   if (args.command == "get") return run_get(args, service);
   if (args.command == "list") return run_list(args, service);
   return run_delete(args, **store);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The library reports failures as values; this catches only what it cannot
+  // (running out of memory, a failing standard stream).
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "icpctl: " << e.what() << '\n';
+    return 2;
+  }
 }

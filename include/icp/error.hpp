@@ -85,10 +85,11 @@ struct fmt::formatter<icp::Errc> : fmt::formatter<std::string_view> {
 /// Prints `NOT_FOUND: ICP not found: <id>`, then `; path: message` per detail.
 template <>
 struct fmt::formatter<icp::Error> {
-  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+  static constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
 
   template <class FormatContext>
   auto format(const icp::Error& error, FormatContext& ctx) const {
+    // NOLINTNEXTLINE(readability-qualified-auto): an output iterator, a pointer only by chance
     auto out = fmt::format_to(ctx.out(), "{}: {}", error.code, error.message);
     for (const auto& detail : error.details) {
       out = fmt::format_to(out, "; {}: {}", detail.path, detail.message);

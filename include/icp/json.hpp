@@ -25,13 +25,13 @@ void append_json(std::string& out, const Icp& icp);
 /// Parses one complete ICP object as the API returns it (id and timestamps
 /// included). Any problem is `bad_request` with one detail per field, e.g.
 /// `leadProviderCriteria[0].filters: expected an object`.
-[[nodiscard]] Result<Icp> parse_icp(std::string_view json);
+[[nodiscard]] Result<Icp> parse_icp(std::string_view text);
 
 /// As parse_icp, from an already parsed JSON value.
-[[nodiscard]] Result<Icp> icp_from_json(const boost::json::value& json);
+[[nodiscard]] Result<Icp> icp_from_json(const boost::json::value& value);
 
 /// Parses JSON text into a value; malformed text is `bad_request` saying where.
-[[nodiscard]] Result<boost::json::value> parse_json(std::string_view json);
+[[nodiscard]] Result<boost::json::value> parse_json(std::string_view text);
 
 /// The `{"error":{"code":...,"message":...[,"details":[...]]}}` body.
 [[nodiscard]] std::string error_body(const Error& error);
@@ -39,12 +39,12 @@ void append_json(std::string& out, const Icp& icp);
 // Boost.JSON conversions: `boost::json::value_from(icp)` and
 // `boost::json::try_value_to<Icp>(jv)`. try_value_to only says that the
 // value was invalid; icp_from_json says which field and why.
-void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json, const Icp& icp);
-void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& value, const Icp& icp);
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& value,
                 const LeadProviderCriterion& criterion);
-void tag_invoke(const boost::json::value_from_tag&, boost::json::value& json,
+void tag_invoke(const boost::json::value_from_tag&, boost::json::value& value,
                 const CustomFilterCriterion& criterion);
 [[nodiscard]] boost::system::result<Icp> tag_invoke(const boost::json::try_value_to_tag<Icp>&,
-                                                    const boost::json::value& json);
+                                                    const boost::json::value& value);
 
 }  // namespace icp

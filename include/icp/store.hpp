@@ -57,6 +57,11 @@ struct ListIcpsRequest {
 /// may throw; the service turns anything thrown into an `internal` error.
 class IcpStore {
  public:
+  IcpStore() = default;
+  IcpStore(const IcpStore&) = delete;
+  IcpStore& operator=(const IcpStore&) = delete;
+  IcpStore(IcpStore&&) = delete;
+  IcpStore& operator=(IcpStore&&) = delete;
   virtual ~IcpStore() = default;
 
   /// The ICP, nullopt when there is none with that id.

@@ -52,6 +52,8 @@ class StatementScope {
   explicit StatementScope(SQLite::Statement& statement) : statement_(statement) {}
   StatementScope(const StatementScope&) = delete;
   StatementScope& operator=(const StatementScope&) = delete;
+  StatementScope(StatementScope&&) = delete;
+  StatementScope& operator=(StatementScope&&) = delete;
   // Bindings stay: every use binds every parameter it reads before stepping.
   ~StatementScope() { statement_.tryReset(); }
   SQLite::Statement* operator->() { return &statement_; }
@@ -103,6 +105,8 @@ class ConnectionPool {
         : pool_(pool), connection_(std::move(connection)) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
+    Lease(Lease&&) = delete;
+    Lease& operator=(Lease&&) = delete;
     ~Lease() { pool_.give_back(std::move(connection_)); }
     Connection* operator->() const { return connection_.get(); }
     Connection& operator*() const { return *connection_; }
@@ -119,10 +123,10 @@ class ConnectionPool {
       if (!idle_.empty()) {
         auto connection = std::move(idle_.back());
         idle_.pop_back();
-        return Lease(*this, std::move(connection));
+        return {*this, std::move(connection)};
       }
     }
-    return Lease(*this, std::make_unique<Connection>(path_, options_));
+    return {*this, std::make_unique<Connection>(path_, options_)};
   }
 
  private:

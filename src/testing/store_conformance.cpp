@@ -79,6 +79,7 @@ std::vector<std::string> listing_order(std::vector<Icp> icps) {
     return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
   });
   std::vector<std::string> ids;
+  ids.reserve(icps.size());
   for (const auto& icp : icps) ids.push_back(icp.id);
   return ids;
 }
@@ -233,6 +234,7 @@ void erase_removes_icp_and_membership(IcpStore& store, Checker& checker) {
 
 void list_for_member_in_order(IcpStore& store, Checker& checker) {
   std::vector<Icp> mine;
+  mine.reserve(12);
   for (int i = 0; i < 12; ++i) {
     // Several share a creation time, so the id decides their order.
     mine.push_back(make_icp({"user_a", "user_b"}, at_ms(1000 + (i % 4) * 10)));
@@ -253,6 +255,7 @@ void list_for_member_in_order(IcpStore& store, Checker& checker) {
 
 void list_pages_by_keyset(IcpStore& store, Checker& checker) {
   std::vector<Icp> all;
+  all.reserve(23);
   for (int i = 0; i < 23; ++i) all.push_back(make_icp({"user_a"}, at_ms(5000 + (i % 5))));
   ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = all, .mode = WriteMode::insert}).has_value());
   const auto expected = listing_order(all);
@@ -273,6 +276,7 @@ void list_pages_by_keyset(IcpStore& store, Checker& checker) {
 
 void list_all_in_order(IcpStore& store, Checker& checker) {
   std::vector<Icp> all;
+  all.reserve(9);
   for (int i = 0; i < 9; ++i)
     all.push_back(make_icp({fmt::format("user_{}", i)}, at_ms(i * 7 % 4)));
   ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = all, .mode = WriteMode::insert}).has_value());
@@ -300,6 +304,7 @@ void concurrent_use_loses_nothing(IcpStore& store, Checker& checker) {
   std::vector<std::vector<Icp>> written(kThreads);
   {
     std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         const std::string member = fmt::format("worker_{}", t);
@@ -353,13 +358,14 @@ constexpr std::array kCases{
 
 std::vector<std::string_view> store_conformance_cases() {
   std::vector<std::string_view> names;
+  names.reserve(kCases.size());
   for (const auto& c : kCases) names.push_back(c.name);
   return names;
 }
 
 std::vector<std::string> run_store_conformance_case(std::string_view name,
                                                     const StoreFactory& make_store) {
-  const auto found = std::ranges::find(kCases, name, &Case::name);
+  const auto* const found = std::ranges::find(kCases, name, &Case::name);
   if (found == kCases.end()) return {fmt::format("no conformance case named \"{}\"", name)};
   auto store = make_store();
   if (!store) return {"the store factory returned no store"};
