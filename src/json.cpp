@@ -113,17 +113,7 @@ class Problems {
   }
   [[nodiscard]] bool empty() const noexcept { return details_.empty(); }
 
-  [[nodiscard]] Error to_error() && {
-    const auto& first = details_.front();
-    std::string message = first.path.empty()
-                              ? fmt::format("invalid ICP: {}", first.message)
-                              : fmt::format("invalid ICP: {}: {}", first.path, first.message);
-    if (details_.size() > 1) {
-      message += fmt::format(" (and {} more problem{})", details_.size() - 1,
-                             details_.size() == 2 ? "" : "s");
-    }
-    return Error{Errc::bad_request, std::move(message), std::move(details_)};
-  }
+  [[nodiscard]] Error to_error() && { return detail::invalid_icp(std::move(details_)); }
 
  private:
   std::vector<ErrorDetail> details_;
@@ -519,6 +509,18 @@ Result<Icp> icp_from_json(const json::value& value) {
 }
 
 Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text, Duplicates::reject); }
+
+Error detail::invalid_icp(std::vector<ErrorDetail> details) {
+  const auto& first = details.front();
+  std::string message = first.path.empty()
+                            ? fmt::format("invalid ICP: {}", first.message)
+                            : fmt::format("invalid ICP: {}: {}", first.path, first.message);
+  if (details.size() > 1) {
+    message += fmt::format(" (and {} more problem{})", details.size() - 1,
+                           details.size() == 2 ? "" : "s");
+  }
+  return Error{Errc::bad_request, std::move(message), std::move(details)};
+}
 
 Result<Icp> detail::parse_stored_icp(std::string_view text) {
   return parse_icp_text(text, Duplicates::trust);

@@ -14,4 +14,8 @@ namespace icp::detail {
 /// SQLite get).
 [[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
 
+/// The `bad_request` for a body with these problems (at least one): the
+/// message names the first and counts the rest.
+[[nodiscard]] Error invalid_icp(std::vector<ErrorDetail> details);
+
 }  // namespace icp::detail

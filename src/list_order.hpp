@@ -17,26 +17,40 @@ inline bool listed_before(const Icp& a, const Icp& b) noexcept {
   return a.id < b.id;
 }
 
+/// The error of a compare-and-swap that found another revision stored.
+inline Error stale(std::string_view id) {
+  return Error{Errc::precondition_failed,
+               fmt::format("ICP {} has changed since the revision given; read it again", id)};
+}
+
 /// True when `icp` comes after `position` in listing order.
 inline bool listed_after(const Icp& icp, const ListPosition& position) noexcept {
   if (icp.created_at != position.created_at) return icp.created_at < position.created_at;
   return icp.id > position.id;
 }
 
-/// The error a batch write must fail with, given which ids exist already; nullopt
-/// when the batch may be written. A batch naming one id twice is a bad request.
-template <class Exists>
-std::optional<Error> check_batch(const WriteIcpsRequest& request, Exists exists) {
+/// The error a batch write must fail with, given each id's stored revision
+/// (nullopt: no such ICP); nullopt when the batch may be written.
+template <class StoredRevision>
+std::optional<Error> check_batch(const WriteIcpsRequest& request, StoredRevision stored_revision) {
+  if (request.expected_revision &&
+      (request.icps.size() != 1 || request.mode != WriteMode::replace)) {
+    return Error{Errc::bad_request, "an expected revision needs a replace of exactly one ICP"};
+  }
   std::unordered_set<std::string_view> seen;
   for (const auto& icp : request.icps) {
     if (!seen.insert(icp.id).second) {
       return Error{Errc::bad_request, fmt::format("ICP {} appears twice in one write", icp.id)};
     }
-    if (request.mode == WriteMode::insert && exists(icp.id)) {
+    const std::optional<std::uint64_t> stored = stored_revision(icp.id);
+    if (request.mode == WriteMode::insert && stored) {
       return Error{Errc::conflict, fmt::format("ICP already exists: {}", icp.id)};
     }
-    if (request.mode == WriteMode::replace && !exists(icp.id)) {
+    if (request.mode == WriteMode::replace && !stored) {
       return Error{Errc::not_found, fmt::format("ICP not found: {}", icp.id)};
+    }
+    if (request.expected_revision && stored != request.expected_revision) {
+      return stale(icp.id);
     }
   }
   return std::nullopt;

@@ -35,8 +35,12 @@ class MemoryStore final : public IcpStore {
 
   Result<void> write(const WriteIcpsRequest& request) override {
     const std::unique_lock lock(mutex_);
-    if (auto problem = detail::check_batch(
-            request, [&](std::string_view id) { return icps_.find(id) != icps_.end(); })) {
+    auto stored_revision = [&](std::string_view id) -> std::optional<std::uint64_t> {
+      const auto found = icps_.find(id);
+      if (found == icps_.end()) return std::nullopt;
+      return found->second.revision;
+    };
+    if (auto problem = detail::check_batch(request, stored_revision)) {
       return *problem;
     }
     for (const auto& icp : request.icps) icps_.insert_or_assign(icp.id, icp);
@@ -47,6 +51,9 @@ class MemoryStore final : public IcpStore {
     const std::unique_lock lock(mutex_);
     const auto found = icps_.find(request.id);
     if (found == icps_.end()) return false;
+    if (request.expected_revision && found->second.revision != *request.expected_revision) {
+      return detail::stale(request.id);
+    }
     icps_.erase(found);
     return true;
   }

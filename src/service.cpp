@@ -1,18 +1,24 @@
 #include <icp/service.hpp>
 
 #include <icp/access.hpp>
+#include <icp/etag.hpp>
 #include <icp/id.hpp>
+#include <icp/json.hpp>
+
+#include "requests.hpp"
 
 #include <fmt/format.h>
 
-#include <exception>
+#include <charconv>
 #include <utility>
 
 namespace icp {
 
 namespace {
 
-constexpr std::size_t kMaxListLimit = 500;
+/// How often an update or delete without If-Match re-reads after losing a
+/// compare-and-swap to a concurrent writer before it gives up.
+constexpr int kMaxAttempts = 16;
 
 Error unauthorized() {
   return Error{Errc::unauthorized, "Sign in to access ICPs: the request carries no valid session"};
@@ -20,6 +26,11 @@ Error unauthorized() {
 
 Error not_found(std::string_view id) {
   return Error{Errc::not_found, fmt::format("ICP not found: {}", id)};
+}
+
+Error bad_parameter(std::string_view name, std::string message) {
+  return Error{Errc::bad_request, fmt::format("{}: {}", name, message),
+               {ErrorDetail{std::string(name), message}}};
 }
 
 /// Runs one store call; whatever it throws becomes `internal`. The message
@@ -33,41 +44,167 @@ auto call_store(std::string_view operation, Call call) -> decltype(call()) {
   }
 }
 
+/// `precondition_failed` unless If-Match (when given) names the current revision.
+std::optional<Error> check_if_match(const Icp& current, std::optional<std::string_view> if_match) {
+  if (!if_match) return std::nullopt;
+  const auto wanted = parse_if_match(*if_match);
+  if (wanted && (!wanted->revision || *wanted->revision == current.revision)) return std::nullopt;
+  return Error{Errc::precondition_failed,
+               fmt::format("ICP {} is at revision {}, not the one If-Match names; read it again",
+                           current.id, etag_of(current))};
+}
+
+// The cursor is the last listed ICP's position, `<createdAt ms>.<id>`. Clients
+// must treat it as opaque; it is validated strictly when it comes back.
+std::string encode_cursor(const Icp& last) {
+  return fmt::format("{}.{}", last.created_at.time_since_epoch().count(), last.id);
+}
+
+std::optional<ListPosition> decode_cursor(std::string_view cursor) {
+  const auto dot = cursor.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::int64_t ms = 0;
+  const auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + dot, ms);
+  if (ec != std::errc{} || end != cursor.data() + dot) return std::nullopt;
+  const auto id = cursor.substr(dot + 1);
+  if (canonical_icp_id(id) != id) return std::nullopt;
+  return ListPosition{Timestamp{std::chrono::milliseconds{ms}}, std::string(id)};
+}
+
 }  // namespace
 
-IcpService::IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options)
-    : store_(std::move(store)), options_(options) {}
+Timestamp system_now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
 
-Result<Icp> IcpService::get(std::string_view id, const AuthContext& caller) const {
+IcpService::IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options)
+    : store_(std::move(store)), options_(std::move(options)) {}
+
+Timestamp IcpService::now() const { return options_.clock ? options_.clock() : system_now(); }
+
+Result<Icp> IcpService::load(std::string_view id, const AuthContext& caller,
+                             Permission allowed) const {
   if (!caller.is_authenticated()) return unauthorized();
   const auto canonical_id = canonical_icp_id(id);
   if (!canonical_id) return not_found(id);  // a non-UUID can name no ICP
 
-  auto loaded =
-      call_store("read an ICP", [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
+  auto loaded = call_store("read an ICP",
+                           [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
   if (!loaded) return std::move(loaded).error();
   if (!loaded->has_value()) return not_found(*canonical_id);
-  if (!can_read(**loaded, caller)) {
+  if (!allowed(**loaded, caller)) {
     if (options_.conceal_existence) return not_found(*canonical_id);
     return Error{Errc::forbidden, "You do not have access to this ICP"};
   }
   return std::move(**loaded);
 }
 
-Result<std::vector<Icp>> IcpService::list(const AuthContext& caller,
-                                          const ListOptions& options) const {
+Result<Icp> IcpService::get(std::string_view id, const AuthContext& caller) const {
+  return load(id, caller, can_read);
+}
+
+Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& options) const {
   if (!caller.is_authenticated()) return unauthorized();
   if (options.scope == ListScope::all && !can_list_all(caller)) {
     return Error{Errc::forbidden, "Only admins may list every ICP"};
   }
   if (options.limit == 0 || options.limit > kMaxListLimit) {
-    return Error{Errc::bad_request,
-                 fmt::format("limit must be between 1 and {}", kMaxListLimit),
-                 {ErrorDetail{"limit", fmt::format("must be between 1 and {}", kMaxListLimit)}}};
+    return bad_parameter("limit", fmt::format("must be between 1 and {}", kMaxListLimit));
   }
-  ListIcpsRequest request{.limit = options.limit};
+  ListIcpsRequest request{.limit = options.limit + 1};  // one more tells whether more follow
   if (options.scope == ListScope::mine) request.member = caller.user_id();
-  return call_store("list ICPs", [&] { return store_->list(request); });
+  if (!options.cursor.empty()) {
+    request.after = decode_cursor(options.cursor);
+    if (!request.after) return bad_parameter("cursor", "is not a cursor from a previous page");
+  }
+  auto icps = call_store("list ICPs", [&] { return store_->list(request); });
+  if (!icps) return std::move(icps).error();
+  IcpPage page{.icps = std::move(*icps)};
+  if (page.icps.size() > options.limit) {
+    page.icps.pop_back();
+    page.next_cursor = encode_cursor(page.icps.back());
+  }
+  return page;
+}
+
+Result<Icp> IcpService::create(const boost::json::value& body, const AuthContext& caller) const {
+  if (!caller.is_authenticated()) return unauthorized();
+  auto icp = detail::icp_from_create_body(body, new_icp_id(), now(), caller.user_id());
+  if (!icp) return icp;
+  icp->revision = new_revision();
+  auto written = call_store("create an ICP", [&] {
+    return store_->write(WriteIcpsRequest{.icps = {&*icp, 1}, .mode = WriteMode::insert});
+  });
+  if (!written) return std::move(written).error();
+  return icp;
+}
+
+Result<Icp> IcpService::create(std::string_view body, const AuthContext& caller) const {
+  if (!caller.is_authenticated()) return unauthorized();
+  auto parsed = parse_json(body);
+  if (!parsed) return std::move(parsed).error();
+  return create(*parsed, caller);
+}
+
+Result<Icp> IcpService::update(std::string_view id, const boost::json::value& patch,
+                               const AuthContext& caller,
+                               std::optional<std::string_view> if_match) const {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto current = load(id, caller, can_update);
+    if (!current) return current;
+    if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
+    auto updated = detail::icp_from_patch(*current, patch, now());
+    if (!updated) return updated;
+    updated->revision = new_revision();
+    auto written = call_store("update an ICP", [&] {
+      return store_->write(WriteIcpsRequest{.icps = {&*updated, 1},
+                                            .mode = WriteMode::replace,
+                                            .expected_revision = current->revision});
+    });
+    if (written) return updated;
+    const Errc code = written.error().code;
+    if (code == Errc::not_found) return not_found(current->id);  // deleted meanwhile
+    // Without If-Match the caller asked for no particular revision: another
+    // writer came first, so merge into what it wrote.
+    if (code != Errc::precondition_failed || if_match) return std::move(written).error();
+  }
+  return Error{Errc::conflict, "The ICP kept changing under concurrent updates; try again"};
+}
+
+Result<Icp> IcpService::update(std::string_view id, std::string_view patch,
+                               const AuthContext& caller,
+                               std::optional<std::string_view> if_match) const {
+  auto parsed = parse_json(patch);
+  if (!parsed) {
+    // A caller without access learns nothing from the body's problems.
+    auto current = load(id, caller, can_update);
+    if (!current) return current;
+    if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
+    return std::move(parsed).error();
+  }
+  return update(id, *parsed, caller, if_match);
+}
+
+Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
+                                std::optional<std::string_view> if_match) const {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    auto current = load(id, caller, can_delete);
+    if (!current) return std::move(current).error();
+    if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
+    auto erased = call_store("delete an ICP", [&] {
+      return store_->erase(
+          EraseIcpRequest{.id = current->id, .expected_revision = current->revision});
+    });
+    if (erased) {
+      if (*erased) return {};
+      return not_found(current->id);  // deleted meanwhile
+    }
+    // Changed meanwhile: its members may have changed too, so check again.
+    if (erased.error().code != Errc::precondition_failed || if_match) {
+      return std::move(erased).error();
+    }
+  }
+  return Error{Errc::conflict, "The ICP kept changing while being deleted; try again"};
 }
 
 }  // namespace icp

@@ -135,24 +135,76 @@ TEST_CASE("icpctl: put keeps an array exactly, all or nothing", "[icpctl]") {
         1);
 }
 
-TEST_CASE("icpctl: list and delete", "[icpctl]") {
+TEST_CASE("icpctl: list pages through the caller's ICPs", "[icpctl]") {
   const Icpctl icpctl;
   REQUIRE(icpctl({"put"}, icp::testing::spec_example_json()).status == 0);
-  const auto mine = icpctl({"list", "--as", "user_def456"});
-  CHECK(mine.status == 0);
-  CHECK(boost::json::parse(mine.out).as_array().size() == 1);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(icpctl({"create", "--as", "user_def456"}, R"({"name":"N","leadProviderCriteria":[]})")
+                .status == 0);
+  }
+  const auto first = icpctl({"list", "--as", "user_def456", "--limit", "3"});
+  CHECK(first.status == 0);
+  CHECK(boost::json::parse(first.out).as_array().size() == 3);
+  REQUIRE_THAT(first.err, Catch::StartsWith("next cursor: "));
+  std::string cursor = first.err.substr(13);
+  cursor.pop_back();  // the newline
+  const auto second = icpctl({"list", "--as", "user_def456", "--limit", "3", "--cursor", cursor});
+  CHECK(second.status == 0);
+  const auto rest = boost::json::parse(second.out).as_array();
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].at("id").as_string() == kExampleId);  // the oldest comes last
+  CHECK(second.err.empty());
+
   CHECK(icpctl({"list", "--as", "user_000001"}).out == "[]\n");
   CHECK(boost::json::parse(icpctl({"list", "--as", "root", "--admin", "--all"}).out)
             .as_array()
-            .size() == 1);
+            .size() == 4);
   const auto not_admin = icpctl({"list", "--as", "user_abc123", "--all"});
   CHECK(not_admin.status == 1);
   CHECK(error_code_of(not_admin) == "FORBIDDEN");
+  CHECK(error_code_of(icpctl({"list"})) == "UNAUTHORIZED");
+}
 
-  const auto deleted = icpctl({"delete", "550E8400-E29B-41D4-A716-446655440000"});
+TEST_CASE("icpctl: create, update with If-Match, delete", "[icpctl]") {
+  const Icpctl icpctl;
+  // Only put creates a database; the others need one.
+  CHECK(icpctl({"create", "--as", "u"}, "{}").status == 2);
+  REQUIRE(icpctl({"put"}, icp::testing::spec_example_json()).status == 0);
+  const auto created = icpctl({"create", "-", "--as", "user_new"},
+                              R"({"name":"Mine","leadProviderCriteria":[],"userIds":["user_b"]})");
+  REQUIRE(created.status == 0);
+  const auto icp = boost::json::parse(created.out).as_object();
+  const std::string id(icp.at("id").as_string());
+  CHECK(icp.at("userIds") == boost::json::parse(R"(["user_b","user_new"])"));
+  CHECK(icp.at("leadsPerList") == 10);
+
+  const auto etag = icpctl({"get", id, "--as", "user_b", "--etag"});
+  REQUIRE(etag.status == 0);
+  REQUIRE(etag.out.size() == 19);  // "16 hex digits" and a newline
+  const std::string tag = etag.out.substr(0, 18);
+
+  const auto patch = icpctl.dir() / "patch.json";
+  std::ofstream(patch) << R"({"description":"now described"})";
+  const auto stranger = icpctl({"update", id, patch.string(), "--as", "user_c"});
+  CHECK(stranger.status == 1);
+  CHECK(error_code_of(stranger) == "FORBIDDEN");
+  const auto updated = icpctl({"update", id, patch.string(), "--as", "user_b", "--if-match", tag});
+  CHECK(updated.status == 0);
+  CHECK(boost::json::parse(updated.out).at("description") == "now described");
+  const auto stale = icpctl({"update", id, "--as", "user_b", "--if-match", tag}, R"({"name":"X"})");
+  CHECK(stale.status == 1);
+  CHECK(error_code_of(stale) == "PRECONDITION_FAILED");
+  const auto invalid = icpctl({"update", id, "--as", "user_b"}, R"({"leadsPerList":0})");
+  CHECK(invalid.status == 1);
+  CHECK(error_code_of(invalid) == "BAD_REQUEST");
+
+  CHECK(error_code_of(icpctl({"delete", id, "--as", "user_c"})) == "FORBIDDEN");
+  CHECK(error_code_of(icpctl({"delete", id, "--as", "user_b", "--if-match", tag})) ==
+        "PRECONDITION_FAILED");
+  const auto deleted = icpctl({"delete", id, "--as", "user_new"});
   CHECK(deleted.status == 0);
-  CHECK(deleted.out == std::string(kExampleId) + "\n");
-  const auto again = icpctl({"delete", std::string(kExampleId)});
+  CHECK(deleted.out == id + "\n");
+  const auto again = icpctl({"delete", id, "--as", "user_new"});
   CHECK(again.status == 1);
   CHECK(error_code_of(again) == "NOT_FOUND");
 }
@@ -170,9 +222,14 @@ TEST_CASE("icpctl: usage errors are one line and exit 2", "[icpctl]") {
       {"get", id, "--admin"},
       {"get", id, "--as", ""},
       {"get", id, "--bogus"},
-      {"list"},
       {"list", "--as", "u", "--limit", "ten"},
+      {"list", "--as", "u", "--cursor"},
+      {"list", "extra"},
       {"delete"},
+      {"update"},
+      {"update", id, "a.json", "b.json"},
+      {"update", id, "--if-match"},
+      {"create", "a.json", "b.json"},
       {"put", "/nonexistent/file.json"},
   };
   for (const auto& args : cases) {
@@ -207,8 +264,9 @@ TEST_CASE("icpctl: --help documents every command", "[icpctl]") {
   const Icpctl icpctl;
   const auto help = icpctl({"--help"}, "", false);
   CHECK(help.status == 0);
-  for (const auto* word : {"put", "get", "list", "delete", "--as", "--admin", "--all", "--limit",
-                           "--db", "Exit status"}) {
+  for (const auto* word :
+       {"put", "get", "list", "create", "update", "delete", "--as", "--admin", "--all", "--limit",
+        "--cursor", "--if-match", "--etag", "--db", "Exit status"}) {
     CHECK_THAT(help.out, Catch::Contains(word));
   }
 }

@@ -153,25 +153,41 @@ TEST_CASE("list: the caller's ICPs, or all for an admin who asks", "[service]") 
 
   const auto mine = f.service.list(AuthContext::user("user_abc123"));
   REQUIRE(mine.has_value());
-  REQUIRE(mine->size() == 1);
-  CHECK(mine->front().id == kExampleId);
+  REQUIRE(mine->icps.size() == 1);
+  CHECK(mine->icps.front().id == kExampleId);
+  CHECK_FALSE(mine->next_cursor.has_value());
   // An admin's own listing holds only what they are listed in.
-  CHECK(f.service.list(AuthContext::admin("user_admin"))->empty());
+  CHECK(f.service.list(AuthContext::admin("user_admin"))->icps.empty());
   const auto all = f.service.list(AuthContext::admin("user_admin"), {.scope = icp::ListScope::all});
   REQUIRE(all.has_value());
-  CHECK(all->size() == 2);
+  CHECK(all->icps.size() == 2);
 
-  CHECK(f.service.list(AuthContext::user("user_abc123"), {.scope = icp::ListScope::all})
-            .error()
-            .code == Errc::forbidden);
+  const auto not_admin =
+      f.service.list(AuthContext::user("user_abc123"), {.scope = icp::ListScope::all});
+  CHECK(not_admin.error().code == Errc::forbidden);
   CHECK(f.service.list(AuthContext::anonymous()).error().code == Errc::unauthorized);
+}
+
+TEST_CASE("list: limit and cursor are checked", "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
   for (const std::size_t limit : {std::size_t{0}, std::size_t{501}}) {
-    CHECK(f.service.list(AuthContext::user("user_abc123"), {.limit = limit}).error().code ==
-          Errc::bad_request);
+    const auto result = f.service.list(caller, {.limit = limit});
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == Errc::bad_request);
+    CHECK(result.error().details ==
+          std::vector<icp::ErrorDetail>{{"limit", "must be between 1 and 500"}});
   }
-  CHECK(
-      f.service.list(AuthContext::admin("a"), {.scope = icp::ListScope::all, .limit = 1})->size() ==
-      1);
+  CHECK(f.service.list(caller, {.limit = 500}).has_value());
+  const auto cursor = GENERATE(
+      as<std::string_view>{}, "x", "12.", ".550e8400-e29b-41d4-a716-446655440000",
+      "abc.550e8400-e29b-41d4-a716-446655440000", "12.550E8400-E29B-41D4-A716-446655440000",
+      "12.550e8400", "12 .550e8400-e29b-41d4-a716-446655440000");
+  CAPTURE(cursor);
+  const auto result = f.service.list(caller, {.cursor = cursor});
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().details ==
+        std::vector<icp::ErrorDetail>{{"cursor", "is not a cursor from a previous page"}});
 }
 
 TEST_CASE("list: a store failure is internal", "[service]") {

@@ -9,7 +9,6 @@
 #include <boost/json.hpp>
 
 #include <charconv>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -21,27 +20,36 @@
 
 namespace {
 
-constexpr std::string_view kUsage = R"(Usage: icpctl --db PATH COMMAND [ARGS]
+constexpr std::string_view kUsage = R"(Usage: icpctl --db PATH COMMAND [ARGS] [OPTIONS]
 
-Commands:
-  put [FILE|-]                     Import one ICP object or a JSON array of them,
-                                   kept exactly as given (ids and timestamps too),
-                                   inserting or replacing by id. All or nothing.
-                                   Creates the database if missing. Prints the ids.
-  get ID [--as USER_ID] [--admin]  Get ICP as that caller (no --as: anonymous).
-                                   Prints the ICP as JSON.
-  list --as USER_ID [--admin] [--all] [--limit N]
-                                   The caller's ICPs, newest first (--all: every
-                                   ICP, admins only). Prints a JSON array.
-  delete ID                        Delete an ICP (administrative: no access check).
+Commands (the API's access rules apply to all but put):
+  put [FILE|-]            Import one ICP object or a JSON array of them, kept
+                          exactly as given (ids and timestamps too), inserting or
+                          replacing by id; all or nothing. Administrative: no
+                          access rules. Creates the database if missing. Prints
+                          the ids.
+  get ID                  Get ICP. Prints the ICP as JSON (--etag: its ETag).
+  list                    The caller's ICPs, newest first (--all: every ICP,
+                          admins only), a page of --limit at a time. Prints a
+                          JSON array; when more follow, prints "next cursor: C"
+                          on stderr (pass it back with --cursor C).
+  create [FILE|-]         Create ICP from a JSON body; the caller is added to
+                          userIds. Prints the new ICP.
+  update ID [FILE|-]      Update ICP with a partial JSON body (absent fields
+                          stay, null clears). Prints the updated ICP.
+  delete ID               Delete ICP. Prints the id.
 
 Options:
-  --db PATH      The SQLite database file (required).
-  --as USER_ID   The calling user.
-  --admin        The caller is an admin (needs --as).
-  --all          List every ICP rather than the caller's own.
-  --limit N      At most N ICPs (1-500, default 50).
-  -h, --help     Show this help.
+  --db PATH               The SQLite database file (required).
+  --as USER_ID            The calling user (without it: an anonymous caller).
+  --admin                 The caller is an admin (needs --as).
+  --all                   list: every ICP rather than the caller's own.
+  --limit N               list: at most N ICPs (1-500, default 50).
+  --cursor C              list: continue after the page that gave C.
+  --if-match ETAG         update, delete: only if the ICP is still at ETAG
+                          (else PRECONDITION_FAILED).
+  --etag                  get: print the ETag instead of the ICP.
+  -h, --help              Show this help.
 
 Exit status: 0 success; 1 the operation failed, with the API's error body
 ({"error":{"code":...,"message":...}}) on stderr; 2 a usage error or an
@@ -59,41 +67,51 @@ struct Args {
   std::optional<std::string> as_user;
   bool admin = false;
   bool all = false;
-  std::optional<std::size_t> limit;
+  bool etag = false;
   bool help = false;
+  std::optional<std::size_t> limit;
+  std::optional<std::string> cursor;
+  std::optional<std::string> if_match;
 };
+
+std::optional<std::size_t> parse_count(std::string_view text) {
+  std::size_t count = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), count);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return count;
+}
 
 std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
   Args args;
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string_view arg = argv[i];
-    auto next_value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argv.size()) return std::nullopt;
-      return std::string(argv[++i]);
-    };
-    if (arg == "-h" || arg == "--help") {
-      args.help = true;
-    } else if (arg == "--db" || arg == "--as" || arg == "--limit") {
-      auto value = next_value();
-      if (!value) return UsageError{fmt::format("{} needs a value", arg)};
+    const bool takes_value = arg == "--db" || arg == "--as" || arg == "--limit" ||
+                             arg == "--cursor" || arg == "--if-match";
+    if (takes_value) {
+      if (i + 1 >= argv.size()) return UsageError{fmt::format("{} needs a value", arg)};
+      const std::string value = argv[++i];
+      if (value.empty()) return UsageError{fmt::format("{} needs a non-empty value", arg)};
       if (arg == "--db") {
-        args.db = *value;
+        args.db = value;
       } else if (arg == "--as") {
-        if (value->empty()) return UsageError{"--as needs a non-empty user id"};
-        args.as_user = *value;
+        args.as_user = value;
+      } else if (arg == "--cursor") {
+        args.cursor = value;
+      } else if (arg == "--if-match") {
+        args.if_match = value;
       } else {
-        const std::string_view text = *value;
-        std::size_t limit = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-        if (ec != std::errc{} || end != text.data() + text.size()) {
-          return UsageError{fmt::format("--limit needs a number, got \"{}\"", text)};
-        }
-        args.limit = limit;
+        args.limit = parse_count(value);
+        if (!args.limit)
+          return UsageError{fmt::format("--limit needs a number, got \"{}\"", value)};
       }
+    } else if (arg == "-h" || arg == "--help") {
+      args.help = true;
     } else if (arg == "--admin") {
       args.admin = true;
     } else if (arg == "--all") {
       args.all = true;
+    } else if (arg == "--etag") {
+      args.etag = true;
     } else if (arg.starts_with("--") && arg.size() > 2) {
       return UsageError{fmt::format("unknown option {}", arg)};
     } else if (args.command.empty()) {
@@ -102,13 +120,12 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
       args.positional.emplace_back(arg);
     }
   }
+  if (args.admin && !args.as_user) return UsageError{"--admin needs --as USER_ID"};
   return args;
 }
 
 std::optional<std::string> read_input(const std::string& source) {
-  if (source == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  }
+  if (source == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
   std::ifstream in(source, std::ios::binary);
   if (!in) return std::nullopt;
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -124,10 +141,21 @@ int usage_error(std::string_view message) {
   return 2;
 }
 
+int print_icp(const icp::Result<icp::Icp>& icp) {
+  if (!icp) return fail(icp.error());
+  std::cout << icp::to_json(*icp) << '\n';
+  return 0;
+}
+
 icp::AuthContext caller_of(const Args& args) {
   if (!args.as_user) return icp::AuthContext::anonymous();
   return args.admin ? icp::AuthContext::admin(*args.as_user)
                     : icp::AuthContext::user(*args.as_user);
+}
+
+std::optional<std::string_view> if_match_of(const Args& args) {
+  if (!args.if_match) return std::nullopt;
+  return *args.if_match;
 }
 
 /// Parses one ICP or an array of them; problems of element i get paths `[i].field`.
@@ -161,56 +189,93 @@ icp::Result<std::vector<icp::Icp>> parse_icps(std::string_view text) {
   return icps;
 }
 
-int run_put(const Args& args, icp::IcpStore& store) {
-  if (args.positional.size() > 1) return usage_error("put takes at most one FILE");
-  const std::string source = args.positional.empty() ? "-" : args.positional[0];
-  const auto text = read_input(source);
-  if (!text) return usage_error(fmt::format("cannot read {}", source));
+/// The body of create or update: the file named at `positional[index]`, or stdin.
+std::optional<std::string> read_body(const Args& args, std::size_t index) {
+  return read_input(args.positional.size() > index ? args.positional[index] : "-");
+}
+
+struct Context {
+  const Args& args;
+  icp::IcpStore& store;
+  const icp::IcpService& service;
+};
+
+int run_put(const Context& c) {
+  auto text = read_body(c.args, 0);
+  if (!text) return usage_error(fmt::format("cannot read {}", c.args.positional.at(0)));
   auto icps = parse_icps(*text);
   if (!icps) return fail(icps.error());
-  if (auto written = store.write({.icps = *icps, .mode = icp::WriteMode::upsert}); !written) {
+  // Every import is a new write of each ICP, so each gets a new ETag.
+  for (auto& icp : *icps) icp.revision = icp::new_revision();
+  if (auto written = c.store.write({.icps = *icps, .mode = icp::WriteMode::upsert}); !written) {
     return fail(written.error());
   }
   for (const auto& icp : *icps) std::cout << icp.id << '\n';
   return 0;
 }
 
-int run_get(const Args& args, const icp::IcpService& service) {
-  if (args.positional.size() != 1) return usage_error("get takes exactly one ID");
-  if (args.admin && !args.as_user) return usage_error("--admin needs --as USER_ID");
-  const auto icp = service.get(args.positional[0], caller_of(args));
-  if (!icp) return fail(icp.error());
-  std::cout << icp::to_json(*icp) << '\n';
-  return 0;
+int run_get(const Context& c) {
+  const auto icp = c.service.get(c.args.positional.at(0), caller_of(c.args));
+  if (icp && c.args.etag) {
+    std::cout << icp::etag_of(*icp) << '\n';
+    return 0;
+  }
+  return print_icp(icp);
 }
 
-int run_list(const Args& args, const icp::IcpService& service) {
-  if (!args.positional.empty()) return usage_error("list takes no arguments");
-  if (!args.as_user) return usage_error("list needs --as USER_ID");
-  icp::ListOptions options{.scope = args.all ? icp::ListScope::all : icp::ListScope::mine};
-  if (args.limit) options.limit = *args.limit;
-  const auto icps = service.list(caller_of(args), options);
-  if (!icps) return fail(icps.error());
+int run_list(const Context& c) {
+  icp::ListOptions options{.scope = c.args.all ? icp::ListScope::all : icp::ListScope::mine};
+  if (c.args.limit) options.limit = *c.args.limit;
+  if (c.args.cursor) options.cursor = *c.args.cursor;
+  const auto page = c.service.list(caller_of(c.args), options);
+  if (!page) return fail(page.error());
   std::string out = "[";
-  for (const auto& icp : *icps) {
+  for (const auto& icp : page->icps) {
     if (out.size() > 1) out += ',';
     icp::append_json(out, icp);
   }
   std::cout << out << "]\n";
+  if (page->next_cursor) std::cerr << "next cursor: " << *page->next_cursor << '\n';
   return 0;
 }
 
-int run_delete(const Args& args, icp::IcpStore& store) {
-  if (args.positional.size() != 1) return usage_error("delete takes exactly one ID");
-  const auto& id = args.positional[0];
-  const auto canonical = icp::canonical_icp_id(id);
-  if (!canonical) return fail({icp::Errc::not_found, fmt::format("ICP not found: {}", id)});
-  const auto erased = store.erase({.id = *canonical});
-  if (!erased) return fail(erased.error());
-  if (!*erased) return fail({icp::Errc::not_found, fmt::format("ICP not found: {}", *canonical)});
-  std::cout << *canonical << '\n';
+int run_create(const Context& c) {
+  auto body = read_body(c.args, 0);
+  if (!body) return usage_error(fmt::format("cannot read {}", c.args.positional.at(0)));
+  return print_icp(c.service.create(std::string_view(*body), caller_of(c.args)));
+}
+
+int run_update(const Context& c) {
+  auto body = read_body(c.args, 1);
+  if (!body) return usage_error(fmt::format("cannot read {}", c.args.positional.at(1)));
+  return print_icp(c.service.update(c.args.positional.at(0), std::string_view(*body),
+                                    caller_of(c.args), if_match_of(c.args)));
+}
+
+int run_delete(const Context& c) {
+  const auto& id = c.args.positional.at(0);
+  const auto removed = c.service.remove(id, caller_of(c.args), if_match_of(c.args));
+  if (!removed) return fail(removed.error());
+  std::cout << icp::canonical_icp_id(id).value_or(id) << '\n';
   return 0;
 }
+
+struct Command {
+  std::string_view name;
+  std::size_t min_args;
+  std::size_t max_args;
+  std::string_view arguments;  // for the usage message
+  int (*run)(const Context&);
+};
+
+constexpr std::array kCommands{
+    Command{"put", 0, 1, "at most one FILE", run_put},
+    Command{"get", 1, 1, "exactly one ID", run_get},
+    Command{"list", 0, 0, "no arguments", run_list},
+    Command{"create", 0, 1, "at most one FILE", run_create},
+    Command{"update", 1, 2, "an ID and at most one FILE", run_update},
+    Command{"delete", 1, 1, "exactly one ID", run_delete},
+};
 
 int run(int argc, char** argv) {
   const auto parsed = parse_args(std::span(argv, static_cast<std::size_t>(argc)));
@@ -222,20 +287,21 @@ int run(int argc, char** argv) {
   }
   if (args.db.empty()) return usage_error("--db PATH is required");
   if (args.command.empty()) return usage_error("a command is required");
-  const bool known = args.command == "put" || args.command == "get" || args.command == "list" ||
-                     args.command == "delete";
-  if (!known) return usage_error(fmt::format("unknown command \"{}\"", args.command));
+  const auto* command = std::ranges::find(kCommands, args.command, &Command::name);
+  if (command == kCommands.end()) {
+    return usage_error(fmt::format("unknown command \"{}\"", args.command));
+  }
+  if (args.positional.size() < command->min_args || args.positional.size() > command->max_args) {
+    return usage_error(fmt::format("{} takes {}", command->name, command->arguments));
+  }
 
-  auto store = icp::open_sqlite_store(args.db, {.create_if_missing = args.command == "put"});
+  auto store = icp::open_sqlite_store(args.db, {.create_if_missing = command->name == "put"});
   if (!store) {
     std::cerr << "icpctl: " << store.error().message << '\n';
     return 2;
   }
   const icp::IcpService service(*store);
-  if (args.command == "put") return run_put(args, **store);
-  if (args.command == "get") return run_get(args, service);
-  if (args.command == "list") return run_list(args, service);
-  return run_delete(args, **store);
+  return command->run(Context{args, **store, service});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <icp/access.hpp>
 #include <icp/auth.hpp>
 #include <icp/error.hpp>
+#include <icp/etag.hpp>
 #include <icp/id.hpp>
 #include <icp/json.hpp>
 #include <icp/model.hpp>

@@ -91,6 +91,9 @@ struct Icp {
   /// Tri-state, as the spec's `object | null | undefined`: nullopt is absent
   /// (the key is not written), a JSON null is null, else an object.
   std::optional<OpaqueJson> crm_filters;
+  /// Which write of this ICP this is: a new random value on every write, so
+  /// it makes a strong ETag (see <icp/etag.hpp>). Not part of the JSON.
+  std::uint64_t revision = 0;
 
   friend bool operator==(const Icp&, const Icp&) = default;
 };

@@ -7,17 +7,30 @@
 #include <icp/model.hpp>
 #include <icp/store.hpp>
 
+#include <boost/json/value.hpp>
+
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace icp {
 
+/// The current time, for `createdAt` and `updatedAt`.
+using Clock = std::function<Timestamp()>;
+
+/// The system clock, truncated to milliseconds.
+[[nodiscard]] Timestamp system_now();
+
 struct ServiceOptions {
   /// Answer `not_found` instead of `forbidden` to a caller without access, so
   /// that ids cannot be probed for existence (RFC 9110, section 15.5.4).
   bool conceal_existence = false;
+  /// Where timestamps come from; tests inject their own. Empty: system_now.
+  Clock clock;
 };
 
 /// Which ICPs a listing covers.
@@ -26,9 +39,22 @@ enum class ListScope {
   all,   ///< every ICP: admins only
 };
 
+inline constexpr std::size_t kDefaultListLimit = 50;
+inline constexpr std::size_t kMaxListLimit = 500;
+
 struct ListOptions {
   ListScope scope = ListScope::mine;
-  std::size_t limit = 50;
+  std::size_t limit = kDefaultListLimit;  ///< 1..kMaxListLimit
+  /// Where to continue: the `next_cursor` of the previous page; empty for the
+  /// first page. Opaque; it stays valid while ICPs are created or deleted.
+  std::string_view cursor;
+};
+
+/// One page of a listing, newest `createdAt` first, ties by id.
+struct IcpPage {
+  std::vector<Icp> icps;
+  /// Present when there may be more: pass it as ListOptions::cursor.
+  std::optional<std::string> next_cursor;
 };
 
 /// The ICP operations with the API's rules, over any IcpStore.
@@ -37,6 +63,10 @@ struct ListOptions {
 /// the store is, which every shipped store is. Never throws: anything the store
 /// throws becomes `internal`, with a message that names the operation and never
 /// the store's own text.
+///
+/// `if_match` arguments take an If-Match value: `*` or an ETag from etag_of.
+/// When it names another revision than the stored one, the call fails with
+/// `precondition_failed` and changes nothing.
 class IcpService {
  public:
   explicit IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options = {});
@@ -46,13 +76,38 @@ class IcpService {
   /// `forbidden` for a caller who is neither listed nor admin.
   [[nodiscard]] Result<Icp> get(std::string_view id, const AuthContext& caller) const;
 
-  /// The caller's ICPs (or, for an admin asking, all), newest first.
-  [[nodiscard]] Result<std::vector<Icp>> list(const AuthContext& caller,
-                                              const ListOptions& options = {}) const;
+  /// The caller's ICPs (or, for an admin asking, all), a page at a time.
+  [[nodiscard]] Result<IcpPage> list(const AuthContext& caller,
+                                     const ListOptions& options = {}) const;
+
+  /// Create ICP from a JSON body; the caller is added to `userIds`. Every
+  /// problem of the body is one detail of the `bad_request`.
+  [[nodiscard]] Result<Icp> create(const boost::json::value& body,
+                                   const AuthContext& caller) const;
+  [[nodiscard]] Result<Icp> create(std::string_view body, const AuthContext& caller) const;
+
+  /// Update ICP with a partial (PATCH) body, validated on the merged result
+  /// after the 401/404/403 checks.
+  [[nodiscard]] Result<Icp> update(std::string_view id, const boost::json::value& patch,
+                                   const AuthContext& caller,
+                                   std::optional<std::string_view> if_match = {}) const;
+  [[nodiscard]] Result<Icp> update(std::string_view id, std::string_view patch,
+                                   const AuthContext& caller,
+                                   std::optional<std::string_view> if_match = {}) const;
+
+  /// Delete ICP, permanently: members and admins.
+  [[nodiscard]] Result<void> remove(std::string_view id, const AuthContext& caller,
+                                    std::optional<std::string_view> if_match = {}) const;
 
   [[nodiscard]] const ServiceOptions& options() const noexcept { return options_; }
 
  private:
+  using Permission = bool (*)(const Icp&, const AuthContext&) noexcept;
+  /// The ICP `id` if `caller` is `allowed` it: the 401, 404, 403 checks in order.
+  [[nodiscard]] Result<Icp> load(std::string_view id, const AuthContext& caller,
+                                 Permission allowed) const;
+  [[nodiscard]] Timestamp now() const;
+
   std::shared_ptr<IcpStore> store_;
   ServiceOptions options_;
 };

@@ -24,14 +24,21 @@ enum class WriteMode {
   upsert,   ///< insert or replace each
 };
 
-/// Writes a batch of ICPs: all of them, or none when any fails.
+/// Writes a batch of ICPs, each with the revision it carries: all of them, or
+/// none when any fails.
 struct WriteIcpsRequest {
   std::span<const Icp> icps;
   WriteMode mode = WriteMode::upsert;
+  /// Compare-and-swap, for a batch of one ICP in `replace` mode: write only if
+  /// the stored revision still equals this, else `precondition_failed`.
+  std::optional<std::uint64_t> expected_revision;
 };
 
 struct EraseIcpRequest {
   std::string_view id;  ///< canonical (lower-case) id
+  /// Erase only if the stored revision still equals this, else
+  /// `precondition_failed` (and nothing is erased).
+  std::optional<std::uint64_t> expected_revision;
 };
 
 /// Where a listing stands: the last ICP of the previous page.

@@ -8,7 +8,7 @@
 
 namespace icp::detail::sqlite {
 
-inline constexpr std::array<std::string_view, 1> kMigrations{
+inline constexpr std::array<std::string_view, 2> kMigrations{
     // Version 1. `doc` is the ICP's wire JSON; `created_at` (Unix ms) is
     // copied out of it for the listing order. Membership is its own table,
     // keyed for list-for-user in listing order, so no query scans `icps`.
@@ -27,16 +27,22 @@ CREATE TABLE icp_members (
 ) WITHOUT ROWID;
 CREATE INDEX icp_members_by_icp ON icp_members (icp_id);
 )sql",
+    // Version 2: the revision of each ICP, for ETags and compare-and-swap.
+    // ICPs written before it get revision 0 until their next write.
+    R"sql(
+ALTER TABLE icps ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 /// The statements the store prepares on every connection.
 namespace sql {
 
-inline constexpr const char* kGet = "SELECT doc FROM icps WHERE id = ?1";
-inline constexpr const char* kExists = "SELECT 1 FROM icps WHERE id = ?1";
+inline constexpr const char* kGet = "SELECT doc, revision FROM icps WHERE id = ?1";
+inline constexpr const char* kRevision = "SELECT revision FROM icps WHERE id = ?1";
 inline constexpr const char* kUpsert = R"sql(
-INSERT INTO icps (id, created_at, doc) VALUES (?1, ?2, ?3)
-ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, doc = excluded.doc)sql";
+INSERT INTO icps (id, created_at, doc, revision) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (id) DO UPDATE
+SET created_at = excluded.created_at, doc = excluded.doc, revision = excluded.revision)sql";
 inline constexpr const char* kErase = "DELETE FROM icps WHERE id = ?1";
 inline constexpr const char* kEraseMembers = "DELETE FROM icp_members WHERE icp_id = ?1";
 inline constexpr const char* kInsertMember =
@@ -45,11 +51,11 @@ inline constexpr const char* kInsertMember =
 // passes a position before every row. The redundant `<=` gives the planner a
 // range on the index.
 inline constexpr const char* kListForMember = R"sql(
-SELECT i.doc FROM icp_members m JOIN icps i ON i.id = m.icp_id
+SELECT i.doc, i.revision FROM icp_members m JOIN icps i ON i.id = m.icp_id
 WHERE m.user_id = ?1 AND m.created_at <= ?2 AND (m.created_at < ?2 OR m.icp_id > ?3)
 ORDER BY m.created_at DESC, m.icp_id LIMIT ?4)sql";
 inline constexpr const char* kListAll = R"sql(
-SELECT doc FROM icps
+SELECT doc, revision FROM icps
 WHERE created_at <= ?2 AND (created_at < ?2 OR id > ?3)
 ORDER BY created_at DESC, id LIMIT ?4)sql";
 

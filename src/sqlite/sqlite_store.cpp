@@ -70,7 +70,7 @@ struct Connection {
       : db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
            static_cast<int>(options.busy_timeout.count())),
         get(db, sql::kGet),
-        exists(db, sql::kExists),
+        revision(db, sql::kRevision),
         upsert(db, sql::kUpsert),
         erase(db, sql::kErase),
         erase_members(db, sql::kEraseMembers),
@@ -83,7 +83,7 @@ struct Connection {
 
   SQLite::Database db;
   SQLite::Statement get;
-  SQLite::Statement exists;
+  SQLite::Statement revision;
   SQLite::Statement upsert;
   SQLite::Statement erase;
   SQLite::Statement erase_members;
@@ -141,16 +141,34 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Connection>> idle_;
 };
 
-/// Decodes a stored document. A row that does not parse means the file was
-/// changed behind the store's back: an internal error, not the caller's fault.
-Result<Icp> decode(const SQLite::Column& doc) {
+// Revisions are unsigned 64-bit; SQLite integers are signed 64-bit. The bit
+// pattern is stored as is.
+std::int64_t to_column(std::uint64_t revision) { return static_cast<std::int64_t>(revision); }
+std::uint64_t revision_of(const SQLite::Column& column) {
+  return static_cast<std::uint64_t>(column.getInt64());
+}
+
+/// Decodes a row of (doc, revision). A document that does not parse means the
+/// file was changed behind the store's back: an internal error, not the
+/// caller's fault.
+Result<Icp> decode(SQLite::Statement& row) {
+  const auto doc = row.getColumn(0);
   auto icp = detail::parse_stored_icp(
       std::string_view(doc.getText(), static_cast<std::size_t>(doc.getBytes())));
   if (!icp) {
     return Error{Errc::internal,
                  fmt::format("SQLite store: a stored ICP is invalid ({})", icp.error().message)};
   }
+  icp->revision = revision_of(row.getColumn(1));
   return icp;
+}
+
+/// The stored revision of an ICP, nullopt when there is none.
+std::optional<std::uint64_t> stored_revision(Connection& connection, std::string_view id) {
+  StatementScope query(connection.revision);
+  bind_text(*query, 1, id);
+  if (!query->executeStep()) return std::nullopt;
+  return revision_of(query->getColumn(0));
 }
 
 class SqliteStore final : public IcpStore {
@@ -163,7 +181,7 @@ class SqliteStore final : public IcpStore {
     StatementScope query(connection->get);
     bind_text(*query, 1, request.id);
     if (!query->executeStep()) return std::optional<Icp>{};
-    auto icp = decode(query->getColumn(0));
+    auto icp = decode(*query);
     if (!icp) return std::move(icp).error();
     return std::optional<Icp>{std::move(*icp)};
   } catch (const SQLite::Exception& e) {
@@ -175,12 +193,8 @@ class SqliteStore final : public IcpStore {
     // IMMEDIATE takes the write lock up front: a deferred transaction that
     // reads first could fail to upgrade under a concurrent writer.
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
-    auto exists = [&](std::string_view id) {
-      StatementScope query(connection->exists);
-      bind_text(*query, 1, id);
-      return query->executeStep();
-    };
-    if (auto problem = detail::check_batch(request, exists)) return *problem;
+    auto stored = [&](std::string_view id) { return stored_revision(*connection, id); };
+    if (auto problem = detail::check_batch(request, stored)) return *problem;
     for (const auto& icp : request.icps) write_one(*connection, icp);
     transaction.commit();
     return {};
@@ -191,6 +205,11 @@ class SqliteStore final : public IcpStore {
   Result<bool> erase(const EraseIcpRequest& request) override try {
     auto connection = pool_.take();
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (request.expected_revision) {
+      const auto stored = stored_revision(*connection, request.id);
+      if (!stored) return false;
+      if (*stored != *request.expected_revision) return detail::stale(request.id);
+    }
     {
       StatementScope members(connection->erase_members);
       bind_text(*members, 1, request.id);
@@ -222,7 +241,7 @@ class SqliteStore final : public IcpStore {
     query->bind(4, static_cast<std::int64_t>(limit));
     std::vector<Icp> page;
     while (query->executeStep()) {
-      auto icp = decode(query->getColumn(0));
+      auto icp = decode(*query);
       if (!icp) return std::move(icp).error();
       page.push_back(std::move(*icp));
     }
@@ -240,6 +259,7 @@ class SqliteStore final : public IcpStore {
       bind_text(*upsert, 1, icp.id);
       upsert->bind(2, created_at);
       bind_text(*upsert, 3, doc);
+      upsert->bind(4, to_column(icp.revision));
       upsert->exec();
     }
     {

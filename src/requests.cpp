@@ -1,0 +1,94 @@
+#include "requests.hpp"
+
+#include <icp/json.hpp>
+
+#include "json_internal.hpp"
+
+#include <boost/json/value_from.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace icp::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array<std::string_view, 3> kServerFields{"id", "createdAt", "updatedAt"};
+
+bool is_server_field(std::string_view key) {
+  return std::ranges::find(kServerFields, key) != kServerFields.end();
+}
+
+json::string timestamp_value(Timestamp at) { return json::string(format_timestamp(at)); }
+
+/// Validates the complete ICP; problems found before (`early`) come first.
+Result<Icp> validated(const json::object& complete, std::vector<ErrorDetail> early) {
+  auto icp = icp_from_json(complete);
+  if (icp && early.empty()) return icp;
+  if (!icp) {
+    const auto later = std::move(icp).error().details;
+    early.insert(early.end(), later.begin(), later.end());
+  }
+  return invalid_icp(std::move(early));
+}
+
+Error not_an_object(const json::value& body) {
+  return invalid_icp({ErrorDetail{
+      "", body.is_null() ? "expected an ICP object, got null" : "expected an ICP object"}});
+}
+
+}  // namespace
+
+Result<Icp> icp_from_create_body(const json::value& body, std::string id, Timestamp now,
+                                 std::string_view creator) {
+  const auto* fields = body.if_object();
+  if (fields == nullptr) return not_an_object(body);
+
+  std::vector<ErrorDetail> early;
+  json::object complete;
+  complete["id"] = id;
+  for (const auto& field : *fields) {
+    if (is_server_field(field.key())) {
+      early.push_back({std::string(field.key()), "is set by the server"});
+    } else {
+      complete[field.key()] = field.value();
+    }
+  }
+  complete["createdAt"] = timestamp_value(now);
+  complete["updatedAt"] = timestamp_value(now);
+  // The creator is always listed, once; a userIds that is not an array is
+  // left for validation to report.
+  auto& user_ids = complete["userIds"];
+  if (user_ids.is_null()) user_ids = json::array{};
+  if (auto* listed = user_ids.if_array()) {
+    const bool present = std::ranges::any_of(*listed, [&](const json::value& user_id) {
+      return user_id.is_string() && user_id.get_string() == creator;
+    });
+    if (!present) listed->emplace_back(creator);
+  }
+  return validated(complete, std::move(early));
+}
+
+Result<Icp> icp_from_patch(const Icp& current, const json::value& patch, Timestamp now) {
+  const auto* fields = patch.if_object();
+  if (fields == nullptr) return not_an_object(patch);
+
+  std::vector<ErrorDetail> early;
+  json::object merged = json::value_from(current).as_object();
+  for (const auto& field : *fields) {
+    if (is_server_field(field.key())) {
+      early.push_back({std::string(field.key()), "is set by the server"});
+    } else {
+      // A null for a key that is not clearable stays null, and validation
+      // says why that key cannot be null.
+      merged[field.key()] = field.value();
+    }
+  }
+  const Timestamp next_update = std::max(now, current.updated_at + std::chrono::milliseconds{1});
+  merged["updatedAt"] = timestamp_value(next_update);
+  return validated(merged, std::move(early));
+}
+
+}  // namespace icp::detail
