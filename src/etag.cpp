@@ -24,7 +24,8 @@ std::optional<IfMatch> parse_if_match(std::string_view value) {
   }
   const auto digits = value.substr(1, kHexDigits);
   std::uint64_t revision = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), revision, 16);
+  const auto [end, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), revision, 16);
   if (ec != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
   return IfMatch{revision};
 }

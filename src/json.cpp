@@ -516,8 +516,8 @@ Error detail::invalid_icp(std::vector<ErrorDetail> details) {
                             ? fmt::format("invalid ICP: {}", first.message)
                             : fmt::format("invalid ICP: {}: {}", first.path, first.message);
   if (details.size() > 1) {
-    message += fmt::format(" (and {} more problem{})", details.size() - 1,
-                           details.size() == 2 ? "" : "s");
+    message +=
+        fmt::format(" (and {} more problem{})", details.size() - 1, details.size() == 2 ? "" : "s");
   }
   return Error{Errc::bad_request, std::move(message), std::move(details)};
 }

@@ -34,22 +34,16 @@ Result<Icp> validated(const json::object& complete, std::vector<ErrorDetail> ear
   return invalid_icp(std::move(early));
 }
 
-Error not_an_object(const json::value& body) {
-  return invalid_icp({ErrorDetail{
-      "", body.is_null() ? "expected an ICP object, got null" : "expected an ICP object"}});
-}
-
 }  // namespace
 
-Result<Icp> icp_from_create_body(const json::value& body, std::string id, Timestamp now,
-                                 std::string_view creator) {
-  const auto* fields = body.if_object();
-  if (fields == nullptr) return not_an_object(body);
+Error not_an_object() { return invalid_icp({ErrorDetail{"", "expected an ICP object"}}); }
 
+Result<Icp> icp_from_create_body(const json::object& body, std::string id, Timestamp now,
+                                 std::string_view creator) {
   std::vector<ErrorDetail> early;
   json::object complete;
   complete["id"] = id;
-  for (const auto& field : *fields) {
+  for (const auto& field : body) {
     if (is_server_field(field.key())) {
       early.push_back({std::string(field.key()), "is set by the server"});
     } else {
@@ -71,13 +65,10 @@ Result<Icp> icp_from_create_body(const json::value& body, std::string id, Timest
   return validated(complete, std::move(early));
 }
 
-Result<Icp> icp_from_patch(const Icp& current, const json::value& patch, Timestamp now) {
-  const auto* fields = patch.if_object();
-  if (fields == nullptr) return not_an_object(patch);
-
+Result<Icp> icp_from_patch(const Icp& current, const json::object& patch, Timestamp now) {
   std::vector<ErrorDetail> early;
   json::object merged = json::value_from(current).as_object();
-  for (const auto& field : *fields) {
+  for (const auto& field : patch) {
     if (is_server_field(field.key())) {
       early.push_back({std::string(field.key()), "is set by the server"});
     } else {

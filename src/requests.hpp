@@ -6,7 +6,7 @@
 #include <icp/error.hpp>
 #include <icp/model.hpp>
 
-#include <boost/json/value.hpp>
+#include <boost/json/object.hpp>
 
 #include <string>
 #include <string_view>
@@ -16,14 +16,17 @@ namespace icp::detail {
 /// The ICP a Create body describes: server-set `id`, `createdAt` and
 /// `updatedAt` (a body that sends them is a bad request), defaults for what
 /// it omits, and `creator` in `userIds` exactly once.
-[[nodiscard]] Result<Icp> icp_from_create_body(const boost::json::value& body, std::string id,
+[[nodiscard]] Result<Icp> icp_from_create_body(const boost::json::object& body, std::string id,
                                                Timestamp now, std::string_view creator);
+
+/// A body that is not a JSON object, as a `bad_request`.
+[[nodiscard]] Error not_an_object();
 
 /// `current` with a PATCH body merged in: absent keys stay, `null` clears
 /// `description`, `activeUntil` and `crmFilters`, arrays are replaced whole;
 /// `updatedAt` moves to `now`, or 1 ms past the current value if `now` is not
 /// later. The result is validated as a whole.
-[[nodiscard]] Result<Icp> icp_from_patch(const Icp& current, const boost::json::value& patch,
+[[nodiscard]] Result<Icp> icp_from_patch(const Icp& current, const boost::json::object& patch,
                                          Timestamp now);
 
 }  // namespace icp::detail

@@ -29,7 +29,8 @@ Error not_found(std::string_view id) {
 }
 
 Error bad_parameter(std::string_view name, std::string message) {
-  return Error{Errc::bad_request, fmt::format("{}: {}", name, message),
+  return Error{Errc::bad_request,
+               fmt::format("{}: {}", name, message),
                {ErrorDetail{std::string(name), message}}};
 }
 
@@ -88,8 +89,8 @@ Result<Icp> IcpService::load(std::string_view id, const AuthContext& caller,
   const auto canonical_id = canonical_icp_id(id);
   if (!canonical_id) return not_found(id);  // a non-UUID can name no ICP
 
-  auto loaded = call_store("read an ICP",
-                           [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
+  auto loaded =
+      call_store("read an ICP", [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
   if (!loaded) return std::move(loaded).error();
   if (!loaded->has_value()) return not_found(*canonical_id);
   if (!allowed(**loaded, caller)) {
@@ -127,7 +128,7 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
   return page;
 }
 
-Result<Icp> IcpService::create(const boost::json::value& body, const AuthContext& caller) const {
+Result<Icp> IcpService::create(const boost::json::object& body, const AuthContext& caller) const {
   if (!caller.is_authenticated()) return unauthorized();
   auto icp = detail::icp_from_create_body(body, new_icp_id(), now(), caller.user_id());
   if (!icp) return icp;
@@ -143,10 +144,11 @@ Result<Icp> IcpService::create(std::string_view body, const AuthContext& caller)
   if (!caller.is_authenticated()) return unauthorized();
   auto parsed = parse_json(body);
   if (!parsed) return std::move(parsed).error();
-  return create(*parsed, caller);
+  if (!parsed->is_object()) return detail::not_an_object();
+  return create(parsed->get_object(), caller);
 }
 
-Result<Icp> IcpService::update(std::string_view id, const boost::json::value& patch,
+Result<Icp> IcpService::update(std::string_view id, const boost::json::object& patch,
                                const AuthContext& caller,
                                std::optional<std::string_view> if_match) const {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
@@ -175,14 +177,14 @@ Result<Icp> IcpService::update(std::string_view id, std::string_view patch,
                                const AuthContext& caller,
                                std::optional<std::string_view> if_match) const {
   auto parsed = parse_json(patch);
-  if (!parsed) {
+  if (!parsed || !parsed->is_object()) {
     // A caller without access learns nothing from the body's problems.
     auto current = load(id, caller, can_update);
     if (!current) return current;
     if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
-    return std::move(parsed).error();
+    return parsed ? detail::not_an_object() : std::move(parsed).error();
   }
-  return update(id, *parsed, caller, if_match);
+  return update(id, parsed->get_object(), caller, if_match);
 }
 
 Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,

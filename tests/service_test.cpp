@@ -1,8 +1,17 @@
+#include <icp/etag.hpp>
+#include <icp/id.hpp>
+#include <icp/json.hpp>
 #include <icp/service.hpp>
 #include <icp/testing/store_conformance.hpp>
 #include <icp/testing/store_wrappers.hpp>
 
 #include "test_stores.hpp"
+
+#include <boost/json.hpp>
+
+#include <mutex>
+#include <set>
+#include <thread>
 
 namespace {
 
@@ -20,7 +29,7 @@ struct Fixture {
   explicit Fixture(std::string_view kind, icp::ServiceOptions options = {})
       : recording(std::make_shared<RecordingStore>(icp::test::make_store(kind, dir))),
         faulty(std::make_shared<FaultInjectingStore>(recording)),
-        service(faulty, options) {
+        service(faulty, std::move(options)) {
     const auto example = icp::testing::spec_example();
     REQUIRE(recording->write({.icps = {&example, 1}}).has_value());
   }
@@ -197,4 +206,390 @@ TEST_CASE("list: a store failure is internal", "[service]") {
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().code == Errc::internal);
   CHECK_THAT(result.error().message, !Catch::Contains("hunter2"));
+}
+
+// ---- create, update, delete ------------------------------------------------
+
+namespace {
+
+using icp::ErrorDetail;
+
+/// A clock the test moves by hand.
+struct ManualClock {
+  std::shared_ptr<icp::Timestamp> now =
+      std::make_shared<icp::Timestamp>(std::chrono::milliseconds{1'735'689'600'000});  // 2025
+  icp::Clock clock() const {
+    return [now = now] { return *now; };
+  }
+  void advance(std::chrono::milliseconds by) const { *now += by; }
+};
+
+std::vector<ErrorDetail> details_of(const icp::Result<icp::Icp>& result) {
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().code == Errc::bad_request);
+  return result.error().details;
+}
+
+constexpr std::string_view kMinimalBody = R"({"name":"Minimal","leadProviderCriteria":[]})";
+
+}  // namespace
+
+TEST_CASE("create: defaults, server-set fields and the creator in userIds", "[service]") {
+  const ManualClock clock;
+  Fixture f(any_store(), {.clock = clock.clock()});
+  const auto created = f.service.create(kMinimalBody, AuthContext::user("user_new"));
+  REQUIRE(created.has_value());
+  CHECK(icp::canonical_icp_id(created->id) == created->id);
+  CHECK(created->id != kExampleId);
+  CHECK(created->name == "Minimal");
+  CHECK_FALSE(created->description.has_value());
+  CHECK(created->created_at == *clock.now);
+  CHECK(created->updated_at == *clock.now);
+  CHECK(created->user_ids == std::vector<std::string>{"user_new"});
+  CHECK(created->leads_per_list == 10);
+  CHECK_FALSE(created->active_until.has_value());
+  CHECK(created->lead_provider_criteria.empty());
+  CHECK(created->custom_filter_criteria.empty());
+  CHECK_FALSE(created->crm_filters.has_value());
+  CHECK(created->revision != 0);
+  CHECK(f.service.get(created->id, AuthContext::user("user_new")).value() == *created);
+
+  const auto second = f.service.create(kMinimalBody, AuthContext::user("user_new"));
+  CHECK(second->id != created->id);
+  CHECK(second->revision != created->revision);
+}
+
+TEST_CASE("create: the caller is listed once, after the others", "[service]") {
+  Fixture f(any_store());
+  const auto listed =
+      f.service.create(R"({"name":"N","leadProviderCriteria":[],"userIds":["user_b","user_me"]})",
+                       AuthContext::user("user_me"));
+  CHECK(listed->user_ids == std::vector<std::string>{"user_b", "user_me"});
+  const auto added = f.service.create(
+      R"({"name":"N","leadProviderCriteria":[],"userIds":["user_b"]})", AuthContext::admin("root"));
+  CHECK(added->user_ids == std::vector<std::string>{"user_b", "root"});
+}
+
+TEST_CASE("create: the full body round-trips", "[service]") {
+  Fixture f(any_store());
+  auto body = boost::json::parse(icp::testing::spec_example_json()).as_object();
+  body.erase("id");
+  body.erase("createdAt");
+  body.erase("updatedAt");
+  const auto created = f.service.create(body, AuthContext::user("user_abc123"));
+  REQUIRE(created.has_value());
+  auto expected = icp::testing::spec_example();
+  expected.id = created->id;
+  expected.created_at = created->created_at;
+  expected.updated_at = created->updated_at;
+  expected.revision = created->revision;
+  CHECK(*created == expected);
+}
+
+TEST_CASE("create: every problem of the body is listed", "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_new");
+  CHECK(details_of(f.service.create(R"({"id":"550e8400-e29b-41d4-a716-446655440000",)"
+                                    R"("createdAt":"2024-01-15T10:30:00Z","name":"",)"
+                                    R"("updatedAt":"2024-01-15T10:30:00Z","colour":"red"})",
+                                    caller)) ==
+        std::vector<ErrorDetail>{{"id", "is set by the server"},
+                                 {"createdAt", "is set by the server"},
+                                 {"updatedAt", "is set by the server"},
+                                 {"name", "must not be empty"},
+                                 {"colour", "unknown field"},
+                                 {"leadProviderCriteria", "is required"}});
+  CHECK(details_of(f.service.create("{}", caller)) ==
+        std::vector<ErrorDetail>{{"name", "is required"}, {"leadProviderCriteria", "is required"}});
+  CHECK(details_of(f.service.create(
+            R"({"name":"N","leadProviderCriteria":[{"provider":"baseProvider"}],)"
+            R"("customFilterCriteria":[{"type":"minDaysUntilReuse","value":-1}],)"
+            R"("leadsPerList":0,"activeUntil":"tomorrow","userIds":"user_a","crmFilters":[]})",
+            caller)) ==
+        std::vector<ErrorDetail>{
+            {"leadProviderCriteria[0].filters", "is required"},
+            {"customFilterCriteria[0].value", "expected a non-negative integer"},
+            {"leadsPerList", "expected a positive integer (at most 2147483647)"},
+            {"activeUntil", "expected an RFC 3339 timestamp: date must be YYYY-MM-DD"},
+            {"userIds", "expected an array, got a string"},
+            {"crmFilters", "expected an object, got an array"}});
+  CHECK(details_of(f.service.create("[]", caller)) ==
+        std::vector<ErrorDetail>{{"", "expected an ICP object"}});
+  CHECK(f.service.create("{", caller).error().code == Errc::bad_request);
+  CHECK(f.service.create(R"({"name":"a","name":"b"})", caller).error().details ==
+        std::vector<ErrorDetail>{{"name", "duplicate key"}});
+  // Nothing was written by any of them.
+  CHECK(f.service.list(AuthContext::admin("root"), {.scope = icp::ListScope::all})->icps.size() ==
+        1);
+}
+
+TEST_CASE("create: an anonymous caller is unauthorized, whatever the body", "[service]") {
+  Fixture f(any_store());
+  CHECK(f.service.create(kMinimalBody, AuthContext::anonymous()).error().code ==
+        Errc::unauthorized);
+  CHECK(f.service.create("not json", AuthContext::anonymous()).error().code == Errc::unauthorized);
+  CHECK(f.recording->calls(StoreOperation::write) == 1);  // the fixture's own
+}
+
+TEST_CASE("update: absent fields stay, given ones change, arrays are replaced", "[service]") {
+  const ManualClock clock;
+  Fixture f(any_store(), {.clock = clock.clock()});
+  const auto before = f.service.get(kExampleId, AuthContext::user("user_abc123")).value();
+  const auto updated = f.service.update(
+      kExampleId,
+      R"({"name":"Renamed","userIds":["user_abc123"],"customFilterCriteria":[{"type":"x","value":1}]})",
+      AuthContext::user("user_def456"));
+  REQUIRE(updated.has_value());
+  auto expected = before;
+  expected.name = "Renamed";
+  expected.user_ids = {"user_abc123"};
+  expected.custom_filter_criteria = {{"x", 1}};
+  expected.updated_at = *clock.now;
+  expected.revision = updated->revision;
+  CHECK(*updated == expected);
+  CHECK(updated->revision != before.revision);
+  CHECK(f.service.get(kExampleId, AuthContext::user("user_abc123")).value() == *updated);
+  // user_def456 removed itself, so it has no access any more.
+  CHECK(f.service.get(kExampleId, AuthContext::user("user_def456")).error().code ==
+        Errc::forbidden);
+}
+
+TEST_CASE("update: null clears the nullable fields; crmFilters keeps all three states",
+          "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
+  auto result = f.service.update(kExampleId, R"({"description":null,"activeUntil":null})", caller);
+  REQUIRE(result.has_value());
+  CHECK_FALSE(result->description.has_value());
+  CHECK_FALSE(result->active_until.has_value());
+  REQUIRE(result->crm_filters.has_value());  // untouched: still null
+
+  result = f.service.update(kExampleId, R"({"crmFilters":{"provider":"bullhorn"}})", caller);
+  CHECK(icp::to_json(*result).ends_with(R"("crmFilters":{"provider":"bullhorn"}})"));
+  result = f.service.update(kExampleId, R"({"name":"Still has CRM filters"})", caller);
+  CHECK(icp::to_json(*result).ends_with(R"("crmFilters":{"provider":"bullhorn"}})"));
+  result = f.service.update(kExampleId, R"({"crmFilters":null})", caller);
+  CHECK(icp::to_json(*result).ends_with(R"("crmFilters":null})"));
+
+  // Absent stays absent.
+  const auto created = f.service.create(kMinimalBody, caller).value();
+  result = f.service.update(created.id, R"({"name":"Renamed"})", caller);
+  CHECK_FALSE(result->crm_filters.has_value());
+
+  // Fields that are not nullable refuse null.
+  CHECK(details_of(f.service.update(kExampleId, R"({"name":null,"userIds":null})", caller)) ==
+        std::vector<ErrorDetail>{{"name", "expected a string, got null"},
+                                 {"userIds", "expected an array, got null"}});
+}
+
+TEST_CASE("update: the merged result is validated, and a failed update changes nothing",
+          "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
+  const auto before = f.service.get(kExampleId, caller).value();
+  CHECK(
+      details_of(f.service.update(kExampleId,
+                                  R"({"id":"00000000-0000-4000-8000-000000000000",)"
+                                  R"("updatedAt":"2030-01-01T00:00:00Z","leadsPerList":0,)"
+                                  R"("lead_provider_criteria":[]})",
+                                  caller)) ==
+      std::vector<ErrorDetail>{{"id", "is set by the server"},
+                               {"updatedAt", "is set by the server"},
+                               {"leadsPerList", "expected a positive integer (at most 2147483647)"},
+                               {"lead_provider_criteria", "unknown field"}});
+  CHECK(details_of(f.service.update(kExampleId, "[1]", caller)) ==
+        std::vector<ErrorDetail>{{"", "expected an ICP object"}});
+  CHECK(f.service.update(kExampleId, "{oops", caller).error().code == Errc::bad_request);
+  CHECK(f.service.get(kExampleId, caller).value() == before);
+}
+
+TEST_CASE("update: 401, 404 and 403 come before anything about the body", "[service]") {
+  Fixture f(any_store());
+  for (const std::string_view body : {std::string_view("{oops"), std::string_view(R"({"name":""})"),
+                                      std::string_view(R"({"name":"fine"})")}) {
+    CAPTURE(body);
+    CHECK(f.service.update(kExampleId, body, AuthContext::anonymous()).error().code ==
+          Errc::unauthorized);
+    CHECK(f.service.update("not-a-uuid", body, AuthContext::user("user_abc123")).error().code ==
+          Errc::not_found);
+    CHECK(
+        f.service
+            .update("00000000-0000-4000-8000-000000000000", body, AuthContext::user("user_abc123"))
+            .error()
+            .code == Errc::not_found);
+    CHECK(f.service.update(kExampleId, body, AuthContext::user("user_000001")).error().code ==
+          Errc::forbidden);
+  }
+  Fixture hidden(any_store(), {.conceal_existence = true});
+  CHECK(hidden.service.update(kExampleId, "{oops", AuthContext::user("user_000001")).error().code ==
+        Errc::not_found);
+}
+
+TEST_CASE("update: updatedAt moves forward, even within one millisecond or backwards in time",
+          "[service]") {
+  const ManualClock clock;
+  Fixture f(any_store(), {.clock = clock.clock()});
+  const auto caller = AuthContext::user("user_me");
+  const auto created = f.service.create(kMinimalBody, caller).value();
+  auto previous = created.updated_at;
+  for (int i = 0; i < 3; ++i) {  // the clock stands still
+    const auto updated = f.service.update(created.id, R"({"name":"again"})", caller).value();
+    CHECK(updated.updated_at == previous + std::chrono::milliseconds{1});
+    CHECK(updated.created_at == created.created_at);
+    previous = updated.updated_at;
+  }
+  clock.advance(std::chrono::milliseconds{-60'000});  // and then goes back a minute
+  CHECK(f.service.update(created.id, "{}", caller)->updated_at ==
+        previous + std::chrono::milliseconds{1});
+  clock.advance(std::chrono::milliseconds{120'000});
+  CHECK(f.service.update(created.id, "{}", caller)->updated_at == *clock.now);
+}
+
+TEST_CASE("update and delete: If-Match must name the current revision", "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
+  const auto current = f.service.get(kExampleId, caller).value();
+  const std::string etag = icp::etag_of(current);
+
+  const auto updated = f.service.update(kExampleId, R"({"name":"v2"})", caller, etag);
+  REQUIRE(updated.has_value());
+  const auto stale = f.service.update(kExampleId, R"({"name":"v3"})", caller, etag);
+  REQUIRE_FALSE(stale.has_value());
+  CHECK(stale.error().code == Errc::precondition_failed);
+  CHECK(icp::http_status(stale.error().code) == 412);
+  for (const std::string_view bad : {std::string_view("W/"), std::string_view("\"xyz\""),
+                                     std::string_view("\"\""), std::string_view("garbage")}) {
+    CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, bad).error().code ==
+          Errc::precondition_failed);
+  }
+  CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, "W/" + icp::etag_of(*updated))
+            .error()
+            .code == Errc::precondition_failed);
+  CHECK(f.service.get(kExampleId, caller)->name == "v2");  // nothing changed
+  CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, "*")->name == "v3");
+
+  CHECK(f.service.remove(kExampleId, caller, etag).error().code == Errc::precondition_failed);
+  CHECK(f.service.get(kExampleId, caller).has_value());
+  const auto latest = icp::etag_of(f.service.get(kExampleId, caller).value());
+  CHECK(f.service.remove(kExampleId, caller, latest).has_value());
+  CHECK(f.service.get(kExampleId, caller).error().code == Errc::not_found);
+}
+
+TEST_CASE("delete: members and admins, permanently", "[service]") {
+  Fixture f(any_store());
+  CHECK(f.service.remove(kExampleId, AuthContext::anonymous()).error().code == Errc::unauthorized);
+  CHECK(f.service.remove("nope", AuthContext::admin("root")).error().code == Errc::not_found);
+  const auto forbidden = f.service.remove(kExampleId, AuthContext::user("user_000001"));
+  CHECK(forbidden.error().code == Errc::forbidden);
+  CHECK(forbidden.error().message == "You do not have access to this ICP");
+  CHECK(f.service.get(kExampleId, AuthContext::admin("root")).has_value());
+
+  REQUIRE(f.service.remove("550E8400-E29B-41D4-A716-446655440000", AuthContext::user("user_def456"))
+              .has_value());
+  CHECK(f.service.get(kExampleId, AuthContext::admin("root")).error().code == Errc::not_found);
+  const auto again = f.service.remove(kExampleId, AuthContext::admin("root"));
+  CHECK(again.error().code == Errc::not_found);
+  CHECK(again.error().message == fmt::format("ICP not found: {}", kExampleId));
+
+  const auto mine = f.service.create(kMinimalBody, AuthContext::user("user_me")).value();
+  CHECK(f.service.remove(mine.id, AuthContext::admin("root")).has_value());
+}
+
+TEST_CASE("list: pages neither skip nor repeat while ICPs come and go", "[service]") {
+  const ManualClock clock;
+  Fixture f(any_store(), {.clock = clock.clock()});
+  const auto caller = AuthContext::user("user_pager");
+  std::vector<std::string> created;
+  for (int i = 0; i < 25; ++i) {
+    if (i % 3 != 0) clock.advance(std::chrono::milliseconds{1});  // some share a createdAt
+    created.push_back(f.service.create(kMinimalBody, caller)->id);
+  }
+  std::set<std::string> expected(created.begin(), created.end());
+  std::vector<std::string> seen;
+  std::optional<std::string> cursor;
+  int page_number = 0;
+  do {
+    const auto page =
+        f.service.list(caller, {.limit = 4, .cursor = cursor ? *cursor : std::string_view{}});
+    REQUIRE(page.has_value());
+    for (const auto& icp : page->icps) seen.push_back(icp.id);
+    cursor = page->next_cursor;
+    ++page_number;
+    // Between pages: a newer ICP (lands before the cursor, so not listed) and
+    // the deletion of one not seen yet (so not listed either).
+    clock.advance(std::chrono::milliseconds{1});
+    REQUIRE(f.service.create(kMinimalBody, caller).has_value());
+    const auto unseen = std::find_if(created.begin(), created.end(), [&](const std::string& id) {
+      return std::ranges::find(seen, id) == seen.end() && expected.contains(id);
+    });
+    if (page_number % 2 == 0 && unseen != created.end()) {
+      REQUIRE(f.service.remove(*unseen, caller).has_value());
+      expected.erase(*unseen);
+    }
+  } while (cursor);
+  CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == seen.size());  // no repeats
+  CHECK(std::set<std::string>(seen.begin(), seen.end()) == expected);            // no skips
+}
+
+TEST_CASE("update: many threads with If-Match, one winner per revision, no lost update",
+          "[service][concurrency]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
+  constexpr int kThreads = 4;
+  constexpr int kIncrementsPerThread = 15;
+  std::mutex mutex;
+  std::vector<std::uint64_t> won_from;  // the revision each successful update replaced
+  std::atomic<int> errors{0};
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int done = 0; done < kIncrementsPerThread;) {
+          const auto current = f.service.get(kExampleId, caller);
+          if (!current) {
+            ++errors;
+            return;
+          }
+          const auto patch = fmt::format(R"({{"leadsPerList":{}}})", current->leads_per_list + 1);
+          const auto updated = f.service.update(kExampleId, patch, caller, icp::etag_of(*current));
+          if (updated) {
+            const std::lock_guard lock(mutex);
+            won_from.push_back(current->revision);
+            ++done;
+          } else if (updated.error().code != Errc::precondition_failed) {
+            ++errors;
+            return;
+          }
+        }
+      });
+    }
+  }
+  CHECK(errors.load() == 0);
+  CHECK(won_from.size() == kThreads * kIncrementsPerThread);
+  CHECK(std::set<std::uint64_t>(won_from.begin(), won_from.end()).size() == won_from.size());
+  CHECK(f.service.get(kExampleId, caller)->leads_per_list == 25 + kThreads * kIncrementsPerThread);
+}
+
+TEST_CASE("update: concurrent updates without If-Match all land (merged, none lost)",
+          "[service][concurrency]") {
+  Fixture f(any_store());
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 10;
+  std::atomic<int> errors{0};
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          const auto patch = fmt::format(R"({{"description":"thread {} step {}"}})", t, i);
+          if (!f.service.update(kExampleId, patch, AuthContext::admin("root"))) ++errors;
+        }
+      });
+    }
+  }
+  CHECK(errors.load() == 0);
+  CHECK_THAT(*f.service.get(kExampleId, AuthContext::admin("root"))->description,
+             Catch::EndsWith("step 9"));
 }

@@ -3,6 +3,8 @@
 // The stores every store-level test runs over. A new store adds one line to
 // kStoreKinds and one branch to make_store.
 
+#include <icp/etag.hpp>
+#include <icp/json.hpp>
 #include <icp/sqlite_store.hpp>
 #include <icp/store.hpp>
 
@@ -50,3 +52,11 @@ inline std::shared_ptr<IcpStore> make_store(std::string_view kind, const TempDir
 }
 
 }  // namespace icp::test
+
+// Failed comparisons of ICPs print them as JSON with their ETag.
+template <>
+struct Catch::StringMaker<icp::Icp> {
+  static std::string convert(const icp::Icp& icp) {
+    return icp::to_json(icp) + " etag " + icp::etag_of(icp);
+  }
+};

@@ -7,7 +7,7 @@
 #include <icp/model.hpp>
 #include <icp/store.hpp>
 
-#include <boost/json/value.hpp>
+#include <boost/json/object.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -82,13 +82,13 @@ class IcpService {
 
   /// Create ICP from a JSON body; the caller is added to `userIds`. Every
   /// problem of the body is one detail of the `bad_request`.
-  [[nodiscard]] Result<Icp> create(const boost::json::value& body,
+  [[nodiscard]] Result<Icp> create(const boost::json::object& body,
                                    const AuthContext& caller) const;
   [[nodiscard]] Result<Icp> create(std::string_view body, const AuthContext& caller) const;
 
   /// Update ICP with a partial (PATCH) body, validated on the merged result
   /// after the 401/404/403 checks.
-  [[nodiscard]] Result<Icp> update(std::string_view id, const boost::json::value& patch,
+  [[nodiscard]] Result<Icp> update(std::string_view id, const boost::json::object& patch,
                                    const AuthContext& caller,
                                    std::optional<std::string_view> if_match = {}) const;
   [[nodiscard]] Result<Icp> update(std::string_view id, std::string_view patch,
