@@ -1,4 +1,7 @@
+#include <icp/etag.hpp>
 #include <icp/id.hpp>
+#include <icp/json.hpp>
+#include <icp/service.hpp>
 #include <icp/sqlite_store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
@@ -103,6 +106,48 @@ TEST_CASE("sqlite: files it must not touch are refused and left as they were", "
   }
   CHECK(read_file(path) == before);
   CHECK_FALSE(std::filesystem::exists(dir.path() / "other.db-wal"));
+}
+
+TEST_CASE("sqlite: a version-1 file is migrated forward and keeps its ICPs", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "v1.db";
+  const auto example = icp::testing::spec_example();
+  {
+    // A file as the first release wrote it.
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(std::string(icp::detail::sqlite::kMigrations.at(0)));
+    SQLite::Statement insert(db, "INSERT INTO icps (id, created_at, doc) VALUES (?, ?, ?)");
+    insert.bind(1, example.id);
+    insert.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
+    insert.bind(3, icp::to_json(example));
+    insert.exec();
+    for (const auto& user : example.user_ids) {
+      SQLite::Statement member(
+          db, "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?, ?, ?)");
+      member.bind(1, user);
+      member.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
+      member.bind(3, example.id);
+      member.exec();
+    }
+    db.exec("PRAGMA user_version = 1");
+  }
+  const auto store = icp::open_sqlite_store(path);
+  REQUIRE(store.has_value());
+  CHECK(SQLite::Database(path.string()).execAndGet("PRAGMA user_version").getInt() ==
+        icp::kSqliteSchemaVersion);
+  const auto loaded = (*store)->get({.id = example.id});
+  REQUIRE(loaded.has_value());
+  CHECK(*loaded == example);  // revision 0 until its next write
+  CHECK((*store)->list({.member = "user_def456"}).value().size() == 1);
+
+  const icp::IcpService service(*store);
+  const auto updated = service.update(example.id, R"({"name":"Migrated"})",
+                                      icp::AuthContext::user("user_abc123"), icp::etag_of(example));
+  REQUIRE(updated.has_value());
+  CHECK(updated->revision != 0);
+  CHECK((*store)->get({.id = example.id}).value() == *updated);
+  // Opening again finds nothing left to migrate.
+  CHECK(icp::open_sqlite_store(path).has_value());
 }
 
 TEST_CASE("sqlite: an empty file is a new database", "[sqlite]") {

@@ -297,6 +297,120 @@ void ids_are_data_not_sql(IcpStore& store, Checker& checker) {
   ICP_CHECK(get(store, icp.id) == icp);
 }
 
+void revisions_are_kept(IcpStore& store, Checker& checker) {
+  Icp icp = make_icp({"user_a"}, at_ms(10));
+  icp.revision = 0xfedcba9876543210ULL;  // above INT64_MAX: no sign trouble
+  ICP_REQUIRE(insert(store, icp).has_value());
+  ICP_CHECK(get(store, icp.id)->revision == icp.revision);
+  icp.revision = 1;
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = {&icp, 1}}).has_value());
+  ICP_CHECK(get(store, icp.id)->revision == 1);
+  const auto listed = store.list(ListIcpsRequest{.member = "user_a"});
+  ICP_REQUIRE(listed.has_value() && listed->size() == 1);
+  ICP_CHECK(listed->front().revision == 1);
+}
+
+void replace_compares_and_swaps(IcpStore& store, Checker& checker) {
+  Icp original = make_icp({"user_a"}, at_ms(10));
+  original.revision = 11;
+  ICP_REQUIRE(insert(store, original).has_value());
+  Icp next = original;
+  next.name = "Next";
+  next.revision = 12;
+  auto swap = [&](std::uint64_t expected) {
+    return store.write(WriteIcpsRequest{
+        .icps = {&next, 1}, .mode = WriteMode::replace, .expected_revision = expected});
+  };
+  const auto stale = swap(10);
+  ICP_REQUIRE(!stale.has_value());
+  ICP_CHECK(stale.error().code == Errc::precondition_failed);
+  ICP_CHECK(get(store, original.id) == original);
+  ICP_CHECK(swap(11).has_value());
+  ICP_CHECK(get(store, original.id) == next);
+  ICP_CHECK(swap(11).error().code == Errc::precondition_failed);  // the same swap, once only
+
+  Icp missing = make_icp({"user_a"}, at_ms(11));
+  const auto not_there = store.write(
+      WriteIcpsRequest{.icps = {&missing, 1}, .mode = WriteMode::replace, .expected_revision = 0});
+  ICP_CHECK(not_there.error().code == Errc::not_found);
+  // A revision check needs exactly one ICP to replace.
+  const std::vector<Icp> two{next, missing};
+  ICP_CHECK(
+      store
+          .write(WriteIcpsRequest{.icps = two, .mode = WriteMode::replace, .expected_revision = 12})
+          .error()
+          .code == Errc::bad_request);
+  ICP_CHECK(store
+                .write(WriteIcpsRequest{
+                    .icps = {&next, 1}, .mode = WriteMode::upsert, .expected_revision = 12})
+                .error()
+                .code == Errc::bad_request);
+  ICP_CHECK(get(store, original.id) == next);
+}
+
+void erase_compares_revisions(IcpStore& store, Checker& checker) {
+  Icp icp = make_icp({"user_a"}, at_ms(10));
+  icp.revision = 7;
+  ICP_REQUIRE(insert(store, icp).has_value());
+  const auto stale = store.erase(EraseIcpRequest{.id = icp.id, .expected_revision = 6});
+  ICP_REQUIRE(!stale.has_value());
+  ICP_CHECK(stale.error().code == Errc::precondition_failed);
+  ICP_CHECK(get(store, icp.id) == icp);
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a"})) ==
+            std::vector<std::string>{icp.id});
+  const auto erased = store.erase(EraseIcpRequest{.id = icp.id, .expected_revision = 7});
+  ICP_REQUIRE(erased.has_value());
+  ICP_CHECK(*erased);
+  const auto gone = store.erase(EraseIcpRequest{.id = icp.id, .expected_revision = 7});
+  ICP_REQUIRE(gone.has_value());
+  ICP_CHECK(!*gone);
+}
+
+void concurrent_swaps_have_one_winner(IcpStore& store, Checker& checker) {
+  Icp icp = make_icp({"user_a"}, at_ms(10));
+  icp.revision = 1;
+  ICP_REQUIRE(insert(store, icp).has_value());
+  constexpr int kThreads = 4;
+  constexpr std::uint64_t kRounds = 25;
+  std::atomic<int> wins{0};
+  std::atomic<int> errors{0};
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        // Every thread tries to move each revision r to r + 1; only one may.
+        for (std::uint64_t round = 1; round <= kRounds; ++round) {
+          Icp next = icp;
+          next.name = fmt::format("thread {} round {}", t, round);
+          next.revision = round + 1;
+          for (;;) {
+            const auto current = store.get(GetIcpRequest{.id = icp.id});
+            if (!current || !*current) {
+              ++errors;
+              return;
+            }
+            if ((*current)->revision > round) break;  // someone else won this round
+            const auto written = store.write(WriteIcpsRequest{
+                .icps = {&next, 1}, .mode = WriteMode::replace, .expected_revision = round});
+            if (written) {
+              ++wins;
+              break;
+            }
+            if (written.error().code != Errc::precondition_failed) {
+              ++errors;
+              return;
+            }
+          }
+        }
+      });
+    }
+  }
+  ICP_CHECK(errors.load() == 0);
+  ICP_CHECK(wins.load() == static_cast<int>(kRounds));
+  ICP_CHECK(get(store, icp.id)->revision == kRounds + 1);
+}
+
 void concurrent_use_loses_nothing(IcpStore& store, Checker& checker) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 40;
@@ -351,6 +465,10 @@ constexpr std::array kCases{
     Case{"list pages by keyset with no skips or repeats", list_pages_by_keyset},
     Case{"list of all ICPs in listing order", list_all_in_order},
     Case{"ids and user ids are data, never SQL or patterns", ids_are_data_not_sql},
+    Case{"revisions are kept as written", revisions_are_kept},
+    Case{"replace with an expected revision is a compare-and-swap", replace_compares_and_swaps},
+    Case{"erase with an expected revision is a compare-and-delete", erase_compares_revisions},
+    Case{"concurrent compare-and-swaps: one winner per revision", concurrent_swaps_have_one_winner},
     Case{"concurrent writers, readers and erasers lose nothing", concurrent_use_loses_nothing},
 };
 
