@@ -23,19 +23,23 @@ namespace {
 constexpr std::size_t kIcpCount = 100'000;
 constexpr std::string_view kCaller = "user_abc123";
 
+constexpr std::string_view kLister = "user_lister";
+constexpr std::size_t kListerIcps = 100;
+
 /// ICPs shaped like the reference peer's seed data (about 700 bytes of JSON
-/// each), all listing kCaller among one to five members. Deterministic.
-std::vector<icp::Icp> make_icps(std::size_t count) {
+/// each), all listing kCaller among one to five members; ICP `first + i` is
+/// the i-th made. Deterministic for a given seed.
+std::vector<icp::Icp> make_icps(std::size_t first, std::size_t count, std::uint64_t seed) {
   constexpr std::array kTitles{"CTO", "CIO",        "CISO", "VP Engineering", "Head of Technology",
                                "CFO", "VP Finance", "CMO",  "VP Sales",       "Director of IT"};
   constexpr std::array kSizes{"1-10",     "11-50",     "51-200", "201-500",
                               "501-1000", "1001-5000", "5001+"};
   constexpr std::array kProviders{"baseProvider", "apolloProvider", "clearbitProvider"};
-  std::mt19937_64 random(42);
+  std::mt19937_64 random(seed);
   auto below = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
   std::vector<icp::Icp> icps;
   icps.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = first; i < first + count; ++i) {
     icp::Icp icp = icp::testing::spec_example();
     icp.id = fmt::format("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", random() & 0xffffffffU,
                          random() & 0xffffU, random() & 0xfffU, random() & 0xfffU,
@@ -62,16 +66,16 @@ std::vector<icp::Icp> make_icps(std::size_t count) {
                              {"industries", boost::json::array{"software", "banking"}}}}};
     icp.crm_filters =
         below(3) == 0
-            ? boost::json::value(boost::json::object{
+            ? icp::OpaqueJson(boost::json::object{
                   {"provider", "hubspot"}, {"excludeStages", boost::json::array{"closed_won"}}})
-            : boost::json::value(nullptr);
+            : icp::OpaqueJson(nullptr);
     icps.push_back(std::move(icp));
   }
   return icps;
 }
 
 const std::vector<icp::Icp>& bench_icps() {
-  static const auto icps = make_icps(kIcpCount);
+  static const auto icps = make_icps(0, kIcpCount, 42);
   return icps;
 }
 
@@ -91,6 +95,12 @@ std::filesystem::path bench_db_path() {
   return std::filesystem::temp_directory_path() / "icp-bench-100k.db";
 }
 
+/// Reads every ICP once, so timing starts in a server's steady state: every
+/// page of the file in the connection's memory map, none faulted in while timed.
+void warm_up(icp::IcpStore& store, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) (void)store.get({.id = id}).value();
+}
+
 std::shared_ptr<icp::IcpStore> sqlite_store() {
   static const auto store = [] {
     const auto path = bench_db_path();
@@ -102,6 +112,7 @@ std::shared_ptr<icp::IcpStore> sqlite_store() {
         throw icp::Exception(written.error());
       }
     }
+    warm_up(**opened, lookup_ids());
     return *opened;
   }();
   return store;
@@ -140,8 +151,15 @@ BENCHMARK(BM_ServiceGet_Sqlite);
 void BM_SqliteFloor_Lookup(benchmark::State& state) {
   (void)sqlite_store();  // make sure the file exists
   SQLite::Database db(bench_db_path().string(), SQLite::OPEN_READWRITE);
+  // The store's connection settings, so the ratio shows only what it adds.
+  db.exec(fmt::format("PRAGMA mmap_size = {}", icp::SqliteOptions{}.mmap_size));
   SQLite::Statement lookup(db, "SELECT doc FROM icps WHERE id = ?1");
   const auto& ids = lookup_ids();
+  for (const auto& id : ids) {  // the same warm-up as the store's
+    lookup.bind(1, id);
+    (void)lookup.executeStep();
+    lookup.reset();
+  }
   std::size_t next = 0;
   for (auto _ : state) {
     lookup.bind(1, ids[next]);
@@ -173,6 +191,74 @@ void BM_ParseIcp_SpecExample(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseIcp_SpecExample);
 
+// ---- scale: the same operations at 1,000 and 1,000,000 ICPs -----------------
+
+struct ScaleDb {
+  std::shared_ptr<icp::IcpStore> store;
+  std::vector<std::string> ids;  // shuffled
+};
+
+/// An SQLite database of `count` ICPs, kLister a member of kListerIcps of
+/// them; built once into the temp directory and reused by later runs.
+const ScaleDb& scale_db(std::size_t count) {
+  static std::map<std::size_t, ScaleDb> dbs;
+  if (const auto found = dbs.find(count); found != dbs.end()) return found->second;
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("icp-bench-scale-{}.db", count);
+  auto opened = icp::open_sqlite_store(path, {.create_if_missing = true});
+  if (!opened) throw icp::Exception(opened.error());
+  auto count_rows = [&] {
+    SQLite::Database db(path.string());
+    return static_cast<std::size_t>(db.execAndGet("SELECT count(*) FROM icps").getInt64());
+  };
+  if (count_rows() != count) {
+    constexpr std::size_t kChunk = 50'000;
+    for (std::size_t first = 0; first < count; first += kChunk) {
+      auto chunk = make_icps(first, std::min(kChunk, count - first), first + 1);
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if ((first + i) % (count / kListerIcps) == 0) chunk[i].user_ids.emplace_back(kLister);
+      }
+      (void)(*opened)->write({.icps = chunk}).value();
+    }
+  }
+  ScaleDb db{.store = *opened};
+  SQLite::Database reader(path.string());
+  SQLite::Statement ids(reader, "SELECT id FROM icps");
+  while (ids.executeStep()) db.ids.push_back(ids.getColumn(0).getString());
+  std::shuffle(db.ids.begin(), db.ids.end(), std::mt19937_64(11));
+  warm_up(*db.store, db.ids);
+  return dbs.emplace(count, std::move(db)).first->second;
+}
+
+void BM_Scale_ServiceGet(benchmark::State& state) {
+  const auto& db = scale_db(static_cast<std::size_t>(state.range(0)));
+  const icp::IcpService service(db.store);
+  const auto caller = icp::AuthContext::user(std::string(kCaller));
+  std::size_t next = 0;
+  for (auto _ : state) {
+    auto icp = service.get(db.ids[next], caller);
+    if (!icp) state.SkipWithError(icp.error().message.c_str());
+    benchmark::DoNotOptimize(icp);
+    next = (next + 1) % db.ids.size();
+  }
+}
+BENCHMARK(BM_Scale_ServiceGet)->Arg(1'000)->Arg(1'000'000);
+
+/// The first page (50) of a member's listing, of the 100 ICPs listing them.
+void BM_Scale_ListForUser(benchmark::State& state) {
+  const auto& db = scale_db(static_cast<std::size_t>(state.range(0)));
+  const icp::IcpService service(db.store);
+  const auto caller = icp::AuthContext::user(std::string(kLister));
+  for (auto _ : state) {
+    auto page = service.list(caller);
+    if (!page || page->icps.size() != icp::kDefaultListLimit) {
+      state.SkipWithError("unexpected listing");
+    }
+    benchmark::DoNotOptimize(page);
+  }
+}
+BENCHMARK(BM_Scale_ListForUser)->Arg(1'000)->Arg(1'000'000);
+
 /// Prints the usual console table, then each Get as a ratio to its floor:
 /// the SQLite service get over the bare lookup, measured in the same run.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -180,21 +266,33 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
       if (run.run_type == Run::RT_Iteration || run.aggregate_name == "median") {
-        cpu_ns_[run.run_name.function_name] = run.GetAdjustedCPUTime();
+        cpu_ns_[run.run_name.function_name +
+                (run.run_name.args.empty() ? "" : "/" + run.run_name.args)] =
+            run.GetAdjustedCPUTime();
       }
     }
     ConsoleReporter::ReportRuns(runs);
   }
 
   void print_ratios() const {
-    const auto floor = cpu_ns_.find("BM_SqliteFloor_Lookup");
-    const auto sqlite = cpu_ns_.find("BM_ServiceGet_Sqlite");
-    if (floor == cpu_ns_.end() || sqlite == cpu_ns_.end()) return;
-    std::printf("\nIcpService::get on SQLite / bare SQLiteCpp lookup: %.2fx (%.0f ns / %.0f ns)\n",
-                sqlite->second / floor->second, sqlite->second, floor->second);
+    print_ratio("IcpService::get on SQLite / bare SQLiteCpp lookup", "BM_ServiceGet_Sqlite",
+                "BM_SqliteFloor_Lookup");
+    print_ratio("get at 1,000,000 ICPs / at 1,000", "BM_Scale_ServiceGet/1000000",
+                "BM_Scale_ServiceGet/1000");
+    print_ratio("list-for-user at 1,000,000 ICPs / at 1,000", "BM_Scale_ListForUser/1000000",
+                "BM_Scale_ListForUser/1000");
   }
 
  private:
+  void print_ratio(const char* what, const std::string& numerator,
+                   const std::string& denominator) const {
+    const auto top = cpu_ns_.find(numerator);
+    const auto bottom = cpu_ns_.find(denominator);
+    if (top == cpu_ns_.end() || bottom == cpu_ns_.end()) return;
+    std::printf("%s: %.2fx (%.0f ns / %.0f ns)\n", what, top->second / bottom->second, top->second,
+                bottom->second);
+  }
+
   std::map<std::string, double> cpu_ns_;
 };
 
@@ -206,6 +304,7 @@ int main(int argc, char** argv) {
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
+  std::printf("\n");
   reporter.print_ratios();
   return 0;
 }

@@ -79,6 +79,7 @@ struct Connection {
         list_all(db, sql::kListAll) {
     // NORMAL is durable in WAL mode but for the last commits before a power loss.
     db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(fmt::format("PRAGMA mmap_size = {}", options.mmap_size));
   }
 
   SQLite::Database db;
