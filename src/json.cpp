@@ -526,16 +526,17 @@ Result<Icp> detail::parse_stored_icp(std::string_view text) {
   return parse_icp_text(text, Duplicates::trust);
 }
 
-std::string error_body(const Error& error) {
+std::string detail::error_body(std::string_view code, std::string_view message,
+                               const std::vector<ErrorDetail>& details) {
   std::string out;
-  out.reserve(96 + error.message.size());
+  out.reserve(96 + message.size());
   out.append(R"({"error":{"code":)");
-  detail::append_json_string(out, code_name(error.code));
+  detail::append_json_string(out, code);
   out.append(R"(,"message":)");
-  detail::append_json_string(out, error.message);
-  if (!error.details.empty()) {
+  detail::append_json_string(out, message);
+  if (!details.empty()) {
     out.append(R"(,"details":)");
-    append_array(out, error.details, [](std::string& o, const ErrorDetail& detail) {
+    append_array(out, details, [](std::string& o, const ErrorDetail& detail) {
       o.append(R"({"path":)");
       detail::append_json_string(o, detail.path);
       o.append(R"(,"message":)");
@@ -545,6 +546,10 @@ std::string error_body(const Error& error) {
   }
   out.append("}}");
   return out;
+}
+
+std::string error_body(const Error& error) {
+  return detail::error_body(code_name(error.code), error.message, error.details);
 }
 
 // ---- Boost.JSON conversions -------------------------------------------------

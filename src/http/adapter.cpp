@@ -1,0 +1,252 @@
+#include <icp/etag.hpp>
+#include <icp/http.hpp>
+#include <icp/json.hpp>
+
+#include "../json_internal.hpp"
+
+#include <fmt/format.h>
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+
+namespace icp::http {
+
+namespace {
+
+constexpr std::string_view kCollection = "/api/v1/entities/icps";
+constexpr std::string_view kJson = "application/json";
+
+Response json_response(int status, std::string body) {
+  return Response{status, {{"Content-Type", std::string(kJson)}}, std::move(body)};
+}
+
+/// An error the HTTP layer answers itself, with a code of its own
+/// (415, 413, 405 have no Errc: the service never produces them).
+Response http_error(int status, std::string_view code, std::string_view message) {
+  return json_response(status, detail::error_body(code, message));
+}
+
+Response method_not_allowed(std::string_view allow) {
+  auto response =
+      http_error(405, "METHOD_NOT_ALLOWED", fmt::format("This resource allows only {}", allow));
+  response.headers.emplace_back("Allow", std::string(allow));
+  return response;
+}
+
+Response icp_response(int status, const Icp& icp) {
+  auto response = json_response(status, to_json(icp));
+  response.headers.emplace_back("ETag", etag_of(icp));
+  return response;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+/// True for `application/json` or, where allowed, `application/merge-patch+json`,
+/// with any parameters (`; charset=utf-8`).
+bool is_json_media_type(std::string_view content_type, bool merge_patch_allowed) {
+  const auto media_type = content_type.substr(0, content_type.find(';'));
+  const auto first = media_type.find_first_not_of(" \t");
+  const auto last = media_type.find_last_not_of(" \t");
+  if (first == std::string_view::npos) return false;
+  const auto trimmed = media_type.substr(first, last - first + 1);
+  return equals_ignoring_case(trimmed, kJson) ||
+         (merge_patch_allowed && equals_ignoring_case(trimmed, "application/merge-patch+json"));
+}
+
+/// 415 unless the request carries exactly one JSON Content-Type.
+std::optional<Response> check_json_body(const Request& request, bool merge_patch_allowed) {
+  const auto types = request.header_values("Content-Type");
+  if (types.size() == 1 && is_json_media_type(types.front(), merge_patch_allowed)) {
+    return std::nullopt;
+  }
+  return http_error(415, "UNSUPPORTED_MEDIA_TYPE",
+                    merge_patch_allowed
+                        ? "Send the body as application/json or application/merge-patch+json"
+                        : "Send the body as application/json");
+}
+
+std::optional<std::string_view> if_match_of(const Request& request) {
+  const auto values = request.header_values("If-Match");
+  if (values.empty()) return std::nullopt;
+  // Several If-Match fields are one list; a list never names one revision,
+  // so the first with a marker that cannot match stands for all of them.
+  if (values.size() > 1) return std::string_view("\"multiple If-Match fields\"");
+  return values.front();
+}
+
+Error bad_query(std::string_view name, std::string message) {
+  return Error{Errc::bad_request,
+               fmt::format("query parameter {}: {}", name, message),
+               {ErrorDetail{std::string(name), std::move(message)}}};
+}
+
+/// The list options from `?limit=&cursor=&scope=`; other parameters are errors.
+Result<ListOptions> list_options(const boost::urls::url_view& url, std::string& cursor) {
+  ListOptions options;
+  bool seen_limit = false;
+  bool seen_cursor = false;
+  bool seen_scope = false;
+  for (const auto& param : url.params()) {
+    const std::string& key = param.key;
+    const std::string& value = param.value;
+    auto once = [&](bool& seen) -> std::optional<Error> {
+      if (seen) return bad_query(key, "given more than once");
+      seen = true;
+      return std::nullopt;
+    };
+    if (key == "limit") {
+      if (auto twice = once(seen_limit)) return *twice;
+      std::size_t limit = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+      if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || limit == 0 ||
+          limit > kMaxListLimit) {
+        return bad_query(key, fmt::format("must be an integer from 1 to {}", kMaxListLimit));
+      }
+      options.limit = limit;
+    } else if (key == "cursor") {
+      if (auto twice = once(seen_cursor)) return *twice;
+      if (value.empty()) return bad_query(key, "must not be empty");
+      cursor = value;
+    } else if (key == "scope") {
+      if (auto twice = once(seen_scope)) return *twice;
+      if (value == "all") {
+        options.scope = ListScope::all;
+      } else if (value != "mine") {
+        return bad_query(key, R"(must be "mine" or "all")");
+      }
+    } else {
+      return bad_query(key, "unknown parameter (known: limit, cursor, scope)");
+    }
+  }
+  options.cursor = cursor;
+  return options;
+}
+
+std::string next_link(const ListOptions& options, std::string_view next_cursor) {
+  const auto cursor = boost::urls::encode(next_cursor, boost::urls::unreserved_chars);
+  return fmt::format("<{}?limit={}&cursor={}{}>; rel=\"next\"", kCollection, options.limit, cursor,
+                     options.scope == ListScope::all ? "&scope=all" : "");
+}
+
+/// Which route a path names.
+struct Route {
+  enum class Kind { none, collection, item } kind = Kind::none;
+  std::string id;  ///< decoded, for items
+};
+
+Route route_of(const boost::urls::url_view& url) {
+  std::vector<std::string> segments;
+  for (auto segment : url.segments()) segments.push_back(segment);
+  if (!url.is_path_absolute()) return {};
+  if (!segments.empty() && segments.back().empty()) segments.pop_back();  // one trailing slash
+  constexpr std::array<std::string_view, 4> kPrefix{"api", "v1", "entities", "icps"};
+  if (segments.size() < kPrefix.size() || segments.size() > kPrefix.size() + 1 ||
+      !std::equal(kPrefix.begin(), kPrefix.end(), segments.begin())) {
+    return {};
+  }
+  if (segments.size() == kPrefix.size()) return {Route::Kind::collection, {}};
+  if (segments.back().empty()) return {};
+  return {Route::Kind::item, segments.back()};
+}
+
+}  // namespace
+
+Response error_response(const Error& error) {
+  auto response = json_response(http_status(error.code), error_body(error));
+  if (error.code == Errc::unauthorized) response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+Adapter::Adapter(IcpService service, std::shared_ptr<const Authenticator> authenticator,
+                 AdapterOptions options)
+    : service_(std::move(service)), authenticator_(std::move(authenticator)), options_(options) {}
+
+bool Adapter::serves(std::string_view target) {
+  const auto url = boost::urls::parse_origin_form(target);
+  return url && route_of(*url).kind != Route::Kind::none;
+}
+
+Response Adapter::handle(const Request& request) const try {
+  const auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) return error_response({Errc::bad_request, "The request target is not a valid path"});
+  const Route route = route_of(*url);
+  if (route.kind == Route::Kind::none) {
+    return error_response({Errc::not_found, fmt::format("No such resource: {}", url->path())});
+  }
+
+  const auto& method = request.method;
+  const bool collection = route.kind == Route::Kind::collection;
+  const bool known_method = collection
+                                ? (method == "GET" || method == "POST")
+                                : (method == "GET" || method == "PATCH" || method == "DELETE");
+  if (!known_method) return method_not_allowed(collection ? "GET, POST" : "GET, PATCH, DELETE");
+  if (request.body.size() > options_.max_body_bytes) {
+    return http_error(413, "PAYLOAD_TOO_LARGE",
+                      fmt::format("The body is larger than {} bytes", options_.max_body_bytes));
+  }
+  if (!collection && url->has_query()) {
+    return error_response(bad_query((*url->params().begin()).key, "this resource takes no query"));
+  }
+
+  const auto caller = authenticator_->authenticate(request);
+  if (!caller) return error_response(caller.error());
+
+  if (collection && method == "GET") {
+    std::string cursor;
+    const auto options = list_options(*url, cursor);
+    if (!options) return error_response(options.error());
+    const auto page = service_.list(*caller, *options);
+    if (!page) return error_response(page.error());
+    std::string body = "[";
+    for (const auto& icp : page->icps) {
+      if (body.size() > 1) body.push_back(',');
+      append_json(body, icp);
+    }
+    body.push_back(']');
+    auto response = json_response(200, std::move(body));
+    if (page->next_cursor)
+      response.headers.emplace_back("Link", next_link(*options, *page->next_cursor));
+    return response;
+  }
+  if (collection) {  // POST
+    if (url->has_query()) {
+      return error_response(bad_query((*url->params().begin()).key, "create takes no query"));
+    }
+    if (auto unsupported = check_json_body(request, false)) return *unsupported;
+    const auto created = service_.create(request.body, *caller);
+    if (!created) return error_response(created.error());
+    auto response = icp_response(201, *created);
+    response.headers.emplace_back("Location", fmt::format("{}/{}", kCollection, created->id));
+    return response;
+  }
+  if (method == "GET") {
+    const auto icp = service_.get(route.id, *caller);
+    return icp ? icp_response(200, *icp) : error_response(icp.error());
+  }
+  if (method == "PATCH") {
+    // 401/404/403 come before the body's problems, 415 included.
+    if (auto unsupported = check_json_body(request, true)) {
+      const auto current = service_.get(route.id, *caller);
+      return current ? *unsupported : error_response(current.error());
+    }
+    const auto updated = service_.update(route.id, request.body, *caller, if_match_of(request));
+    return updated ? icp_response(200, *updated) : error_response(updated.error());
+  }
+  const auto removed = service_.remove(route.id, *caller, if_match_of(request));  // DELETE
+  if (!removed) return error_response(removed.error());
+  return Response{204, {}, {}};
+} catch (const std::exception&) {
+  // Only allocation can throw here; answer rather than take the host down.
+  return error_response({Errc::internal, "The server failed to answer this request"});
+}
+
+}  // namespace icp::http

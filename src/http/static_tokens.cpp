@@ -1,0 +1,136 @@
+#include <icp/http.hpp>
+#include <icp/json.hpp>
+
+#include <fmt/format.h>
+#include <fmt/std.h>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+namespace icp::http {
+
+namespace {
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+Error unauthorized(std::string reason) { return Error{Errc::unauthorized, std::move(reason)}; }
+
+Error bad_tokens(std::size_t index, std::string_view problem) {
+  // Tokens are secrets: problems name the entry by position, never by token.
+  return Error{Errc::bad_request, fmt::format("tokens: entry #{}: {}", index + 1, problem)};
+}
+
+}  // namespace
+
+std::vector<std::string_view> Request::header_values(std::string_view name) const {
+  std::vector<std::string_view> values;
+  for (const auto& [field, value] : headers) {
+    if (equals_ignoring_case(field, name)) values.push_back(value);
+  }
+  return values;
+}
+
+std::string_view Response::header(std::string_view name) const {
+  for (const auto& [field, value] : headers) {
+    if (equals_ignoring_case(field, name)) return value;
+  }
+  return {};
+}
+
+Result<std::string_view> bearer_token(const Request& request) {
+  const auto values = request.header_values("Authorization");
+  if (values.empty()) return unauthorized("Missing Authorization header: send 'Bearer <token>'");
+  if (values.size() > 1) return unauthorized("More than one Authorization header");
+  std::string_view value = values.front();
+  const auto space = value.find(' ');
+  if (space == std::string_view::npos || !equals_ignoring_case(value.substr(0, space), "Bearer")) {
+    return unauthorized("The Authorization header must use the Bearer scheme");
+  }
+  value.remove_prefix(space);
+  const auto first = value.find_first_not_of(" \t");
+  const auto last = value.find_last_not_of(" \t");
+  if (first == std::string_view::npos) return unauthorized("The bearer token is empty");
+  const auto token = value.substr(first, last - first + 1);
+  const bool one_word = std::ranges::all_of(token, [](char c) { return c > ' ' && c < 0x7f; });
+  if (!one_word) return unauthorized("The bearer token must be one word of visible ASCII");
+  return token;
+}
+
+StaticTokenAuthenticator::StaticTokenAuthenticator(
+    std::vector<std::pair<std::string, AuthContext>> tokens)
+    : tokens_(std::move(tokens)) {
+  std::ranges::sort(tokens_, {}, &std::pair<std::string, AuthContext>::first);
+}
+
+Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from_json(
+    std::string_view json) {
+  auto parsed = parse_json(json);
+  if (!parsed) {
+    // A duplicate key's message would name it, and keys are the tokens.
+    const auto& details = parsed.error().details;
+    const bool duplicate = !details.empty() && details.front().message == "duplicate key";
+    return Error{Errc::bad_request,
+                 duplicate ? std::string("tokens: a token appears twice (duplicate key)")
+                           : fmt::format("tokens: {}", parsed.error().message)};
+  }
+  const auto* object = parsed->if_object();
+  if (object == nullptr) {
+    return Error{Errc::bad_request, R"(tokens: expected an object {"<token>": {"userId": ...}})"};
+  }
+  std::vector<std::pair<std::string, AuthContext>> tokens;
+  std::size_t index = 0;
+  for (const auto& [token, entry] : *object) {
+    if (token.empty()) return bad_tokens(index, "the token is empty");
+    const auto* fields = entry.if_object();
+    if (fields == nullptr) return bad_tokens(index, "expected an object");
+    const auto* user_id = fields->if_contains("userId");
+    if (user_id == nullptr || !user_id->is_string() || user_id->get_string().empty()) {
+      return bad_tokens(index, "userId must be a non-empty string");
+    }
+    const auto* admin = fields->if_contains("admin");
+    if (admin != nullptr && !admin->is_bool()) return bad_tokens(index, "admin must be a boolean");
+    for (const auto& field : *fields) {
+      if (field.key() != "userId" && field.key() != "admin") {
+        return bad_tokens(index, fmt::format("unknown field \"{}\"", field.key()));
+      }
+    }
+    std::string id(user_id->get_string());
+    tokens.emplace_back(std::string(token), admin != nullptr && admin->get_bool()
+                                                ? AuthContext::admin(std::move(id))
+                                                : AuthContext::user(std::move(id)));
+    ++index;
+  }
+  return std::make_shared<StaticTokenAuthenticator>(std::move(tokens));
+}
+
+Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from_file(
+    const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{Errc::not_found, fmt::format("cannot read the tokens file {}", path)};
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  auto authenticator = from_json(text);
+  if (!authenticator) {
+    return Error{Errc::bad_request, fmt::format("{}: {}", path, authenticator.error().message)};
+  }
+  return authenticator;
+}
+
+Result<AuthContext> StaticTokenAuthenticator::authenticate(const Request& request) const {
+  const auto token = bearer_token(request);
+  if (!token) return token.error();
+  const auto found = std::ranges::lower_bound(tokens_, *token, std::less<>{},
+                                              &std::pair<std::string, AuthContext>::first);
+  if (found == tokens_.end() || found->first != *token) {
+    return unauthorized("The bearer token is not valid");
+  }
+  return found->second;
+}
+
+}  // namespace icp::http

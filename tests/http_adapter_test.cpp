@@ -1,0 +1,267 @@
+// The adapter without any socket: requests in, responses out.
+#include <icp/http.hpp>
+#include <icp/testing/store_conformance.hpp>
+#include <icp/testing/store_wrappers.hpp>
+
+#include "test_stores.hpp"
+
+#include <boost/json.hpp>
+
+namespace {
+
+using icp::http::Request;
+using icp::http::Response;
+namespace json = boost::json;
+
+constexpr std::string_view kExampleId = "550e8400-e29b-41d4-a716-446655440000";
+constexpr std::string_view kItem = "/api/v1/entities/icps/550e8400-e29b-41d4-a716-446655440000";
+constexpr std::string_view kCollection = "/api/v1/entities/icps";
+
+/// An adapter over a memory store holding the spec's example.
+struct Api {
+  explicit Api(icp::http::AdapterOptions options = {})
+      : store(std::make_shared<icp::testing::FaultInjectingStore>(icp::make_memory_store())),
+        adapter(
+            icp::IcpService(store),
+            icp::http::StaticTokenAuthenticator::from_json(
+                R"({"tok_alice":{"userId":"user_abc123"},"tok_bob":{"userId":"user_def456"},)"
+                R"("tok_carol":{"userId":"user_000001"},"tok_admin":{"userId":"root","admin":true}})")
+                .value(),
+            options) {
+    const auto example = icp::testing::spec_example();
+    REQUIRE(store->write({.icps = {&example, 1}}).has_value());
+  }
+
+  Response call(std::string_view method, std::string_view target,
+                std::string_view token = "tok_alice", std::string_view body = {},
+                std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
+    authorization = fmt::format("Bearer {}", token);
+    Request request{
+        .method = method, .target = target, .headers = std::move(headers), .body = body};
+    if (!token.empty()) request.headers.emplace_back("Authorization", authorization);
+    if (!body.empty() && request.header_values("Content-Type").empty()) {
+      request.headers.emplace_back("Content-Type", "application/json");
+    }
+    return adapter.handle(request);
+  }
+
+  std::shared_ptr<icp::testing::FaultInjectingStore> store;
+  icp::http::Adapter adapter;
+  std::string authorization;
+};
+
+std::string code_of(const Response& response) {
+  return std::string(json::parse(response.body).at("error").at("code").as_string());
+}
+
+void check_json(const Response& response) {
+  CHECK(response.header("Content-Type") == "application/json");
+}
+
+}  // namespace
+
+TEST_CASE("http: GET an ICP returns it with its ETag", "[http]") {
+  Api api;
+  const auto response = api.call("GET", kItem);
+  CHECK(response.status == 200);
+  check_json(response);
+  CHECK(response.body == icp::to_json(icp::testing::spec_example()));
+  CHECK(response.header("ETag") == icp::etag_of(icp::testing::spec_example()));
+  // A percent-encoded id, upper case, and one trailing slash name the same ICP.
+  CHECK(api.call("GET", "/api/v1/entities/icps/550e8400%2De29b%2D41d4%2Da716%2D446655440000")
+            .status == 200);
+  CHECK(api.call("GET", "/api/v1/entities/icps/550E8400-E29B-41D4-A716-446655440000").status ==
+        200);
+  CHECK(api.call("GET", std::string(kItem) + "/").status == 200);
+  CHECK(api.call("GET", kItem, "tok_admin").status == 200);
+}
+
+TEST_CASE("http: the spec's error cases and bodies", "[http]") {
+  Api api;
+  const auto anonymous = api.call("GET", kItem, "");
+  CHECK(anonymous.status == 401);
+  CHECK(anonymous.header("WWW-Authenticate") == "Bearer");
+  CHECK(code_of(anonymous) == "UNAUTHORIZED");
+  check_json(anonymous);
+  CHECK(api.call("GET", kItem, "tok_nobody").status == 401);
+
+  const auto forbidden = api.call("GET", kItem, "tok_carol");
+  CHECK(forbidden.status == 403);
+  CHECK(forbidden.body ==
+        R"({"error":{"code":"FORBIDDEN","message":"You do not have access to this ICP"}})");
+  CHECK(forbidden.header("ETag").empty());
+
+  const auto missing =
+      api.call("GET", "/api/v1/entities/icps/00000000-0000-4000-8000-000000000000");
+  CHECK(missing.status == 404);
+  CHECK(
+      missing.body ==
+      R"({"error":{"code":"NOT_FOUND","message":"ICP not found: 00000000-0000-4000-8000-000000000000"}})");
+  CHECK(api.call("GET", "/api/v1/entities/icps/not-a-uuid").status == 404);
+  CHECK(api.call("GET", "/api/v1/entities/icps/550e8400-e29b-41d4-a716-446655440000%2Fx").status ==
+        404);
+
+  api.store->inject(icp::testing::StoreOperation::get, icp::testing::FaultKind::exception);
+  const auto failed = api.call("GET", kItem);
+  CHECK(failed.status == 500);
+  CHECK(code_of(failed) == "INTERNAL_ERROR");
+  CHECK_THAT(failed.body, !Catch::Contains("SELECT"));
+}
+
+TEST_CASE("http: unknown paths are 404 and wrong methods 405 with Allow", "[http]") {
+  Api api;
+  for (const auto* path :
+       {"/", "/api", "/api/v1/entities", "/api/v1/entities/icpsx", "/api/v1/entities/icps/a/b",
+        "/api/v2/entities/icps", "/api/v1/entities/icps//"}) {
+    CAPTURE(path);
+    const auto response = api.call("GET", path);
+    CHECK(response.status == 404);
+    CHECK(code_of(response) == "NOT_FOUND");
+  }
+  const auto put = api.call("PUT", kItem);
+  CHECK(put.status == 405);
+  CHECK(put.header("Allow") == "GET, PATCH, DELETE");
+  CHECK(code_of(put) == "METHOD_NOT_ALLOWED");
+  const auto delete_all = api.call("DELETE", kCollection);
+  CHECK(delete_all.status == 405);
+  CHECK(delete_all.header("Allow") == "GET, POST");
+  CHECK(api.call("get", kItem).status == 405);  // methods are case-sensitive
+  CHECK(api.call("GET", "no-slash").status == 400);
+}
+
+TEST_CASE("http: POST creates with 201, Location and ETag", "[http]") {
+  Api api;
+  const auto created =
+      api.call("POST", kCollection, "tok_bob", R"({"name":"New","leadProviderCriteria":[]})");
+  CHECK(created.status == 201);
+  check_json(created);
+  const auto body = json::parse(created.body).as_object();
+  const std::string id(body.at("id").as_string());
+  CHECK(created.header("Location") == fmt::format("{}/{}", kCollection, id));
+  CHECK(created.header("ETag") ==
+        api.call("GET", created.header("Location"), "tok_bob").header("ETag"));
+  CHECK(body.at("userIds") == json::parse(R"(["user_def456"])"));
+
+  const auto invalid = api.call("POST", kCollection, "tok_bob", R"({"id":"x","name":""})");
+  CHECK(invalid.status == 400);
+  CHECK(json::parse(invalid.body).at("error").at("details") ==
+        json::parse(R"([{"path":"id","message":"is set by the server"},)"
+                    R"({"path":"name","message":"must not be empty"},)"
+                    R"({"path":"leadProviderCriteria","message":"is required"}])"));
+  CHECK(api.call("POST", kCollection, "tok_bob", "{not json").status == 400);
+  CHECK(api.call("POST", kCollection, "", R"({"name":"x"})").status == 401);
+}
+
+TEST_CASE("http: bodies must be JSON and not too large", "[http]") {
+  Api api({.max_body_bytes = 64});
+  const auto text =
+      api.call("POST", kCollection, "tok_bob", R"({"name":"x"})", {{"Content-Type", "text/plain"}});
+  CHECK(text.status == 415);
+  CHECK(code_of(text) == "UNSUPPORTED_MEDIA_TYPE");
+  const auto untyped = api.adapter.handle(Request{.method = "POST",
+                                                  .target = kCollection,
+                                                  .headers = {{"Authorization", "Bearer tok_bob"}},
+                                                  .body = "{}"});
+  CHECK(untyped.status == 415);
+  CHECK(api.call("POST", kCollection, "tok_bob", R"({"name":"N","leadProviderCriteria":[]})",
+                 {{"content-type", "Application/JSON; charset=utf-8"}})
+            .status == 201);
+  CHECK(api.call("PATCH", kItem, "tok_alice", R"({"name":"N"})",
+                 {{"Content-Type", "application/merge-patch+json"}})
+            .status == 200);
+  CHECK(api.call("POST", kCollection, "tok_bob", R"({"name":"N"})",
+                 {{"Content-Type", "application/merge-patch+json"}})
+            .status == 415);
+  const std::string big = R"({"name":")" + std::string(100, 'x') + R"("})";
+  const auto too_big = api.call("POST", kCollection, "tok_bob", big);
+  CHECK(too_big.status == 413);
+  CHECK(code_of(too_big) == "PAYLOAD_TOO_LARGE");
+}
+
+TEST_CASE("http: PATCH with If-Match, and what a caller without access learns", "[http]") {
+  Api api;
+  const std::string etag(api.call("GET", kItem).header("ETag"));
+  const auto updated =
+      api.call("PATCH", kItem, "tok_alice", R"({"name":"Renamed"})", {{"If-Match", etag}});
+  CHECK(updated.status == 200);
+  CHECK(json::parse(updated.body).at("name") == "Renamed");
+  CHECK(updated.header("ETag") != etag);
+  const auto stale =
+      api.call("PATCH", kItem, "tok_alice", R"({"name":"Again"})", {{"If-Match", etag}});
+  CHECK(stale.status == 412);
+  CHECK(code_of(stale) == "PRECONDITION_FAILED");
+  const auto two =
+      api.call("PATCH", kItem, "tok_alice", R"({"name":"Again"})",
+               {{"If-Match", updated.header("ETag")}, {"If-Match", updated.header("ETag")}});
+  CHECK(two.status == 412);
+  // Access first: a stranger gets 403 for a broken body, a wrong type or a stale ETag.
+  CHECK(api.call("PATCH", kItem, "tok_carol", "{broken").status == 403);
+  CHECK(api.call("PATCH", kItem, "tok_carol", "x", {{"Content-Type", "text/plain"}}).status == 403);
+  CHECK(api.call("PATCH", kItem, "tok_carol", "{}", {{"If-Match", etag}}).status == 403);
+  CHECK(api.call("PATCH", kItem, "tok_alice", R"({"leadsPerList":0})").status == 400);
+}
+
+TEST_CASE("http: DELETE is 204 with no body", "[http]") {
+  Api api;
+  CHECK(api.call("DELETE", kItem, "tok_carol").status == 403);
+  CHECK(api.call("DELETE", kItem, "tok_alice", {}, {{"If-Match", "\"0123456789abcdef\""}}).status ==
+        412);
+  const auto deleted = api.call("DELETE", kItem, "tok_bob");
+  CHECK(deleted.status == 204);
+  CHECK(deleted.body.empty());
+  CHECK(deleted.header("Content-Type").empty());
+  CHECK(api.call("DELETE", kItem, "tok_bob").status == 404);
+  CHECK(api.call("GET", kItem, "tok_admin").status == 404);
+}
+
+TEST_CASE("http: list pages with Link rel=next; bad queries are 400", "[http]") {
+  Api api;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(api.call("POST", kCollection, "tok_alice", R"({"name":"N","leadProviderCriteria":[]})")
+                .status == 201);
+  }
+  const auto first = api.call("GET", std::string(kCollection) + "?limit=2");
+  CHECK(first.status == 200);
+  check_json(first);
+  CHECK(json::parse(first.body).as_array().size() == 2);
+  const std::string link(first.header("Link"));
+  REQUIRE_THAT(link, Catch::StartsWith("</api/v1/entities/icps?limit=2&cursor=") &&
+                         Catch::EndsWith(">; rel=\"next\""));
+  std::vector<std::string> ids;
+  std::string next = link.substr(1, link.find('>') - 1);
+  for (const auto& icp : json::parse(first.body).as_array())
+    ids.emplace_back(icp.at("id").as_string());
+  while (!next.empty()) {
+    const auto page = api.call("GET", next);
+    REQUIRE(page.status == 200);
+    for (const auto& icp : json::parse(page.body).as_array())
+      ids.emplace_back(icp.at("id").as_string());
+    const std::string more(page.header("Link"));
+    next = more.empty() ? "" : more.substr(1, more.find('>') - 1);
+  }
+  CHECK(ids.size() == 5);
+  CHECK(ids.back() == kExampleId);  // the oldest
+
+  CHECK(api.call("GET", kCollection).body.starts_with("[{"));
+  CHECK(json::parse(api.call("GET", std::string(kCollection) + "?scope=all", "tok_admin").body)
+            .as_array()
+            .size() == 5);
+  CHECK(api.call("GET", std::string(kCollection) + "?scope=all").status == 403);
+  CHECK(api.call("GET", kCollection, "tok_carol").body == "[]");
+  for (const auto* query :
+       {"?limit=0", "?limit=501", "?limit=ten", "?limit=", "?limit=1&limit=2", "?cursor=bogus",
+        "?cursor=", "?scope=everything", "?colour=red", "?limit=-1"}) {
+    CAPTURE(query);
+    const auto response = api.call("GET", std::string(kCollection) + query);
+    CHECK(response.status == 400);
+    CHECK(code_of(response) == "BAD_REQUEST");
+  }
+  CHECK(api.call("GET", std::string(kItem) + "?x=1").status == 400);
+}
+
+TEST_CASE("http: serves() tells a host which targets are the adapter's", "[http]") {
+  CHECK(icp::http::Adapter::serves(kCollection));
+  CHECK(icp::http::Adapter::serves(std::string(kItem) + "?x"));
+  CHECK_FALSE(icp::http::Adapter::serves("/healthz"));
+  CHECK_FALSE(icp::http::Adapter::serves("not a path"));
+}

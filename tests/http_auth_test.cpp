@@ -1,0 +1,102 @@
+#include <icp/http.hpp>
+
+#include "test_stores.hpp"
+
+#include <fstream>
+
+using icp::http::Request;
+using icp::http::StaticTokenAuthenticator;
+
+namespace {
+
+constexpr std::string_view kTokens = R"({
+  "tok_alice": {"userId": "user_abc123", "admin": false},
+  "tok_bob": {"userId": "user_def456"},
+  "tok_admin": {"userId": "user_admin", "admin": true}
+})";
+
+Request with_authorization(std::vector<std::string_view> values) {
+  Request request{.method = "GET", .target = "/api/v1/entities/icps"};
+  for (const auto value : values) request.headers.emplace_back("Authorization", value);
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("http auth: a known bearer token is its user", "[http]") {
+  const auto auth = StaticTokenAuthenticator::from_json(kTokens).value();
+  const auto alice = auth->authenticate(with_authorization({"Bearer tok_alice"}));
+  REQUIRE(alice.has_value());
+  CHECK(alice->user_id() == "user_abc123");
+  CHECK_FALSE(alice->is_admin());
+  CHECK(auth->authenticate(with_authorization({"Bearer tok_bob"}))->user_id() == "user_def456");
+  CHECK(auth->authenticate(with_authorization({"Bearer tok_admin"}))->is_admin());
+  // The scheme is case-insensitive; extra spaces around the token are tolerated.
+  for (const auto* value : {"bearer tok_alice", "BEARER tok_alice", "Bearer   tok_alice  "}) {
+    CAPTURE(value);
+    CHECK(auth->authenticate(with_authorization({value}))->user_id() == "user_abc123");
+  }
+  // Header names are case-insensitive too.
+  Request lower{.method = "GET", .target = "/", .headers = {{"authorization", "Bearer tok_bob"}}};
+  CHECK(auth->authenticate(lower)->user_id() == "user_def456");
+}
+
+TEST_CASE("http auth: anything else is unauthorized with a reason, never a crash", "[http]") {
+  const auto auth = StaticTokenAuthenticator::from_json(kTokens).value();
+  const std::vector<std::pair<std::vector<std::string_view>, std::string_view>> cases{
+      {{}, "Missing Authorization header"},
+      {{"Bearer tok_alice", "Bearer tok_bob"}, "More than one Authorization header"},
+      {{"tok_alice"}, "must use the Bearer scheme"},
+      {{"Basic dG9rX2FsaWNlOg=="}, "must use the Bearer scheme"},
+      {{"Bearertok_alice"}, "must use the Bearer scheme"},
+      {{""}, "must use the Bearer scheme"},
+      {{"Bearer "}, "The bearer token is empty"},
+      {{"Bearer tok_alice extra"}, "must be one word"},
+      {{"Bearer tok_\x01lice"}, "must be one word"},
+      {{"Bearer tok_nobody"}, "not valid"},
+      {{"Bearer TOK_ALICE"}, "not valid"},  // tokens are case-sensitive
+      {{"Bearer tok_alic"}, "not valid"},
+  };
+  for (const auto& [values, reason] : cases) {
+    CAPTURE(values, reason);
+    const auto result = auth->authenticate(with_authorization(values));
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == icp::Errc::unauthorized);
+    CHECK_THAT(result.error().message, Catch::Contains(std::string(reason)));
+    CHECK_THAT(result.error().message, !Catch::Contains("tok_"));  // no token in messages
+  }
+}
+
+TEST_CASE("http auth: malformed tokens documents are refused without echoing tokens", "[http]") {
+  const std::vector<std::pair<std::string_view, std::string_view>> cases{
+      {"[]", "expected an object"},
+      {"{", "malformed JSON"},
+      {R"({"secret1": "user_a"})", "entry #1: expected an object"},
+      {R"({"secret1": {}})", "entry #1: userId must be a non-empty string"},
+      {R"({"secret1": {"userId": ""}})", "entry #1: userId must be a non-empty string"},
+      {R"({"a": {"userId": "u"}, "secret2": {"userId": "u", "admin": "yes"}})",
+       "entry #2: admin must be a boolean"},
+      {R"({"secret1": {"userId": "u", "role": "admin"}})", R"(entry #1: unknown field "role")"},
+      {R"({"": {"userId": "u"}})", "entry #1: the token is empty"},
+      {R"({"secret1": {"userId": "a"}, "secret1": {"userId": "b"}})", "duplicate key"},
+  };
+  for (const auto& [json, reason] : cases) {
+    CAPTURE(json);
+    const auto result = StaticTokenAuthenticator::from_json(json);
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == icp::Errc::bad_request);
+    CHECK_THAT(result.error().message, Catch::Contains(std::string(reason)));
+    CHECK_THAT(result.error().message, !Catch::Contains("secret"));
+  }
+}
+
+TEST_CASE("http auth: tokens load from a file", "[http]") {
+  const icp::test::TempDir dir;
+  const auto path = dir.path() / "tokens.json";
+  std::ofstream(path) << kTokens;
+  const auto auth = StaticTokenAuthenticator::from_file(path);
+  REQUIRE(auth.has_value());
+  CHECK((*auth)->authenticate(with_authorization({"Bearer tok_alice"})).has_value());
+  CHECK(StaticTokenAuthenticator::from_file(dir.path() / "missing.json").error().code ==
+        icp::Errc::not_found);
+}
