@@ -1,0 +1,62 @@
+#pragma once
+
+// The access log: one line per request on stderr, written in batches by a
+// thread of its own so that no request pays for a write() of its own.
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace icp::server {
+
+class AccessLog {
+ public:
+  AccessLog() : writer_([this](std::stop_token stop) { run(stop); }) {}
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+  AccessLog(AccessLog&&) = delete;
+  AccessLog& operator=(AccessLog&&) = delete;
+  /// Writes what is left before returning.
+  ~AccessLog() {
+    writer_.request_stop();
+    wake_.notify_one();
+  }
+
+  /// Queues one line (a newline is added). Thread-safe.
+  void write(std::string_view line) {
+    const std::lock_guard lock(mutex_);
+    pending_.append(line);
+    pending_.push_back('\n');
+  }
+
+ private:
+  void run(const std::stop_token& stop) {
+    std::string batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        // Batches every 50 ms: the log trails the requests by that much at most.
+        wake_.wait_for(lock, std::chrono::milliseconds{50}, [&] { return stop.stop_requested(); });
+        batch.swap(pending_);
+      }
+      if (!batch.empty()) {
+        std::fwrite(batch.data(), 1, batch.size(), stderr);
+        std::fflush(stderr);
+        batch.clear();
+      }
+      if (stop.stop_requested()) {
+        const std::lock_guard lock(mutex_);
+        if (pending_.empty()) return;
+      }
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string pending_;
+  std::jthread writer_;  // last: started after, and joined before, the rest
+};
+
+}  // namespace icp::server
