@@ -21,7 +21,7 @@ bool is_server_field(std::string_view key) {
   return std::ranges::find(kServerFields, key) != kServerFields.end();
 }
 
-json::string timestamp_value(Timestamp at) { return json::string(format_timestamp(at)); }
+json::string timestamp_value(Timestamp at) { return {format_timestamp(at)}; }
 
 /// Validates the complete ICP; problems found before (`early`) come first.
 Result<Icp> validated(const json::object& complete, std::vector<ErrorDetail> early) {
@@ -38,7 +38,7 @@ Result<Icp> validated(const json::object& complete, std::vector<ErrorDetail> ear
 
 Error not_an_object() { return invalid_icp({ErrorDetail{"", "expected an ICP object"}}); }
 
-Result<Icp> icp_from_create_body(const json::object& body, std::string id, Timestamp now,
+Result<Icp> icp_from_create_body(const json::object& body, std::string_view id, Timestamp now,
                                  std::string_view creator) {
   std::vector<ErrorDetail> early;
   json::object complete;

@@ -16,7 +16,7 @@ namespace icp::detail {
 /// The ICP a Create body describes: server-set `id`, `createdAt` and
 /// `updatedAt` (a body that sends them is a bad request), defaults for what
 /// it omits, and `creator` in `userIds` exactly once.
-[[nodiscard]] Result<Icp> icp_from_create_body(const boost::json::object& body, std::string id,
+[[nodiscard]] Result<Icp> icp_from_create_body(const boost::json::object& body, std::string_view id,
                                                Timestamp now, std::string_view creator);
 
 /// A body that is not a JSON object, as a `bad_request`.

@@ -13,7 +13,7 @@ namespace icp::server {
 
 class AccessLog {
  public:
-  AccessLog() : writer_([this](std::stop_token stop) { run(stop); }) {}
+  AccessLog() : writer_([this](const std::stop_token& stop) { run(stop); }) {}
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
   AccessLog(AccessLog&&) = delete;
@@ -42,8 +42,9 @@ class AccessLog {
         batch.swap(pending_);
       }
       if (!batch.empty()) {
-        std::fwrite(batch.data(), 1, batch.size(), stderr);
-        std::fflush(stderr);
+        // A log that cannot be written must not stop the server: nothing to do.
+        (void)std::fwrite(batch.data(), 1, batch.size(), stderr);
+        (void)std::fflush(stderr);
         batch.clear();
       }
       if (stop.stop_requested()) {

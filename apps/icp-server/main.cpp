@@ -63,11 +63,11 @@ struct Config {
 /// Limits that keep a slow or hostile client from holding the server.
 struct Limits {
   static constexpr std::uint32_t kHeaderBytes = 16 * 1024;
-  static constexpr std::size_t kBodyBytes = 1024 * 1024;
+  static constexpr std::size_t kBodyBytes = std::size_t{1} << 20;
   static constexpr auto kReadTimeout = std::chrono::seconds{30};
   static constexpr auto kWriteTimeout = std::chrono::seconds{30};
   /// After an early answer: how much more of the request is read and dropped.
-  static constexpr std::size_t kDrainBytes = 64 * 1024 * 1024;
+  static constexpr std::size_t kDrainBytes = std::size_t{64} << 20;
 };
 
 class Server;
@@ -99,14 +99,18 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point started_;
   bool reading_ = false;
   bool unread_input_ = false;  // answered before the whole request was read
-  std::array<char, 16 * 1024> discard_{};
+  std::array<char, std::size_t{16} << 10> discard_{};
   std::size_t drained_ = 0;
 };
 
 class Server {
  public:
   Server(asio::io_context& io, icp::http::Adapter adapter, icp::server::AccessLog& log)
-      : io_(io), acceptor_(asio::make_strand(io)), adapter_(std::move(adapter)), log_(log) {}
+      : io_(io),
+        accept_strand_(asio::make_strand(io)),
+        acceptor_(accept_strand_),
+        adapter_(std::move(adapter)),
+        log_(log) {}
 
   /// Binds and listens; the bound endpoint (port 0 picks one).
   tcp::endpoint listen(const tcp::endpoint& endpoint) {
@@ -121,7 +125,7 @@ class Server {
   /// Stops accepting and closes idle connections; busy ones close after
   /// their answer. io_context::run returns when the last one is gone.
   void stop() {
-    asio::post(acceptor_.get_executor(), [this] { acceptor_.close(); });
+    asio::post(accept_strand_, [this] { acceptor_.close(); });
     std::vector<std::shared_ptr<Session>> live;
     {
       const std::lock_guard lock(mutex_);
@@ -166,6 +170,7 @@ class Server {
   }
 
   asio::io_context& io_;
+  asio::strand<asio::io_context::executor_type> accept_strand_;
   tcp::acceptor acceptor_;
   icp::http::Adapter adapter_;
   icp::server::AccessLog& log_;

@@ -6,8 +6,8 @@ the same wrk load script, in the same run.
 Each server runs pinned to CPU 1, wrk to CPU 0. For each server it reports
 req/s, latency percentiles, server CPU time per request (utime+stime from
 /proc/PID/stat over the requests wrk counted), peak RSS, socket errors and
-non-2xx answers (the mix has 5% 403 and 5% 404 by design), and at the end the
-ratios icp-server / peer.
+non-2xx answers (the mix has 5% 403 and 5% 404 by design; WRK_STATUS=1 counts
+each status), and at the end the ratios icp-server / peer.
 
   bench/http/compare.py [--duration 10] [--connections 32] [--rounds 3]
 
@@ -148,7 +148,8 @@ def main():
             results[name].append(r)
             print(f"round {round_number + 1} {name:10} {r['rps']:9.0f} req/s  p50 {r['lat_us']['p50']:6} us"
                   f"  p99 {r['lat_us']['p99']:6} us  cpu {r['cpu_us_per_request']:5.1f} us/req"
-                  f"  rss {r['peak_rss_mib']:6.1f} MiB  errors {json.dumps(r['errors'])}", flush=True)
+                  f"  rss {r['peak_rss_mib']:6.1f} MiB  errors {json.dumps(r['errors'])}"
+                  + (f"  statuses {json.dumps(r['statuses'])}" if r.get("statuses") else ""), flush=True)
 
     summary = {}
     for name, rs in results.items():
