@@ -348,12 +348,37 @@ std::string describe_parse_error(std::string_view text, std::size_t offset,
   return fmt::format("malformed JSON at line {}, column {}: {}", line, column, ec.message());
 }
 
-enum class Duplicates { reject, trust };
+/// The path of the first number too large for a double (`1e700`), which
+/// Boost.JSON reads as infinity and JSON cannot write back.
+std::optional<std::string> find_non_finite(const json::value& value, const Path& path) {
+  switch (value.kind()) {
+    case json::kind::double_:
+      if (!std::isfinite(value.get_double())) return path.str();
+      return std::nullopt;
+    case json::kind::array: {
+      const auto& array = value.get_array();
+      for (std::size_t i = 0; i < array.size(); ++i) {
+        if (auto found = find_non_finite(array[i], path.element(i))) return found;
+      }
+      return std::nullopt;
+    }
+    case json::kind::object:
+      for (const auto& member : value.get_object()) {
+        if (auto found = find_non_finite(member.value(), path.member(member.key()))) return found;
+      }
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+/// Where a text comes from: a client (checked for what Boost.JSON lets pass
+/// silently) or a store's own documents, which this library wrote.
+enum class Source { untrusted, stored };
 
 /// Parses with a caller-provided memory resource (parse_icp parses into a
 /// stack buffer and copies out only what the Icp keeps).
 Result<json::value> parse_json_into(std::string_view text, json::storage_ptr storage,
-                                    Duplicates duplicates) {
+                                    Source source) {
   json::stream_parser parser(std::move(storage));
   boost::system::error_code ec;
   const std::size_t consumed = parser.write(text.data(), text.size(), ec);
@@ -362,22 +387,28 @@ Result<json::value> parse_json_into(std::string_view text, json::storage_ptr sto
     auto message = describe_parse_error(text, consumed, ec);
     return Error{Errc::bad_request, message, {ErrorDetail{"", message}}};
   }
-  if (duplicates == Duplicates::reject) {
+  auto value = parser.release();
+  if (source == Source::untrusted) {
     if (auto path = detail::find_duplicate_key(text)) {
       return Error{Errc::bad_request,
                    fmt::format("invalid JSON: duplicate key {}", *path),
                    {ErrorDetail{*path, "duplicate key"}}};
     }
+    if (auto path = find_non_finite(value, Path{})) {
+      return Error{Errc::bad_request,
+                   fmt::format("invalid JSON: number out of range at {}", *path),
+                   {ErrorDetail{*path, "number out of range"}}};
+    }
   }
-  return parser.release();
+  return value;
 }
 
-Result<Icp> parse_icp_text(std::string_view text, Duplicates duplicates) {
+Result<Icp> parse_icp_text(std::string_view text, Source source) {
   // Most ICPs fit this buffer, so parsing allocates nothing; the Icp copies
   // out what it keeps.
   std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   json::monotonic_resource resource(buffer.data(), buffer.size());
-  auto value = parse_json_into(text, &resource, duplicates);
+  auto value = parse_json_into(text, &resource, source);
   if (!value) return value.error();
   return icp_from_json(*value);
 }
@@ -428,7 +459,7 @@ std::string to_json(const Icp& icp) {
 }
 
 Result<json::value> parse_json(std::string_view text) {
-  return parse_json_into(text, json::storage_ptr{}, Duplicates::reject);
+  return parse_json_into(text, json::storage_ptr{}, Source::untrusted);
 }
 
 Result<Icp> icp_from_json(const json::value& value) {
@@ -508,7 +539,7 @@ Result<Icp> icp_from_json(const json::value& value) {
   return icp;
 }
 
-Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text, Duplicates::reject); }
+Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text, Source::untrusted); }
 
 Error detail::invalid_icp(std::vector<ErrorDetail> details) {
   const auto& first = details.front();
@@ -523,7 +554,7 @@ Error detail::invalid_icp(std::vector<ErrorDetail> details) {
 }
 
 Result<Icp> detail::parse_stored_icp(std::string_view text) {
-  return parse_icp_text(text, Duplicates::trust);
+  return parse_icp_text(text, Source::stored);
 }
 
 std::string detail::error_body(std::string_view code, std::string_view message,

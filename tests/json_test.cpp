@@ -285,3 +285,48 @@ TEST_CASE("error bodies have the API's shape", "[json]") {
         R"({"error":{"code":"BAD_REQUEST","message":"bad \"x\"",)"
         R"("details":[{"path":"name","message":"is required"}]}})");
 }
+
+TEST_CASE("opaque JSON compares as JSON: numbers by value, keys in any order", "[json]") {
+  using icp::OpaqueJson;
+  namespace json = boost::json;
+  CHECK(OpaqueJson(json::parse(R"({"n":[2.0,0e300,-0]})")) ==
+        OpaqueJson(json::parse(R"({"n":[2,0,0]})")));
+  CHECK(OpaqueJson(json::parse(R"({"a":1,"b":{"c":[true,null]}})")) ==
+        OpaqueJson(json::parse(R"({"b":{"c":[true,null]},"a":1.0})")));
+  CHECK(OpaqueJson(json::parse("18446744073709551615")) ==
+        OpaqueJson(json::parse("18446744073709551615")));
+  CHECK_FALSE(OpaqueJson(json::parse("-1")) == OpaqueJson(json::parse("18446744073709551615")));
+  CHECK_FALSE(OpaqueJson(json::parse(R"({"n":2.5})")) == OpaqueJson(json::parse(R"({"n":2})")));
+  CHECK_FALSE(OpaqueJson(json::parse(R"([1,2])")) == OpaqueJson(json::parse(R"([2,1])")));
+  CHECK_FALSE(OpaqueJson(json::parse(R"({"a":1})")) == OpaqueJson(json::parse(R"({"a":1,"b":2})")));
+  CHECK_FALSE(OpaqueJson(json::parse(R"("1")")) == OpaqueJson(json::parse("1")));
+  CHECK_FALSE(OpaqueJson(nullptr) == OpaqueJson(json::object{}));
+}
+
+TEST_CASE("integral doubles in opaque parts survive a write and a read (fuzz finding)", "[json]") {
+  // Found by fuzz/parse_icp_fuzz: 0e300 is a double 0, written "0", read back
+  // as the integer 0; the ICP must still compare equal.
+  const auto icp = icp::parse_icp(
+      R"({"id":"550e8400-e29b-41d4-a716-446655440000","name":"x","createdAt":"2024-01-15T10:30:00Z",)"
+      R"("updatedAt":"2024-01-15T10:30:00Z","userIds":["a"],)"
+      R"("leadProviderCriteria":[{"provider":"p","filters":{"n":[1.5,0e300,-0]}}],"crmFilters":{"m":2.0}})");
+  REQUIRE(icp.has_value());
+  const auto json = icp::to_json(*icp);
+  CHECK_THAT(json, Catch::Contains(R"("filters":{"n":[1.5,0,0]})") &&
+                       Catch::Contains(R"("crmFilters":{"m":2})"));
+  const auto again = icp::parse_icp(json);
+  REQUIRE(again.has_value());
+  CHECK(*again == *icp);
+  CHECK(icp::to_json(*again) == json);
+}
+
+TEST_CASE("numbers beyond a double are a bad request, not a silent null (fuzz finding)", "[json]") {
+  const auto parsed = icp::parse_json(R"({"filters":{"n":[1.5,1e700]}})");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().code == icp::Errc::bad_request);
+  CHECK(parsed.error().details ==
+        std::vector<icp::ErrorDetail>{{"filters.n[1]", "number out of range"}});
+  CHECK(icp::parse_json("-1e400").error().details ==
+        std::vector<icp::ErrorDetail>{{"", "number out of range"}});
+  CHECK(icp::parse_json("1e308").has_value());
+}

@@ -40,11 +40,10 @@ class OpaqueJson {
   const boost::json::value& operator*() const noexcept { return *value_; }
   const boost::json::value* operator->() const noexcept { return value_.get(); }
 
-  /// Equal when the JSON values are equal (object key order aside, as
-  /// boost::json compares objects).
-  friend bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
-    return a.value_ == b.value_ || *a.value_ == *b.value_;
-  }
+  /// Equal when they are the same JSON: object key order aside, and numbers
+  /// by value whatever their C++ kind (JSON has one number type, so `2.0`
+  /// written out and read back as the integer 2 is still equal).
+  friend bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept;
 
  private:
   static const std::shared_ptr<const boost::json::value>& empty_object() {

@@ -1,0 +1,59 @@
+#include <icp/model.hpp>
+
+namespace icp {
+
+namespace {
+
+namespace json = boost::json;
+
+bool is_number(const json::value& value) noexcept {
+  return value.is_int64() || value.is_uint64() || value.is_double();
+}
+
+bool same_number(const json::value& a, const json::value& b) noexcept {
+  if (a.is_double() || b.is_double()) {
+    auto as_double = [](const json::value& v) {
+      if (v.is_int64()) return static_cast<double>(v.get_int64());
+      if (v.is_uint64()) return static_cast<double>(v.get_uint64());
+      return v.get_double();
+    };
+    return as_double(a) == as_double(b);
+  }
+  if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
+  if (a.is_uint64() && b.is_uint64()) return a.get_uint64() == b.get_uint64();
+  const auto& signed_value = a.is_int64() ? a : b;  // one int64, one uint64
+  const auto& unsigned_value = a.is_int64() ? b : a;
+  return signed_value.get_int64() >= 0 &&
+         static_cast<std::uint64_t>(signed_value.get_int64()) == unsigned_value.get_uint64();
+}
+
+bool same_json(const json::value& a, const json::value& b) noexcept {
+  if (is_number(a) && is_number(b)) return same_number(a, b);
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case json::kind::array: {
+      const auto& x = a.get_array();
+      const auto& y = b.get_array();
+      return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), same_json);
+    }
+    case json::kind::object: {
+      const auto& x = a.get_object();
+      const auto& y = b.get_object();
+      if (x.size() != y.size()) return false;
+      for (const auto& member : x) {
+        const auto* other = y.if_contains(member.key());
+        if (other == nullptr || !same_json(member.value(), *other)) return false;
+      }
+      return true;
+    }
+    default: return a == b;
+  }
+}
+
+}  // namespace
+
+bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
+  return a.value_ == b.value_ || same_json(*a.value_, *b.value_);
+}
+
+}  // namespace icp
