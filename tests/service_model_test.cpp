@@ -69,6 +69,19 @@ class Model {
   }
 };
 
+/// Checks that `result` failed with `expected` when the model expects an
+/// error; true when it expects success (the caller then checks the value).
+template <class Result>
+bool succeeds_as_modelled(const Result& result, std::optional<Errc> expected) {
+  if (expected) {
+    REQUIRE_FALSE(result.has_value());
+    REQUIRE(result.error().code == *expected);
+    return false;
+  }
+  REQUIRE(result.has_value());
+  return true;
+}
+
 class Runner {
  public:
   Runner(std::shared_ptr<icp::IcpStore> store, std::uint64_t seed)
@@ -142,15 +155,13 @@ class Runner {
     if (invalid) body["leadsPerList"] = 0;
     INFO("create " << boost::json::serialize(body));
     const auto result = service_.create(body, caller);
+    std::optional<Errc> expected;
     if (!caller.is_authenticated()) {
-      REQUIRE(result.error().code == Errc::unauthorized);
-      return;
+      expected = Errc::unauthorized;
+    } else if (invalid) {
+      expected = Errc::bad_request;
     }
-    if (invalid) {
-      REQUIRE(result.error().code == Errc::bad_request);
-      return;
-    }
-    REQUIRE(result.has_value());
+    if (!succeeds_as_modelled(result, expected)) return;
     if (!body.contains("userIds")) users.clear();
     if (std::ranges::find(users, caller.user_id()) == users.end()) {
       users.emplace_back(caller.user_id());
@@ -167,12 +178,7 @@ class Runner {
     const auto id = random_id();
     INFO("get " << id);
     const auto result = service_.get(id, caller);
-    if (const auto error = model_.access_error(id, caller)) {
-      REQUIRE_FALSE(result.has_value());
-      REQUIRE(result.error().code == *error);
-      return;
-    }
-    REQUIRE(result.has_value());
+    if (!succeeds_as_modelled(result, model_.access_error(id, caller))) return;
     REQUIRE(*result == model_.icps.at(*icp::canonical_icp_id(id)));
   }
 
@@ -203,19 +209,10 @@ class Runner {
                    << if_match.value_or("(none)"));
     const auto result = service_.update(
         id, patch, caller, if_match ? std::optional<std::string_view>(*if_match) : std::nullopt);
-    if (const auto error = model_.access_error(id, caller)) {
-      REQUIRE(result.error().code == *error);
-      return;
-    }
-    if (stale) {
-      REQUIRE(result.error().code == Errc::precondition_failed);
-      return;
-    }
-    if (invalid) {
-      REQUIRE(result.error().code == Errc::bad_request);
-      return;
-    }
-    REQUIRE(result.has_value());
+    auto expected_error = model_.access_error(id, caller);
+    if (!expected_error && stale) expected_error = Errc::precondition_failed;
+    if (!expected_error && invalid) expected_error = Errc::bad_request;
+    if (!succeeds_as_modelled(result, expected_error)) return;
     auto& stored = model_.icps.at(result->id);
     auto expected = stored;
     if (patch.contains("name")) expected.name = patch["name"].as_string();
@@ -240,15 +237,9 @@ class Runner {
     INFO("delete " << id << " If-Match " << if_match.value_or("(none)"));
     const auto result = service_.remove(
         id, caller, if_match ? std::optional<std::string_view>(*if_match) : std::nullopt);
-    if (const auto error = model_.access_error(id, caller)) {
-      REQUIRE(result.error().code == *error);
-      return;
-    }
-    if (stale) {
-      REQUIRE(result.error().code == Errc::precondition_failed);
-      return;
-    }
-    REQUIRE(result.has_value());
+    auto expected_error = model_.access_error(id, caller);
+    if (!expected_error && stale) expected_error = Errc::precondition_failed;
+    if (!succeeds_as_modelled(result, expected_error)) return;
     model_.icps.erase(*icp::canonical_icp_id(id));
   }
 
