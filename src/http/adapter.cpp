@@ -5,9 +5,11 @@
 #include "../json_internal.hpp"
 
 #include <fmt/format.h>
+
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include "text.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -16,6 +18,8 @@
 namespace icp::http {
 
 namespace {
+
+using icp::detail::equals_ignoring_case;
 
 constexpr std::string_view kCollection = "/api/v1/entities/icps";
 constexpr std::string_view kJson = "application/json";
@@ -41,13 +45,6 @@ Response icp_response(int status, const Icp& icp) {
   auto response = json_response(status, to_json(icp));
   response.headers.emplace_back("ETag", etag_of(icp));
   return response;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
 }
 
 /// True for `application/json` or, where allowed, `application/merge-patch+json`,

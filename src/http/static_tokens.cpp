@@ -2,8 +2,10 @@
 #include <icp/json.hpp>
 
 #include <fmt/format.h>
+
 #include <fmt/std.h>
 #include <boost/json.hpp>
+#include "text.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -13,12 +15,7 @@ namespace icp::http {
 
 namespace {
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
+using icp::detail::equals_ignoring_case;
 
 Error unauthorized(std::string reason) { return Error{Errc::unauthorized, std::move(reason)}; }
 
