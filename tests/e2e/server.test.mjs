@@ -99,8 +99,9 @@ async function startServer(extraArgs = []) {
 }
 
 async function stopServer(handle) {
+  const exited = once(handle.child, 'exit');
   handle.child.kill('SIGTERM');
-  const [code] = await once(handle.child, 'exit');
+  const [code] = await exited;
   return code;
 }
 
@@ -386,12 +387,14 @@ test('SIGTERM lets a request in flight finish, then exits 0', async () => {
     socket.write(`POST ${COLLECTION} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_alice\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
     await new Promise((r) => setTimeout(r, 100));
+    // Listen before the signal: the server may exit while this test awaits the socket.
+    const exited = once(second.child, 'exit');
     second.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
     socket.write(body.slice(5));
     await once(socket, 'close');
     assert.equal(statusOf(received), 201);
-    const [code] = await once(second.child, 'exit');
+    const [code] = await exited;
     assert.equal(code, 0);
   } finally {
     base = previous;
