@@ -5,6 +5,9 @@
 #include <icp/model.hpp>
 
 #include "../src/json_duplicates.hpp"
+#include "../src/json_internal.hpp"
+
+#include <boost/json/value_from.hpp>
 
 #include <cstdint>
 #include <cstdlib>
@@ -14,10 +17,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto icp = icp::parse_icp(text);
   if (icp) {
-    // What parses serialises to a fixed point and reads back as the same ICP.
-    const auto json = icp::to_json(*icp);
-    const auto again = icp::parse_icp(json);
-    if (!again || !(*again == *icp) || icp::to_json(*again) != json) std::abort();
+    // What parses serialises and reads back as the same ICP, as JSON: numbers
+    // may come back one unit in the last place away (Boost.JSON 1.81 reads
+    // doubles imprecisely), nothing else may change.
+    const auto again = icp::parse_icp(icp::to_json(*icp));
+    if (!again ||
+        !icp::detail::same_json(boost::json::value_from(*again), boost::json::value_from(*icp))) {
+      std::abort();
+    }
   } else if (icp.error().code != icp::Errc::bad_request) {
     std::abort();
   }

@@ -5,6 +5,8 @@
 #include <icp/error.hpp>
 #include <icp/model.hpp>
 
+#include <boost/json/value.hpp>
+
 #include <string_view>
 
 namespace icp::detail {
@@ -13,6 +15,11 @@ namespace icp::detail {
 /// duplicate keys, which its own writer never produces (the hot path of every
 /// SQLite get).
 [[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
+
+/// JSON equality: object keys in any order, numbers by value whatever their
+/// kind, doubles within one unit in the last place (Boost.JSON 1.81 may read
+/// a double back that far from where it was).
+[[nodiscard]] bool same_json(const boost::json::value& a, const boost::json::value& b) noexcept;
 
 /// An error body with any code, for errors that have no Errc (HTTP's 405,
 /// 413, 415).

@@ -1,5 +1,9 @@
 #include <icp/model.hpp>
 
+#include "json_internal.hpp"
+
+#include <cmath>
+
 namespace icp {
 
 namespace {
@@ -17,7 +21,11 @@ bool same_number(const json::value& a, const json::value& b) noexcept {
       if (v.is_uint64()) return static_cast<double>(v.get_uint64());
       return v.get_double();
     };
-    return as_double(a) == as_double(b);
+    const double x = as_double(a);
+    const double y = as_double(b);
+    // Boost.JSON 1.81 has no precise number parsing (1.83 adds it): reading
+    // back what it read may land one unit in the last place away.
+    return x == y || std::nextafter(x, y) == y;
   }
   if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
   if (a.is_uint64() && b.is_uint64()) return a.get_uint64() == b.get_uint64();
@@ -27,14 +35,16 @@ bool same_number(const json::value& a, const json::value& b) noexcept {
          static_cast<std::uint64_t>(signed_value.get_int64()) == unsigned_value.get_uint64();
 }
 
-bool same_json(const json::value& a, const json::value& b) noexcept {
+}  // namespace
+
+bool detail::same_json(const json::value& a, const json::value& b) noexcept {
   if (is_number(a) && is_number(b)) return same_number(a, b);
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case json::kind::array: {
       const auto& x = a.get_array();
       const auto& y = b.get_array();
-      return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), same_json);
+      return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), detail::same_json);
     }
     case json::kind::object: {
       const auto& x = a.get_object();
@@ -42,7 +52,7 @@ bool same_json(const json::value& a, const json::value& b) noexcept {
       if (x.size() != y.size()) return false;
       for (const auto& member : x) {
         const auto* other = y.if_contains(member.key());
-        if (other == nullptr || !same_json(member.value(), *other)) return false;
+        if (other == nullptr || !detail::same_json(member.value(), *other)) return false;
       }
       return true;
     }
@@ -50,10 +60,8 @@ bool same_json(const json::value& a, const json::value& b) noexcept {
   }
 }
 
-}  // namespace
-
 bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
-  return a.value_ == b.value_ || same_json(*a.value_, *b.value_);
+  return a.value_ == b.value_ || detail::same_json(*a.value_, *b.value_);
 }
 
 }  // namespace icp

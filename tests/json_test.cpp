@@ -330,3 +330,18 @@ TEST_CASE("numbers beyond a double are a bad request, not a silent null (fuzz fi
         std::vector<icp::ErrorDetail>{{"", "number out of range"}});
   CHECK(icp::parse_json("1e308").has_value());
 }
+
+TEST_CASE("a double read back one unit in the last place away still compares equal (fuzz finding)",
+          "[json]") {
+  // Boost.JSON 1.81 reads 21e300 and its shortest form 2.1e+301 as neighbouring doubles.
+  const auto first = icp::OpaqueJson(boost::json::parse(R"({"n":21e300})"));
+  const auto again = icp::OpaqueJson(boost::json::parse(icp::to_json([&] {
+                                       auto icp = icp::testing::spec_example();
+                                       icp.crm_filters = first;
+                                       return icp;
+                                     }()))
+                                         .at("crmFilters"));
+  CHECK(again == first);
+  CHECK_FALSE(icp::OpaqueJson(boost::json::parse(R"({"n":2.1e301})")) ==
+              icp::OpaqueJson(boost::json::parse(R"({"n":2.2e301})")));
+}
