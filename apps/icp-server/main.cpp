@@ -214,7 +214,9 @@ void Session::on_read(beast::error_code ec) {
   if (ec == bhttp::error::body_limit) {
     answer(
         bhttp::status::payload_too_large,
-        R"({"error":{"code":"PAYLOAD_TOO_LARGE","message":"The body is larger than 1048576 bytes"}})",
+        fmt::format(
+            R"({{"error":{{"code":"PAYLOAD_TOO_LARGE","message":"The body is larger than {} bytes"}}}})",
+            Limits::kBodyBytes),
         false);
     return;
   }
