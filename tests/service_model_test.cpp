@@ -284,7 +284,7 @@ class Runner {
 
 TEST_CASE("random operations by random callers follow the model of the rules", "[service][model]") {
   const auto kind =
-      GENERATE(from_range(std::begin(icp::test::kStoreKinds), std::end(icp::test::kStoreKinds)));
+      GENERATE(from_range(icp::test::store_kinds()));
   const auto seed = seed_from_environment();
   INFO("store " << kind << ", seed " << seed << " (rerun with ICP_MODEL_SEED=" << seed << ")");
   const icp::test::TempDir dir;

@@ -41,7 +41,7 @@ struct Fixture {
 };
 
 std::string_view any_store() {
-  return GENERATE(from_range(std::begin(icp::test::kStoreKinds), std::end(icp::test::kStoreKinds)));
+  return GENERATE(from_range(icp::test::store_kinds()));
 }
 
 }  // namespace

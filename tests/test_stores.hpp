@@ -2,22 +2,61 @@
 
 // The stores every store-level test runs over. A new store adds one line to
 // kStoreKinds and one branch to make_store.
+//
+// PostgreSQL runs when ICP_TEST_POSTGRES names a server (a libpq conninfo
+// string or URL; scripts/with-postgres starts a throwaway one). Each store
+// gets a schema of its own, dropped when the store goes.
 
 #include <icp/etag.hpp>
 #include <icp/json.hpp>
 #include <icp/sqlite_store.hpp>
 #include <icp/store.hpp>
+#ifdef ICP_TEST_WITH_POSTGRES
+#include <icp/postgres_store.hpp>
+
+#include "postgres_support.hpp"
+#endif
 
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace icp::test {
 
-inline constexpr std::string_view kStoreKinds[] = {"memory", "sqlite"};
+inline constexpr std::string_view kStoreKinds[] = {"memory", "sqlite", "postgres"};
+
+/// The PostgreSQL server the tests use, nullopt when none is configured.
+inline std::optional<std::string> postgres_url() {
+  const char* url = std::getenv("ICP_TEST_POSTGRES");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  return std::string(url);
+}
+
+/// True when this build has the store of that kind and its server is known.
+inline bool store_available(std::string_view kind) {
+  if (kind != "postgres") return true;
+#ifdef ICP_TEST_WITH_POSTGRES
+  return postgres_url().has_value();
+#else
+  return false;
+#endif
+}
+
+/// The kinds of kStoreKinds this run can test.
+inline std::vector<std::string_view> store_kinds() {
+  std::vector<std::string_view> kinds;
+  for (const auto kind : kStoreKinds) {
+    if (store_available(kind)) kinds.push_back(kind);
+  }
+  return kinds;
+}
 
 /// A directory of its own under the system temp dir, removed at scope exit.
 class TempDir {
@@ -44,6 +83,20 @@ class TempDir {
 /// A new, empty store of the given kind; SQLite files live in `dir`.
 inline std::shared_ptr<IcpStore> make_store(std::string_view kind, const TempDir& dir) {
   if (kind == "memory") return make_memory_store();
+#ifdef ICP_TEST_WITH_POSTGRES
+  if (kind == "postgres") {
+    auto schema = std::make_shared<ScratchSchema>(*postgres_url());
+    auto store = open_postgres_store(*postgres_url(), {.schema = schema->name()});
+    REQUIRE(store.has_value());
+    // The schema goes when the last reference to the store does.
+    struct Owner {
+      std::shared_ptr<ScratchSchema> schema;  // declared first: destroyed last
+      std::shared_ptr<IcpStore> store;
+    };
+    auto owner = std::make_shared<Owner>(Owner{schema, *store});
+    return {owner, owner->store.get()};
+  }
+#endif
   static std::atomic<int> counter{0};
   const auto path = dir.path() / ("store-" + std::to_string(counter++) + ".db");
   auto store = open_sqlite_store(path, {.create_if_missing = true});

@@ -1,0 +1,48 @@
+#pragma once
+
+// The store for several app servers sharing one PostgreSQL database.
+
+#include <icp/store.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace icp {
+
+struct PostgresOptions {
+  /// Most connections open at once; a call waits for a free one.
+  std::size_t pool_size = 8;
+  /// How long a call waits for a connection, including reconnecting to a
+  /// server that went away (a restart takes about a second), before it fails.
+  std::chrono::milliseconds acquire_timeout{5000};
+  /// The server cancels any statement running longer (`statement_timeout`);
+  /// 0 leaves the server's setting alone.
+  std::chrono::milliseconds statement_timeout{0};
+  /// The schema holding the tables, created when missing; empty: the
+  /// connection's default (`public`). Lets several stores share a database.
+  std::string schema;
+};
+
+/// The schema version this build writes (table `icp_schema_version`).
+inline constexpr int kPostgresSchemaVersion = 1;
+
+/// Opens a PostgreSQL ICP store: `url` is a `postgresql://` URL or a libpq
+/// conninfo string (`host=/run/postgresql dbname=app`); libpq's environment
+/// variables (PGPASSWORD, ...) apply. Creates or migrates the schema under an
+/// advisory lock, so servers starting at once migrate it exactly once; a
+/// database with a newer schema version is refused.
+///
+/// Thread-safe: each call takes a pooled connection and is one transaction.
+/// A connection the server dropped is replaced on the next call; a call that
+/// was using it fails as `internal`. Messages never hold SQL text or secrets.
+[[nodiscard]] Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
+                                                                    PostgresOptions options = {});
+
+/// True when `location` names a PostgreSQL database (`postgresql://` or
+/// `postgres://`) rather than a file; for programs taking either in one flag.
+[[nodiscard]] bool is_postgres_url(std::string_view location) noexcept;
+
+}  // namespace icp

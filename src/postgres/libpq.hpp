@@ -1,0 +1,172 @@
+#pragma once
+
+// A thin RAII layer over libpq: owned connections and results, parameters in
+// binary form, and failures that say whether the connection survived them.
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace icp::detail::pg {
+
+struct ConnectionCloser {
+  void operator()(PGconn* connection) const noexcept { PQfinish(connection); }
+};
+using ConnectionPtr = std::unique_ptr<PGconn, ConnectionCloser>;
+
+struct ResultClearer {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
+
+/// What went wrong talking to the server. Thrown inside the store and turned
+/// into an Error at its boundary; never crosses the public API.
+class Failure : public std::exception {
+ public:
+  Failure(std::string reason, std::string sqlstate, bool connection_lost)
+      : reason_(std::move(reason)),
+        sqlstate_(std::move(sqlstate)),
+        connection_lost_(connection_lost) {}
+  [[nodiscard]] const char* what() const noexcept override { return reason_.c_str(); }
+  /// libpq's or the server's primary message, on one line; no SQL, no values.
+  [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+  /// The SQLSTATE, empty when the failure was not the server's answer.
+  [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+  /// The connection is unusable (dropped, server shut down, protocol broken).
+  [[nodiscard]] bool connection_lost() const noexcept { return connection_lost_; }
+
+ private:
+  std::string reason_;
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+/// libpq messages span lines ("...failed: ...\n\tIs the server running...");
+/// an Error message is one line.
+inline std::string one_line(std::string_view text) {
+  std::string line;
+  bool space = false;
+  for (const char c : text) {
+    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+      space = !line.empty();
+      continue;
+    }
+    if (space) line += ' ';
+    space = false;
+    line += c;
+  }
+  return line;
+}
+
+/// The failure a result (or its absence) stands for.
+inline Failure failure_of(PGconn* connection, const PGresult* result) {
+  std::string sqlstate;
+  std::string reason;
+  if (result != nullptr) {
+    if (const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE)) sqlstate = state;
+    // The primary message only: DETAIL may quote row values.
+    if (const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY)) {
+      reason = one_line(primary);
+    }
+  }
+  if (reason.empty()) reason = one_line(PQerrorMessage(connection));
+  if (reason.empty()) reason = "no answer from the server";
+  // Class 08 is "connection exception"; 57P01-57P03 are shutdowns and
+  // "cannot connect now": the session is gone either way.
+  const bool lost = PQstatus(connection) != CONNECTION_OK || sqlstate.starts_with("08") ||
+                    sqlstate.starts_with("57P");
+  return {std::move(reason), std::move(sqlstate), lost};
+}
+
+/// Up to N parameters of a prepared statement, in binary form: text as its
+/// bytes (no terminator needed), int8 as 8 big-endian bytes.
+template <std::size_t N>
+class Params {
+ public:
+  Params& text(std::string_view value) {
+    values_[count_] = value.data() != nullptr ? value.data() : "";
+    lengths_[count_] = static_cast<int>(value.size());
+    ++count_;
+    return *this;
+  }
+  Params& int8(std::int64_t value) {
+    auto bits = static_cast<std::uint64_t>(value);
+    for (int byte = 7; byte >= 0; --byte) {
+      integers_[count_][static_cast<std::size_t>(byte)] = static_cast<char>(bits & 0xffU);
+      bits >>= 8U;
+    }
+    values_[count_] = integers_[count_].data();
+    lengths_[count_] = 8;
+    ++count_;
+    return *this;
+  }
+  [[nodiscard]] int count() const { return static_cast<int>(count_); }
+  [[nodiscard]] const char* const* values() const { return values_.data(); }
+  [[nodiscard]] const int* lengths() const { return lengths_.data(); }
+  [[nodiscard]] const int* formats() const { return kBinary.data(); }
+
+ private:
+  static constexpr std::array<int, N> kBinary = [] {
+    std::array<int, N> formats{};
+    formats.fill(1);
+    return formats;
+  }();
+  std::array<const char*, N> values_{};
+  std::array<int, N> lengths_{};
+  std::array<std::array<char, 8>, N> integers_{};
+  std::size_t count_ = 0;
+};
+
+/// A binary int8 column.
+inline std::int64_t int8_at(const PGresult* result, int row, int column) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column));
+  std::uint64_t bits = 0;
+  for (int byte = 0; byte < 8; ++byte) bits = (bits << 8U) | bytes[byte];
+  return static_cast<std::int64_t>(bits);
+}
+
+/// A binary text column (its bytes).
+inline std::string_view text_at(const PGresult* result, int row, int column) {
+  return {PQgetvalue(result, row, column),
+          static_cast<std::size_t>(PQgetlength(result, row, column))};
+}
+
+/// Runs a prepared statement; binary results. Throws Failure unless the
+/// result has the `expected` status.
+template <std::size_t N>
+ResultPtr exec_prepared(PGconn* connection, const char* statement, const Params<N>& params,
+                        ExecStatusType expected) {
+  ResultPtr result(PQexecPrepared(connection, statement, params.count(), params.values(),
+                                  params.lengths(), params.formats(), 1));
+  if (!result || PQresultStatus(result.get()) != expected) {
+    throw failure_of(connection, result.get());
+  }
+  return result;
+}
+
+/// Runs SQL text without parameters (BEGIN, COMMIT, SET, migrations).
+inline ResultPtr exec(PGconn* connection, const char* sql,
+                      ExecStatusType expected = PGRES_COMMAND_OK) {
+  ResultPtr result(PQexec(connection, sql));
+  if (!result || PQresultStatus(result.get()) != expected) {
+    throw failure_of(connection, result.get());
+  }
+  return result;
+}
+
+/// Rows a command changed (UPDATE, DELETE, INSERT).
+inline std::size_t rows_changed(PGresult* result) {
+  const std::string_view tuples = PQcmdTuples(result);
+  std::size_t count = 0;
+  std::from_chars(tuples.data(), tuples.data() + tuples.size(), count);
+  return count;
+}
+
+}  // namespace icp::detail::pg

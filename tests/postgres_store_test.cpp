@@ -1,0 +1,399 @@
+// What only the PostgreSQL store has to show: opening and migrating, its
+// indexes, its text-exact JSON, and its behaviour when the server or the
+// connection goes away. The store contract itself is the conformance suite's.
+
+#include <icp/etag.hpp>
+#include <icp/id.hpp>
+#include <icp/json.hpp>
+#include <icp/postgres_store.hpp>
+#include <icp/testing/store_conformance.hpp>
+
+#include "test_stores.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+namespace {
+
+using icp::test::PgSession;
+using icp::test::ScratchSchema;
+using namespace std::chrono_literals;
+
+std::string server_url() {
+  const auto url = icp::test::postgres_url();
+  REQUIRE(url.has_value());
+  return *url;
+}
+
+std::shared_ptr<icp::IcpStore> open_store(const std::string& url, icp::PostgresOptions options) {
+  auto store = icp::open_postgres_store(url, std::move(options));
+  INFO((store ? std::string() : store.error().message));
+  REQUIRE(store.has_value());
+  return *store;
+}
+
+/// The spec's example under a new id and revision, listed for `user_id`.
+icp::Icp new_icp(std::string_view user_id = "user_abc123") {
+  auto icp = icp::testing::spec_example();
+  icp.id = icp::new_icp_id();
+  icp.user_ids = {std::string(user_id)};
+  icp.revision = icp::new_revision();
+  return icp;
+}
+
+/// Connections of this process's stores that use `application_name`.
+int connections_named(PgSession& session, const std::string& application_name) {
+  return std::stoi(session.value(
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application_name + "'"));
+}
+
+}  // namespace
+
+#define REQUIRE_POSTGRES()                                                               \
+  if (!icp::test::store_available("postgres")) {                                         \
+    WARN("PostgreSQL tests skipped: set ICP_TEST_POSTGRES (see scripts/with-postgres)"); \
+    return;                                                                              \
+  }
+
+TEST_CASE("postgres: a run that requires the server has it", "[postgres]") {
+  // CI sets ICP_TEST_REQUIRE_POSTGRES: there a missing server fails, never skips.
+  const char* required = std::getenv("ICP_TEST_REQUIRE_POSTGRES");
+  if (required != nullptr && std::string_view(required) == "1") {
+    CHECK(icp::test::store_available("postgres"));
+  }
+}
+
+#ifdef ICP_TEST_WITH_POSTGRES
+
+TEST_CASE("postgres: URLs are told from file paths", "[postgres]") {
+  CHECK(icp::is_postgres_url("postgresql://localhost/app"));
+  CHECK(icp::is_postgres_url("postgres://u@h:5433/db?sslmode=require"));
+  CHECK_FALSE(icp::is_postgres_url("icps.db"));
+  CHECK_FALSE(icp::is_postgres_url("/var/lib/postgresql.db"));
+  CHECK_FALSE(icp::is_postgres_url(""));
+}
+
+TEST_CASE("postgres: an unusable URL or server is an error that says why", "[postgres]") {
+  SECTION("malformed") {
+    const auto store = icp::open_postgres_store("postgresql://[::1");
+    REQUIRE_FALSE(store.has_value());
+    CHECK(store.error().code == icp::Errc::internal);
+    CHECK_THAT(store.error().message, Catch::Contains("not a PostgreSQL URL"));
+  }
+  SECTION("unknown parameter") {
+    const auto store = icp::open_postgres_store("host=/tmp colour=blue");
+    REQUIRE_FALSE(store.has_value());
+    CHECK_THAT(store.error().message, Catch::Contains("colour"));
+  }
+  SECTION("no server there; the password is never repeated") {
+    const auto store = icp::open_postgres_store("postgresql://icp:s3cret-pw@127.0.0.1:1/icp",
+                                                {.acquire_timeout = 100ms});
+    REQUIRE_FALSE(store.has_value());
+    CHECK_THAT(store.error().message,
+               Catch::Contains("cannot open the ICP database") && Catch::Contains("127.0.0.1"));
+    CHECK_THAT(store.error().message, !Catch::Contains("s3cret-pw"));
+    CHECK(store.error().message.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("postgres: the schema is created once, versioned, and refused when newer", "[postgres]") {
+  REQUIRE_POSTGRES();
+  const auto url = server_url();
+  PgSession session(url);
+
+  SECTION("servers starting at once migrate exactly once") {
+    const ScratchSchema schema(url);
+    std::vector<std::future<bool>> opened;
+    for (int server = 0; server < 8; ++server) {
+      opened.push_back(std::async(std::launch::async, [&] {
+        return icp::open_postgres_store(url, {.schema = schema.name()}).has_value();
+      }));
+    }
+    for (auto& each : opened) CHECK(each.get());
+    CHECK(session.value("SELECT string_agg(version::text, ',') FROM " + schema.name() +
+                        ".icp_schema_version") == std::to_string(icp::kPostgresSchemaVersion));
+  }
+  SECTION("a newer schema version is refused, untouched") {
+    const ScratchSchema schema(url);
+    const auto store = open_store(url, {.schema = schema.name()});
+    REQUIRE(store->write({.icps = std::vector{new_icp()}}).has_value());
+    session.query("INSERT INTO " + schema.name() + ".icp_schema_version (version) VALUES (99)");
+    const auto refused = icp::open_postgres_store(url, {.schema = schema.name()});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_THAT(refused.error().message,
+               Catch::Contains("schema version 99") && Catch::Contains("newer icp"));
+    CHECK(session.value("SELECT count(*) FROM " + schema.name() + ".icps") == "1");
+  }
+  SECTION("another application's icps table is refused, untouched") {
+    const ScratchSchema schema(url);
+    session.query("CREATE SCHEMA " + schema.name() + "; CREATE TABLE " + schema.name() +
+                  ".icps (name text); INSERT INTO " + schema.name() + ".icps VALUES ('theirs')");
+    const auto refused = icp::open_postgres_store(url, {.schema = schema.name()});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK_THAT(refused.error().message, Catch::Contains("another application"));
+    CHECK(session.value("SELECT name FROM " + schema.name() + ".icps") == "theirs");
+    CHECK(session.value("SELECT to_regclass('" + schema.name() + ".icp_schema_version') IS NULL") ==
+          "t");
+  }
+}
+
+TEST_CASE("postgres: opaque JSON comes back as written and is queryable as jsonb", "[postgres]") {
+  REQUIRE_POSTGRES();
+  const auto url = server_url();
+  const ScratchSchema schema(url);
+  const auto store = open_store(url, {.schema = schema.name()});
+  auto written = new_icp();
+  // Key order that jsonb would change (it sorts keys by length, then bytes).
+  written.crm_filters =
+      icp::OpaqueJson(boost::json::parse(R"({"zeta":1,"a":{"yy":[2,1],"b":null}})"));
+  REQUIRE(store->write({.icps = std::vector{written}}).has_value());
+
+  const auto read = store->get({.id = written.id});
+  REQUIRE(read.has_value());
+  REQUIRE(read->has_value());
+  CHECK(icp::to_json(**read) == icp::to_json(written));
+  CHECK_THAT(icp::to_json(**read),
+             Catch::Contains(R"("crmFilters":{"zeta":1,"a":{"yy":[2,1],"b":null}})"));
+
+  PgSession session(url);
+  CHECK(session.value("SELECT body->'crmFilters'->'a'->>'yy' FROM " + schema.name() +
+                      ".icps WHERE id = '" + written.id + "'") == "[2, 1]");
+}
+
+TEST_CASE("postgres: a get and a list for a user never scan a table", "[postgres]") {
+  REQUIRE_POSTGRES();
+  const auto url = server_url();
+  const ScratchSchema schema(url);
+  const auto store = open_store(url, {.schema = schema.name()});
+  std::vector<icp::Icp> icps;
+  for (int i = 0; i < 3000; ++i) {
+    icps.push_back(new_icp(i < 2000 ? "user_big" : "user_" + std::to_string(i % 100)));
+  }
+  REQUIRE(store->write({.icps = icps}).has_value());
+
+  PgSession session(url);
+  session.query("SET search_path = " + schema.name() + "; ANALYZE");
+  auto plan_of = [&](const std::string& sql) {
+    std::string plan;
+    for (const auto& row : session.query("EXPLAIN " + sql)) plan += row[0] + "\n";
+    return plan;
+  };
+  const auto get_plan = plan_of("SELECT doc, revision FROM icps WHERE id = '" + icps[7].id + "'");
+  CHECK_THAT(get_plan, Catch::Contains("Index Scan") && !Catch::Contains("Seq Scan"));
+  auto list_plan = [&](const std::string& user_id) {
+    return plan_of(
+        "SELECT i.doc, i.revision FROM icp_members m JOIN icps i ON i.id = m.icp_id "
+        "WHERE m.user_id = '" +
+        user_id +
+        "' AND m.created_at <= 9223372036854775807 "
+        "AND (m.created_at < 9223372036854775807 OR m.icp_id > '') "
+        "ORDER BY m.created_at DESC, m.icp_id LIMIT 50");
+  };
+  CHECK_THAT(list_plan("user_7"),
+             Catch::Contains("icp_members_in_listing_order") && !Catch::Contains("Seq Scan"));
+  // A user with many ICPs: the page is read off the index in order, not sorted.
+  CHECK_THAT(list_plan("user_big"), Catch::Contains("Scan using icp_members_in_listing_order") &&
+                                        !Catch::Contains("Seq Scan") && !Catch::Contains("Sort"));
+}
+
+TEST_CASE("postgres: dropped connections are replaced without failing the next call",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  const auto base = server_url();
+  const std::string application = "icp_drop_" + std::to_string(::getpid());
+  const auto url = icp::test::with_parameter(base, "application_name", application);
+  const ScratchSchema schema(base);
+  const auto store = open_store(url, {.pool_size = 4, .schema = schema.name()});
+  const auto icp = new_icp();
+  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+
+  PgSession admin(base);
+  for (int round = 0; round < 3; ++round) {
+    // Four threads at once, so four connections exist and go idle.
+    std::vector<std::thread> readers;
+    for (int reader = 0; reader < 4; ++reader) {
+      readers.emplace_back([&] {
+        for (int i = 0; i < 20; ++i) CHECK(store->get({.id = icp.id}).has_value());
+      });
+    }
+    for (auto& reader : readers) reader.join();
+    CHECK(connections_named(admin, application) >= 1);
+    CHECK(admin.value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                      "application_name = '" +
+                      application + "'") != "0");
+    std::this_thread::sleep_for(50ms);  // the termination notice reaches the sockets
+    const auto read = store->get({.id = icp.id});
+    INFO((read ? std::string() : read.error().message));
+    REQUIRE(read.has_value());
+    CHECK(read->value() == icp);
+  }
+}
+
+TEST_CASE("postgres: a statement over its timeout fails and the connection stays usable",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  const auto base = server_url();
+  const std::string application = "icp_timeout_" + std::to_string(::getpid());
+  const auto url = icp::test::with_parameter(base, "application_name", application);
+  const ScratchSchema schema(base);
+  const auto store =
+      open_store(url, {.pool_size = 1, .statement_timeout = 200ms, .schema = schema.name()});
+  auto icp = new_icp();
+  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+
+  // Another session holds the row's lock, so the store's write waits on it.
+  PgSession blocker(base);
+  blocker.query("BEGIN; SELECT 1 FROM " + schema.name() + ".icps WHERE id = '" + icp.id +
+                "' FOR UPDATE");
+  auto changed = icp;
+  changed.name = "changed";
+  changed.revision = icp::new_revision();
+  const auto timed_out = store->write({.icps = std::vector{changed},
+                                       .mode = icp::WriteMode::replace,
+                                       .expected_revision = icp.revision});
+  REQUIRE_FALSE(timed_out.has_value());
+  CHECK(timed_out.error().code == icp::Errc::internal);
+  CHECK_THAT(timed_out.error().message, Catch::Contains("statement timeout"));
+  blocker.query("ROLLBACK");
+
+  // The one pooled connection was rolled back and reused: nothing leaked.
+  const auto read = store->get({.id = icp.id});
+  REQUIRE(read.has_value());
+  CHECK(read->value() == icp);
+  PgSession admin(base);
+  CHECK(connections_named(admin, application) == 1);
+}
+
+TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leaks a connection",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  const auto base = server_url();
+  const std::string application = "icp_pool_" + std::to_string(::getpid());
+  const auto url = icp::test::with_parameter(base, "application_name", application);
+  const ScratchSchema schema(base);
+  const auto store =
+      open_store(url, {.pool_size = 2, .acquire_timeout = 300ms, .schema = schema.name()});
+  auto icp = new_icp();
+  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+
+  // Error paths first: each must give its connection back.
+  for (int i = 0; i < 20; ++i) {
+    CHECK(store->write({.icps = std::vector{icp}, .mode = icp::WriteMode::insert}).error().code ==
+          icp::Errc::conflict);
+    auto stale = icp;
+    stale.revision = icp::new_revision();
+    CHECK(store
+              ->write({.icps = std::vector{stale},
+                       .mode = icp::WriteMode::replace,
+                       .expected_revision = icp.revision + 1})
+              .error()
+              .code == icp::Errc::precondition_failed);
+    CHECK(store->erase({.id = icp.id, .expected_revision = icp.revision + 1}).error().code ==
+          icp::Errc::precondition_failed);
+  }
+  PgSession admin(base);
+  CHECK(connections_named(admin, application) <= 2);
+
+  // Both connections wait on a row lock held elsewhere; a third call times out.
+  PgSession blocker(base);
+  blocker.query("BEGIN; SELECT 1 FROM " + schema.name() + ".icps WHERE id = '" + icp.id +
+                "' FOR UPDATE");
+  std::vector<std::future<bool>> writers;
+  for (int writer = 0; writer < 2; ++writer) {
+    writers.push_back(std::async(std::launch::async, [&] {
+      auto changed = icp;
+      changed.revision = icp::new_revision();
+      return store->write({.icps = std::vector{changed}, .mode = icp::WriteMode::replace})
+          .has_value();
+    }));
+  }
+  std::this_thread::sleep_for(200ms);
+  const auto started = std::chrono::steady_clock::now();
+  const auto starved = store->get({.id = icp.id});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(starved.has_value());
+  CHECK_THAT(starved.error().message,
+             Catch::Contains("all 2 connections stayed busy") && Catch::Contains("pool_size"));
+  CHECK(waited >= 250ms);
+  blocker.query("ROLLBACK");
+  for (auto& writer : writers) CHECK(writer.get());
+  CHECK(store->get({.id = icp.id}).has_value());
+  CHECK(connections_named(admin, application) <= 2);
+}
+
+TEST_CASE("postgres: a server restart costs only the calls in flight", "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  const char* restart = std::getenv("ICP_TEST_POSTGRES_RESTART");
+  const char* required = std::getenv("ICP_TEST_REQUIRE_POSTGRES");
+  if (restart == nullptr) {
+    CHECK((required == nullptr || std::string_view(required) != "1"));
+    WARN("restart test skipped: ICP_TEST_POSTGRES_RESTART is not set");
+    return;
+  }
+  const auto url = server_url();
+  const ScratchSchema schema(url);
+  const auto store =
+      open_store(url, {.pool_size = 4, .acquire_timeout = 10s, .schema = schema.name()});
+  auto icp = new_icp();
+  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+
+  constexpr int kClients = 3;
+  std::atomic<bool> stop{false};
+  std::atomic<int> succeeded{0};
+  std::atomic<int> succeeded_after_restart{0};
+  std::atomic<bool> restarted{false};
+  std::vector<std::string> failures[kClients];
+  std::vector<std::thread> clients;
+  for (int client = 0; client < kClients; ++client) {
+    clients.emplace_back([&, client] {
+      while (!stop) {
+        // Reads and writes alike: a write is a transaction of several statements.
+        auto changed = icp;
+        changed.revision = icp::new_revision();
+        const bool ok =
+            client == 0 ? store->write({.icps = std::vector{changed}}).has_value() : [&] {
+              const auto read = store->get({.id = icp.id});
+              if (!read) failures[client].push_back(read.error().message);
+              return read.has_value();
+            }();
+        if (ok) {
+          ++succeeded;
+          if (restarted) ++succeeded_after_restart;
+        } else if (client == 0) {
+          failures[client].push_back("write failed");
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(300ms);
+  const int before = succeeded;
+  REQUIRE(std::system(restart) == 0);
+  restarted = true;
+  std::this_thread::sleep_for(500ms);
+  stop = true;
+  for (auto& client : clients) client.join();
+
+  CHECK(before > 0);
+  CHECK(succeeded_after_restart > 0);
+  int failed = 0;
+  for (const auto& each : failures) {
+    // At most the one call each client had in flight (two for a write whose
+    // connection died between statements and whose retry found the server down).
+    CHECK(each.size() <= 2);
+    failed += static_cast<int>(each.size());
+    for (const auto& message : each) {
+      if (message != "write failed") CHECK_THAT(message, Catch::Contains("PostgreSQL store"));
+    }
+  }
+  WARN(failed << " calls failed around the restart, " << succeeded_after_restart
+              << " succeeded after it");
+  const auto read = store->get({.id = icp.id});
+  REQUIRE(read.has_value());
+  CHECK(read->has_value());
+}
+
+#endif
