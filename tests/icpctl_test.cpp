@@ -244,7 +244,7 @@ TEST_CASE("icpctl: usage errors are one line and exit 2", "[icpctl]") {
   }
   const auto no_db = icpctl({"get", std::string(kExampleId)}, "", false);
   CHECK(no_db.status == 2);
-  CHECK_THAT(no_db.err, Catch::Contains("--db PATH is required"));
+  CHECK_THAT(no_db.err, Catch::Contains("--db PATH|URL is required"));
 }
 
 TEST_CASE("icpctl: an unusable database is one line and exit 2", "[icpctl]") {

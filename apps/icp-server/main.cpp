@@ -1,6 +1,6 @@
 // icp-server: the ICP API over HTTP/1.1 (Boost.Beast), on an SQLite database.
 //
-//   icp-server --db PATH --tokens FILE [--listen HOST:PORT] [--threads N]
+//   icp-server --db PATH|URL --tokens FILE [--listen HOST:PORT] [--threads N]
 //              [--conceal-existence]
 //
 // Prints `listening on http://HOST:PORT` on stdout once it accepts; one access
@@ -9,9 +9,9 @@
 // line on stderr, exit 2.
 
 #include <icp/http.hpp>
-#include <icp/sqlite_store.hpp>
 
 #include "access_log.hpp"
+#include "common/open_store.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio.hpp>
@@ -36,12 +36,13 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr std::string_view kUsage = R"(Usage: icp-server --db PATH --tokens FILE [OPTIONS]
+constexpr std::string_view kUsage = R"(Usage: icp-server --db PATH|URL --tokens FILE [OPTIONS]
 
 Serves the ICP API (/api/v1/entities/icps) over HTTP/1.1 from an SQLite database.
 
 Options:
-  --db PATH              The SQLite database (must exist; create it with icpctl put).
+  --db PATH|URL          The SQLite database (must exist; create it with icpctl put),
+                         or a postgresql:// URL (tables are created on first use).
   --tokens FILE          Bearer tokens: {"<token>": {"userId": "...", "admin": false}}.
   --listen HOST:PORT     Where to listen (default 127.0.0.1:8080; port 0 picks a free one).
   --threads N            Worker threads (default: one per core).
@@ -382,7 +383,7 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
       config.threads = threads;
     }
   }
-  if (config.db.empty()) return usage_error("--db PATH is required");
+  if (config.db.empty()) return usage_error("--db PATH|URL is required");
   if (config.tokens.empty()) return usage_error("--tokens FILE is required");
   return config;
 }
@@ -392,7 +393,7 @@ int run(int argc, char** argv) {
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const auto& config = std::get<Config>(parsed);
 
-  auto store = icp::open_sqlite_store(config.db);
+  auto store = icp::apps::open_store(config.db, false);
   if (!store) return usage_error(store.error().message);
   auto tokens = icp::http::StaticTokenAuthenticator::from_file(config.tokens);
   if (!tokens) return usage_error(tokens.error().message);

@@ -5,6 +5,8 @@
 
 #include <icp/icp.hpp>
 
+#include "common/open_store.hpp"
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -20,7 +22,7 @@
 
 namespace {
 
-constexpr std::string_view kUsage = R"(Usage: icpctl --db PATH COMMAND [ARGS] [OPTIONS]
+constexpr std::string_view kUsage = R"(Usage: icpctl --db PATH|URL COMMAND [ARGS] [OPTIONS]
 
 Commands (the API's access rules apply to all but put):
   put [FILE|-]            Import one ICP object or a JSON array of them, kept
@@ -40,7 +42,7 @@ Commands (the API's access rules apply to all but put):
   delete ID               Delete ICP. Prints the id.
 
 Options:
-  --db PATH               The SQLite database file (required).
+  --db PATH|URL           The SQLite database file, or a postgresql:// URL (required).
   --as USER_ID            The calling user (without it: an anonymous caller).
   --admin                 The caller is an admin (needs --as).
   --all                   list: every ICP rather than the caller's own.
@@ -285,7 +287,7 @@ int run(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  if (args.db.empty()) return usage_error("--db PATH is required");
+  if (args.db.empty()) return usage_error("--db PATH|URL is required");
   if (args.command.empty()) return usage_error("a command is required");
   const auto* command = std::ranges::find(kCommands, args.command, &Command::name);
   if (command == kCommands.end()) {
@@ -295,7 +297,7 @@ int run(int argc, char** argv) {
     return usage_error(fmt::format("{} takes {}", command->name, command->arguments));
   }
 
-  auto store = icp::open_sqlite_store(args.db, {.create_if_missing = command->name == "put"});
+  auto store = icp::apps::open_store(args.db, command->name == "put");
   if (!store) {
     std::cerr << "icpctl: " << store.error().message << '\n';
     return 2;

@@ -10,6 +10,7 @@
 #include <icp/id.hpp>
 #include <icp/json.hpp>
 #include <icp/model.hpp>
+#include <icp/postgres_store.hpp>
 #include <icp/service.hpp>
 #include <icp/sqlite_store.hpp>
 #include <icp/store.hpp>

@@ -43,6 +43,9 @@ inline constexpr int kPostgresSchemaVersion = 1;
 
 /// True when `location` names a PostgreSQL database (`postgresql://` or
 /// `postgres://`) rather than a file; for programs taking either in one flag.
-[[nodiscard]] bool is_postgres_url(std::string_view location) noexcept;
+/// Inline, so such a program can ask without linking icp::postgres.
+[[nodiscard]] constexpr bool is_postgres_url(std::string_view location) noexcept {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
 
 }  // namespace icp

@@ -458,10 +458,6 @@ std::optional<Error> migrate(PGconn* db, const Session& session) {
 
 }  // namespace
 
-bool is_postgres_url(std::string_view location) noexcept {
-  return location.starts_with("postgresql://") || location.starts_with("postgres://");
-}
-
 Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
                                                       PostgresOptions options) {
   Session session{.url = std::string(url),

@@ -1,0 +1,28 @@
+#pragma once
+
+// The store a `--db` flag names: a `postgresql://` URL or an SQLite file.
+
+#include <icp/postgres_store.hpp>
+#include <icp/sqlite_store.hpp>
+
+#include <string_view>
+
+namespace icp::apps {
+
+/// `create_if_missing` applies to SQLite files; a PostgreSQL database must
+/// exist (its tables are created on first use).
+[[nodiscard]] inline Result<std::shared_ptr<IcpStore>> open_store(std::string_view location,
+                                                                  bool create_if_missing) {
+  if (is_postgres_url(location)) {
+#ifdef ICP_APPS_WITH_POSTGRES
+    return open_postgres_store(location);
+#else
+    return Error{Errc::internal,
+                 "this build of icp has no PostgreSQL support: configure it with libpq "
+                 "installed (Debian: libpq-dev)"};
+#endif
+  }
+  return open_sqlite_store(location, {.create_if_missing = create_if_missing});
+}
+
+}  // namespace icp::apps

@@ -1,0 +1,135 @@
+// End-to-end: two icp-server processes on one PostgreSQL database, the way
+// several app servers share it. Concurrent PATCHes with one If-Match must
+// produce exactly one 200; read-modify-write loops across both must lose
+// nothing.
+//
+//   ICP_SERVER=... ICPCTL=... ICP_TEST_POSTGRES=postgresql://... node --test
+// Without ICP_TEST_POSTGRES the test is skipped, unless ICP_TEST_REQUIRE_POSTGRES=1.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { ICP_SERVER: SERVER, ICPCTL, ICP_TEST_POSTGRES: SERVER_URL } = process.env;
+assert.ok(SERVER && ICPCTL, 'set ICP_SERVER and ICPCTL to the built binaries');
+const required = process.env.ICP_TEST_REQUIRE_POSTGRES === '1';
+assert.ok(SERVER_URL || !required, 'ICP_TEST_REQUIRE_POSTGRES=1 but ICP_TEST_POSTGRES is not set');
+const skip = SERVER_URL ? false : 'ICP_TEST_POSTGRES is not set (see scripts/with-postgres)';
+
+const EXAMPLE_ID = '550e8400-e29b-41d4-a716-446655440000';
+const ITEM = `/api/v1/entities/icps/${EXAMPLE_ID}`;
+const ALICE = { authorization: 'Bearer tok_alice' };
+
+/** `url` with one more libpq parameter, in URL or conninfo form. */
+function withParameter(url, key, value) {
+  if (/^postgres(ql)?:\/\//.test(url)) return `${url}${url.includes('?') ? '&' : '?'}${key}=${value}`;
+  return `${url} ${key}=${value}`;
+}
+
+const database = `icp_e2e_${process.pid}`;
+let dir;
+let dbUrl;
+const servers = [];
+
+function psql(sql) {
+  execFileSync('psql', [SERVER_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'pipe' });
+}
+
+async function startServer() {
+  const child = spawn(SERVER, ['--db', dbUrl, '--tokens', join(dir, 'tokens.json'),
+    '--listen', '127.0.0.1:0', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/\S+)\n/);
+      if (match) resolve(match[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`icp-server exited early with ${code}: ${log}`)));
+  });
+  return { child, url };
+}
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'icp-e2e-pg-'));
+  writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tok_alice: { userId: 'user_abc123' } }));
+  psql(`DROP DATABASE IF EXISTS ${database}`);
+  psql(`CREATE DATABASE ${database}`);
+  dbUrl = withParameter(SERVER_URL, 'dbname', database);
+  execFileSync(ICPCTL, ['--db', dbUrl, 'put', join(here, '../../examples/spec-example.json')]);
+  // Two servers start at once: both migrate-or-find the schema.
+  servers.push(...await Promise.all([startServer(), startServer()]));
+});
+
+after(async () => {
+  for (const { child } of servers) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (!skip) psql(`DROP DATABASE IF EXISTS ${database}`);
+});
+
+async function call(server, method, path, { headers = {}, body } = {}) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { ...ALICE, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, etag: response.headers.get('etag'), json: text ? JSON.parse(text) : null };
+}
+
+test('a write through one server is read through the other', { skip }, async () => {
+  const created = await call(servers[0], 'POST', '/api/v1/entities/icps', { body: { name: 'shared', leadProviderCriteria: [] } });
+  assert.equal(created.status, 201);
+  const read = await call(servers[1], 'GET', `/api/v1/entities/icps/${created.json.id}`);
+  assert.equal(read.status, 200);
+  assert.deepEqual(read.json, created.json);
+  assert.equal(read.etag, created.etag);
+});
+
+test('concurrent PATCHes with one If-Match: exactly one 200, the rest 412', { skip }, async () => {
+  const { etag } = await call(servers[0], 'GET', ITEM);
+  const attempts = Array.from({ length: 24 }, (_, i) =>
+    call(servers[i % 2], 'PATCH', ITEM, { headers: { 'if-match': etag }, body: { leadsPerList: 100 + i } }));
+  const results = await Promise.all(attempts);
+  const winners = results.filter((r) => r.status === 200);
+  assert.equal(winners.length, 1, `statuses: ${results.map((r) => r.status).join(',')}`);
+  assert.ok(results.every((r) => r.status === 200 || r.status === 412));
+  const after = await call(servers[1], 'GET', ITEM);
+  assert.equal(after.json.leadsPerList, winners[0].json.leadsPerList);
+  assert.equal(after.etag, winners[0].etag);
+});
+
+test('read-modify-write loops on both servers lose no update', { skip }, async () => {
+  const start = (await call(servers[0], 'GET', ITEM)).json.leadsPerList;
+  const workers = 8;
+  const each = 5;
+  let conflicts = 0;
+  await Promise.all(Array.from({ length: workers }, async (_, worker) => {
+    const server = servers[worker % 2];
+    for (let done = 0; done < each;) {
+      const read = await call(server, 'GET', ITEM);
+      const write = await call(server, 'PATCH', ITEM, {
+        headers: { 'if-match': read.etag }, body: { leadsPerList: read.json.leadsPerList + 1 },
+      });
+      if (write.status === 200) done += 1;
+      else if (write.status === 412) conflicts += 1;
+      else assert.fail(`unexpected ${write.status}: ${JSON.stringify(write.json)}`);
+    }
+  }));
+  const end = (await call(servers[1], 'GET', ITEM)).json.leadsPerList;
+  assert.equal(end, start + workers * each);
+  assert.ok(conflicts > 0, 'the workers did race (else this test shows nothing)');
+});
