@@ -1,5 +1,7 @@
 // A user's program: links icp::core and icp::sqlite, gets an ICP through the
-// service from a fresh SQLite file, and checks the answer. Exit 0 on success.
+// service from a fresh SQLite file, and checks the answer. With icp::postgres
+// it also links and calls the PostgreSQL store (no server needed: it must
+// report that none listens). Exit 0 on success.
 #include <icp/icp.hpp>
 
 #include <cstdio>
@@ -25,6 +27,10 @@ int main() {
   std::filesystem::remove(path);
   if (!got || got->name != "Consumer") return 1;
   if (denied || icp::http_status(denied.error().code) != 403) return 1;
+#ifdef CONSUMER_WITH_POSTGRES
+  const auto nobody = icp::open_postgres_store("postgresql://127.0.0.1:1/icp");
+  if (nobody || nobody.error().message.find("cannot open") == std::string::npos) return 1;
+#endif
   std::puts(icp::to_json(*got).c_str());
   return 0;
 }
