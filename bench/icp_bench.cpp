@@ -4,9 +4,18 @@
 // It ends with the ratio of the SQLite service get to its floor (medians).
 // The SQLite database of 100,000 ICPs is built once into the temp directory
 // (ICP_BENCH_DB overrides the path) and reused by later runs.
+//
+// With ICP_BENCH_POSTGRES set to a PostgreSQL URL, it also measures get and
+// list-for-user on PostgreSQL (schema `icp_bench`, seeded once with the same
+// 100,000 ICPs) beside bare libpq prepared statements of the same rows, in
+// wall-clock time (the work is in the server), e.g. on a throwaway server:
+//   scripts/with-postgres bench/postgres.sh
 #include <icp/icp.hpp>
 #include <icp/testing/store_conformance.hpp>
 
+#ifdef ICP_BENCH_WITH_POSTGRES
+#include <libpq-fe.h>
+#endif
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -259,6 +268,133 @@ void BM_Scale_ListForUser(benchmark::State& state) {
 }
 BENCHMARK(BM_Scale_ListForUser)->Arg(1'000)->Arg(1'000'000);
 
+#ifdef ICP_BENCH_WITH_POSTGRES
+
+constexpr const char* kPgSchema = "icp_bench";
+
+std::string postgres_url() {
+  const char* url = std::getenv("ICP_BENCH_POSTGRES");
+  return url != nullptr ? url : "";
+}
+
+/// A bare libpq session on the bench schema, for seeding checks and floors.
+class PgFloor {
+ public:
+  PgFloor() : connection_(PQconnectdb(postgres_url().c_str()), &PQfinish) {
+    if (PQstatus(connection_.get()) != CONNECTION_OK) {
+      throw std::runtime_error(PQerrorMessage(connection_.get()));
+    }
+    run(fmt::format("SET search_path = {}", kPgSchema).c_str());
+  }
+  void run(const char* sql) { PQclear(PQexec(connection_.get(), sql)); }
+  void prepare(const char* name, const char* sql) {
+    PQclear(PQprepare(connection_.get(), name, sql, 0, nullptr));
+  }
+  /// Rows of a prepared statement, results in binary form as the store asks.
+  int rows(const char* name, const std::vector<const char*>& params) {
+    const std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexecPrepared(connection_.get(), name, static_cast<int>(params.size()), params.data(),
+                       nullptr, nullptr, 1),
+        &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return -1;
+    const int count = PQntuples(result.get());
+    for (int row = 0; row < count; ++row) {
+      benchmark::DoNotOptimize(PQgetvalue(result.get(), row, 0));
+      benchmark::DoNotOptimize(PQgetlength(result.get(), row, 0));
+    }
+    return count;
+  }
+  std::size_t count_icps() {
+    const std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexec(connection_.get(), "SELECT count(*) FROM icps"), &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return 0;
+    return std::stoul(PQgetvalue(result.get(), 0, 0));
+  }
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> connection_;
+};
+
+/// The bench ICPs in PostgreSQL, kLister a member of kListerIcps of them;
+/// seeded once, reused by later runs.
+std::shared_ptr<icp::IcpStore> postgres_store() {
+  static const auto store = [] {
+    auto opened = icp::open_postgres_store(postgres_url(), {.schema = kPgSchema});
+    if (!opened) throw icp::Exception(opened.error());
+    if (PgFloor().count_icps() != kIcpCount) {
+      constexpr std::size_t kChunk = 1'000;
+      auto icps = bench_icps();
+      for (std::size_t i = 0; i < icps.size(); i += kIcpCount / kListerIcps) {
+        icps[i].user_ids.emplace_back(kLister);
+      }
+      for (std::size_t first = 0; first < icps.size(); first += kChunk) {
+        const std::span chunk(icps.data() + first, std::min(kChunk, icps.size() - first));
+        (void)(*opened)->write({.icps = chunk}).value();
+      }
+      PgFloor().run("ANALYZE");
+    }
+    warm_up(**opened, lookup_ids());
+    return *opened;
+  }();
+  return store;
+}
+
+void BM_ServiceGet_Postgres(benchmark::State& state) { service_get(state, postgres_store()); }
+
+/// The floor for the PostgreSQL get: one prepared lookup of the same row
+/// through bare libpq, on a connection of its own, nothing decoded.
+void BM_PostgresFloor_Lookup(benchmark::State& state) {
+  (void)postgres_store();
+  PgFloor floor;
+  floor.prepare("lookup", "SELECT doc, revision FROM icps WHERE id = $1");
+  const auto& ids = lookup_ids();
+  std::size_t next = 0;
+  for (auto _ : state) {
+    if (floor.rows("lookup", {ids[next].c_str()}) != 1) state.SkipWithError("row not found");
+    next = (next + 1) % ids.size();
+  }
+}
+
+/// The first page (50) of a member's listing, of the 100 ICPs listing them.
+void BM_ServiceList_Postgres(benchmark::State& state) {
+  const icp::IcpService service(postgres_store());
+  const auto caller = icp::AuthContext::user(std::string(kLister));
+  for (auto _ : state) {
+    auto page = service.list(caller);
+    if (!page || page->icps.size() != icp::kDefaultListLimit) {
+      state.SkipWithError("unexpected listing");
+    }
+    benchmark::DoNotOptimize(page);
+  }
+}
+
+/// Its floor: the same page by the same indexed query through bare libpq.
+void BM_PostgresFloor_List(benchmark::State& state) {
+  (void)postgres_store();
+  PgFloor floor;
+  floor.prepare("list", R"sql(
+SELECT i.doc, i.revision FROM icp_members m JOIN icps i ON i.id = m.icp_id
+WHERE m.user_id = $1 ORDER BY m.created_at DESC, m.icp_id LIMIT 50)sql");
+  const std::string lister(kLister);
+  for (auto _ : state) {
+    if (floor.rows("list", {lister.c_str()}) != 50) state.SkipWithError("unexpected listing");
+  }
+}
+
+void register_postgres_benchmarks() {
+  if (postgres_url().empty()) return;
+  benchmark::RegisterBenchmark("BM_ServiceGet_Postgres", BM_ServiceGet_Postgres)->UseRealTime();
+  benchmark::RegisterBenchmark("BM_PostgresFloor_Lookup", BM_PostgresFloor_Lookup)->UseRealTime();
+  benchmark::RegisterBenchmark("BM_ServiceList_Postgres", BM_ServiceList_Postgres)->UseRealTime();
+  benchmark::RegisterBenchmark("BM_PostgresFloor_List", BM_PostgresFloor_List)->UseRealTime();
+}
+
+#else
+
+void register_postgres_benchmarks() {}
+
+#endif
+
 /// Prints the usual console table, then each Get as a ratio to its floor:
 /// the SQLite service get over the bare lookup, measured in the same run.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -266,9 +402,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
       if (run.run_type == Run::RT_Iteration || run.aggregate_name == "median") {
-        cpu_ns_[run.run_name.function_name +
-                (run.run_name.args.empty() ? "" : "/" + run.run_name.args)] =
-            run.GetAdjustedCPUTime();
+        // Wall-clock time where the benchmark asked for it (the PostgreSQL
+        // ones: their work is in the server process), else CPU time.
+        ns_[run.run_name.function_name +
+            (run.run_name.args.empty() ? "" : "/" + run.run_name.args)] =
+            run.run_name.time_type.empty() ? run.GetAdjustedCPUTime() : run.GetAdjustedRealTime();
       }
     }
     ConsoleReporter::ReportRuns(runs);
@@ -281,19 +419,23 @@ class RatioReporter : public benchmark::ConsoleReporter {
                 "BM_Scale_ServiceGet/1000");
     print_ratio("list-for-user at 1,000,000 ICPs / at 1,000", "BM_Scale_ListForUser/1000000",
                 "BM_Scale_ListForUser/1000");
+    print_ratio("IcpService::get on PostgreSQL / bare libpq lookup (wall clock)",
+                "BM_ServiceGet_Postgres", "BM_PostgresFloor_Lookup");
+    print_ratio("IcpService::list on PostgreSQL / bare libpq query (wall clock)",
+                "BM_ServiceList_Postgres", "BM_PostgresFloor_List");
   }
 
  private:
   void print_ratio(const char* what, const std::string& numerator,
                    const std::string& denominator) const {
-    const auto top = cpu_ns_.find(numerator);
-    const auto bottom = cpu_ns_.find(denominator);
-    if (top == cpu_ns_.end() || bottom == cpu_ns_.end()) return;
+    const auto top = ns_.find(numerator);
+    const auto bottom = ns_.find(denominator);
+    if (top == ns_.end() || bottom == ns_.end()) return;
     std::printf("%s: %.2fx (%.0f ns / %.0f ns)\n", what, top->second / bottom->second, top->second,
                 bottom->second);
   }
 
-  std::map<std::string, double> cpu_ns_;
+  std::map<std::string, double> ns_;
 };
 
 }  // namespace
@@ -301,6 +443,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_postgres_benchmarks();
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
