@@ -126,9 +126,10 @@ class Params {
 
 /// A binary int8 column.
 inline std::int64_t int8_at(const PGresult* result, int row, int column) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column));
+  const char* bytes = PQgetvalue(result, row, column);
   std::uint64_t bits = 0;
-  for (int byte = 0; byte < 8; ++byte) bits = (bits << 8U) | bytes[byte];
+  for (int byte = 0; byte < 8; ++byte)
+    bits = (bits << 8U) | static_cast<unsigned char>(bytes[byte]);
   return static_cast<std::int64_t>(bits);
 }
 
