@@ -9,7 +9,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <random>
+#include <thread>
 #include <utility>
 
 namespace icp {
@@ -19,6 +23,16 @@ namespace {
 /// How often an update or delete without If-Match re-reads after losing a
 /// compare-and-swap to a concurrent writer before it gives up.
 constexpr int kMaxAttempts = 16;
+
+/// Waits a random while, longer after each lost attempt, so writers that keep
+/// colliding on one ICP fall out of step (with a networked store a loser
+/// could otherwise re-read just before every winner's commit, 16 times over).
+void back_off(int lost_attempts) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const auto cap_us = std::min(50 << std::min(lost_attempts, 8), 10'000);
+  std::uniform_int_distribution<int> wait_us(0, cap_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(wait_us(random)));
+}
 
 Error unauthorized() {
   return Error{Errc::unauthorized, "Sign in to access ICPs: the request carries no valid session"};
@@ -169,6 +183,7 @@ Result<Icp> IcpService::update(std::string_view id, const boost::json::object& p
     // Without If-Match the caller asked for no particular revision: another
     // writer came first, so merge into what it wrote.
     if (code != Errc::precondition_failed || if_match) return std::move(written).error();
+    back_off(attempt);
   }
   return Error{Errc::conflict, "The ICP kept changing under concurrent updates; try again"};
 }
@@ -205,6 +220,7 @@ Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
     if (erased.error().code != Errc::precondition_failed || if_match) {
       return std::move(erased).error();
     }
+    back_off(attempt);
   }
   return Error{Errc::conflict, "The ICP kept changing while being deleted; try again"};
 }

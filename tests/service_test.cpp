@@ -40,9 +40,7 @@ struct Fixture {
   icp::IcpService service;
 };
 
-std::string_view any_store() {
-  return GENERATE(from_range(icp::test::store_kinds()));
-}
+std::string_view any_store() { return GENERATE(from_range(icp::test::store_kinds())); }
 
 }  // namespace
 
@@ -576,7 +574,8 @@ TEST_CASE("update: concurrent updates without If-Match all land (merged, none lo
   Fixture f(any_store());
   constexpr int kThreads = 4;
   constexpr int kPerThread = 10;
-  std::atomic<int> errors{0};
+  std::mutex mutex;
+  std::vector<std::string> errors;
   {
     std::vector<std::jthread> threads;
     threads.reserve(kThreads);
@@ -584,12 +583,17 @@ TEST_CASE("update: concurrent updates without If-Match all land (merged, none lo
       threads.emplace_back([&, t] {
         for (int i = 0; i < kPerThread; ++i) {
           const auto patch = fmt::format(R"({{"description":"thread {} step {}"}})", t, i);
-          if (!f.service.update(kExampleId, patch, AuthContext::admin("root"))) ++errors;
+          const auto updated = f.service.update(kExampleId, patch, AuthContext::admin("root"));
+          if (!updated) {
+            const std::lock_guard lock(mutex);
+            errors.push_back(updated.error().message);
+          }
         }
       });
     }
   }
-  CHECK(errors.load() == 0);
+  CHECK(errors.empty());
+  for (const auto& error : errors) FAIL_CHECK(error);
   CHECK_THAT(*f.service.get(kExampleId, AuthContext::admin("root"))->description,
              Catch::EndsWith("step 9"));
 }
