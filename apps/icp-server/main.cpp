@@ -1,6 +1,8 @@
-// icp-server: the ICP API over HTTP/1.1 (Boost.Beast), on an SQLite database.
+// icp-server: the ICP API over HTTP/1.1 (Boost.Beast), on an SQLite or a
+// PostgreSQL database.
 //
-//   icp-server --db PATH|URL --tokens FILE [--listen HOST:PORT] [--threads N]
+//   icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE [--clerk-authorized-party URL]...
+//              [--clerk-admin-claim PATH=VALUE]) [--listen HOST:PORT] [--threads N]
 //              [--conceal-existence]
 //
 // Prints `listening on http://HOST:PORT` on stdout once it accepts; one access
@@ -8,6 +10,7 @@
 // requests in flight are answered. Bad flags or an unusable database: one
 // line on stderr, exit 2.
 
+#include <icp/clerk.hpp>
 #include <icp/http.hpp>
 
 #include "access_log.hpp"
@@ -36,14 +39,23 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr std::string_view kUsage = R"(Usage: icp-server --db PATH|URL --tokens FILE [OPTIONS]
+constexpr std::string_view kUsage = R"(Usage: icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE) [OPTIONS]
 
-Serves the ICP API (/api/v1/entities/icps) over HTTP/1.1 from an SQLite database.
+Serves the ICP API (/api/v1/entities/icps) over HTTP/1.1 from an SQLite or
+PostgreSQL database.
 
 Options:
   --db PATH|URL          The SQLite database (must exist; create it with icpctl put),
                          or a postgresql:// URL (tables are created on first use).
   --tokens FILE          Bearer tokens: {"<token>": {"userId": "...", "admin": false}}.
+  --clerk-jwt-key FILE   Verify Clerk session tokens offline with this PEM public key
+                         (or with "env:VAR" to read it from an environment variable,
+                         e.g. env:CLERK_JWT_KEY).
+  --clerk-authorized-party URL
+                         Accept only tokens whose azp is URL (repeat for more).
+  --clerk-admin-claim PATH=VALUE
+                         Who is an admin (default metadata.role=admin; o.rol=admin for
+                         the organisation role).
   --listen HOST:PORT     Where to listen (default 127.0.0.1:8080; port 0 picks a free one).
   --threads N            Worker threads (default: one per core).
   --conceal-existence    Answer 404 rather than 403 to callers without access.
@@ -55,6 +67,9 @@ Also: GET /healthz. Stops on SIGINT or SIGTERM after answering the requests in f
 struct Config {
   std::string db;
   std::string tokens;
+  std::string clerk_key;
+  std::vector<std::string> clerk_authorized_parties;
+  std::optional<icp::clerk::AdminClaim> clerk_admin;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   unsigned threads = std::max(1U, std::thread::hardware_concurrency());
@@ -357,7 +372,9 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
       config.conceal_existence = true;
       continue;
     }
-    if (arg != "--db" && arg != "--tokens" && arg != "--listen" && arg != "--threads") {
+    if (arg != "--db" && arg != "--tokens" && arg != "--listen" && arg != "--threads" &&
+        arg != "--clerk-jwt-key" && arg != "--clerk-authorized-party" &&
+        arg != "--clerk-admin-claim") {
       return usage_error(fmt::format("unknown argument {}", arg));
     }
     if (i + 1 >= args.size() || args[i + 1].empty()) {
@@ -368,6 +385,14 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
       config.db = value;
     } else if (arg == "--tokens") {
       config.tokens = value;
+    } else if (arg == "--clerk-jwt-key") {
+      config.clerk_key = value;
+    } else if (arg == "--clerk-authorized-party") {
+      config.clerk_authorized_parties.emplace_back(value);
+    } else if (arg == "--clerk-admin-claim") {
+      auto admin = icp::clerk::AdminClaim::parse(value);
+      if (!admin) return usage_error(fmt::format("--clerk-admin-claim: {}", admin.error().message));
+      config.clerk_admin = *admin;
     } else if (arg == "--listen") {
       const auto listen = parse_listen(value);
       if (!listen) return usage_error(fmt::format("--listen needs HOST:PORT, got \"{}\"", value));
@@ -384,8 +409,36 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
     }
   }
   if (config.db.empty()) return usage_error("--db PATH|URL is required");
-  if (config.tokens.empty()) return usage_error("--tokens FILE is required");
+  if (config.tokens.empty() == config.clerk_key.empty()) {
+    return usage_error("give one of --tokens FILE or --clerk-jwt-key FILE");
+  }
+  if (config.clerk_key.empty() &&
+      (!config.clerk_authorized_parties.empty() || config.clerk_admin)) {
+    return usage_error("--clerk-authorized-party and --clerk-admin-claim need --clerk-jwt-key");
+  }
   return config;
+}
+
+/// The authenticator the flags ask for.
+icp::Result<std::shared_ptr<const icp::http::Authenticator>> make_authenticator(
+    const Config& config) {
+  if (!config.tokens.empty()) {
+    auto tokens = icp::http::StaticTokenAuthenticator::from_file(config.tokens);
+    if (!tokens) return tokens.error();
+    return std::shared_ptr<const icp::http::Authenticator>(*tokens);
+  }
+  constexpr std::string_view kEnvironment = "env:";
+  auto pem = config.clerk_key.starts_with(kEnvironment)
+                 ? icp::clerk::key_from_environment(
+                       config.clerk_key.substr(kEnvironment.size()).c_str())
+                 : icp::clerk::read_key_file(config.clerk_key);
+  if (!pem) return pem.error();
+  icp::clerk::ClerkOptions options{.public_key_pem = std::move(*pem),
+                                   .authorized_parties = config.clerk_authorized_parties};
+  if (config.clerk_admin) options.admin = *config.clerk_admin;
+  auto clerk = icp::clerk::ClerkAuthenticator::create(std::move(options));
+  if (!clerk) return clerk.error();
+  return std::shared_ptr<const icp::http::Authenticator>(*clerk);
 }
 
 int run(int argc, char** argv) {
@@ -395,8 +448,8 @@ int run(int argc, char** argv) {
 
   auto store = icp::apps::open_store(config.db, false);
   if (!store) return usage_error(store.error().message);
-  auto tokens = icp::http::StaticTokenAuthenticator::from_file(config.tokens);
-  if (!tokens) return usage_error(tokens.error().message);
+  auto authenticator = make_authenticator(config);
+  if (!authenticator) return usage_error(authenticator.error().message);
   beast::error_code ec;
   const auto address = asio::ip::make_address(config.host, ec);
   if (ec) return usage_error(fmt::format("--listen: \"{}\" is not an IP address", config.host));
@@ -406,7 +459,7 @@ int run(int argc, char** argv) {
   Server server(
       io,
       icp::http::Adapter(icp::IcpService(*store, {.conceal_existence = config.conceal_existence}),
-                         *tokens, {.max_body_bytes = Limits::kBodyBytes}),
+                         *authenticator, {.max_body_bytes = Limits::kBodyBytes}),
       log);
   tcp::endpoint bound;
   try {

@@ -363,7 +363,15 @@ test('bad flags or an unusable database: one line, exit 2', () => {
     ['--db', join(dir, 'tokens.json'), '--tokens', join(dir, 'tokens.json')],
     ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'missing.json')],
     ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), '--listen', 'nowhere'],
-    ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), '--threads', '0']]) {
+    ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), '--threads', '0'],
+    ['--db', join(dir, 'icps.db')],
+    ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), '--clerk-jwt-key', join(dir, 'tokens.json')],
+    ['--db', join(dir, 'icps.db'), '--clerk-jwt-key', join(dir, 'missing.pem')],
+    ['--db', join(dir, 'icps.db'), '--clerk-jwt-key', join(dir, 'tokens.json')],
+    ['--db', join(dir, 'icps.db'), '--clerk-jwt-key', 'env:ICP_E2E_UNSET_VARIABLE'],
+    ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), '--clerk-admin-claim', 'o.rol=admin'],
+    ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), '--clerk-authorized-party', 'https://a.example'],
+    ['--db', join(dir, 'icps.db'), '--clerk-jwt-key', join(dir, 'tokens.json'), '--clerk-admin-claim', 'nonsense']]) {
     const result = run(args);
     assert.equal(result.status, 2, args.join(' '));
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
