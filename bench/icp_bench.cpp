@@ -10,6 +10,7 @@
 // 100,000 ICPs) beside bare libpq prepared statements of the same rows, in
 // wall-clock time (the work is in the server), e.g. on a throwaway server:
 //   scripts/with-postgres bench/postgres.sh
+#include <icp/clerk.hpp>
 #include <icp/icp.hpp>
 #include <icp/testing/store_conformance.hpp>
 
@@ -19,6 +20,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <array>
 #include <cstdio>
@@ -268,6 +271,104 @@ void BM_Scale_ListForUser(benchmark::State& state) {
 }
 BENCHMARK(BM_Scale_ListForUser)->Arg(1'000)->Arg(1'000'000);
 
+/// A Clerk-shaped RS256 session token (2048-bit key, generated here) and the
+/// authenticator for its public key.
+struct ClerkFixture {
+  std::shared_ptr<icp::clerk::ClerkAuthenticator> clerk;
+  std::string token;
+};
+
+std::string base64url(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(bytes.data()),
+                                      static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(written));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  return out;
+}
+
+const ClerkFixture& clerk_fixture() {
+  static const ClerkFixture fixture = [] {
+    const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048),
+                                                                  &EVP_PKEY_free);
+    const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+    PEM_write_bio_PUBKEY(bio.get(), key.get());
+    char* pem = nullptr;
+    const long pem_size = BIO_get_mem_data(bio.get(), &pem);
+    const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() +
+                     3600;
+    const auto signing_input =
+        base64url(R"({"alg":"RS256","kid":"ins_2abc","typ":"JWT"})") + "." +
+        base64url(fmt::format(
+            R"({{"azp":"https://app.example","exp":{},"fva":[0,-1],"iat":{},"iss":"https://clerk.app.example","nbf":{},"sid":"sess_2abcdefghijklmnop","sts":"active","sub":"user_2abcdefghijklmnopqrstuvwx","v":2,"metadata":{{"role":"admin"}}}})",
+            exp, exp - 3600, exp - 3600));
+    const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                          &EVP_MD_CTX_free);
+    std::size_t size = 0;
+    std::string signature(512, '\0');
+    size = signature.size();
+    if (EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+        EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                       reinterpret_cast<const unsigned char*>(signing_input.data()),
+                       signing_input.size()) != 1) {
+      throw std::runtime_error("cannot sign the benchmark token");
+    }
+    signature.resize(size);
+    auto clerk = icp::clerk::ClerkAuthenticator::create(
+        {.public_key_pem = std::string(pem, static_cast<std::size_t>(pem_size))});
+    if (!clerk) throw icp::Exception(clerk.error());
+    return ClerkFixture{*clerk, signing_input + "." + base64url(signature)};
+  }();
+  return fixture;
+}
+
+/// One whole verification: split, decode, algorithm, RSA signature, claims.
+/// Compare its items_per_second with `openssl speed rsa2048` (bench/clerk.sh).
+void BM_ClerkVerify_RS256(benchmark::State& state) {
+  const auto& fixture = clerk_fixture();
+  for (auto _ : state) {
+    auto caller = fixture.clerk->verify(fixture.token);
+    if (!caller) state.SkipWithError(caller.error().message.c_str());
+    benchmark::DoNotOptimize(caller);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ClerkVerify_RS256);
+
+/// What `openssl speed rsa2048` times, in process: EVP_PKEY_verify of a
+/// ready SHA-256 digest on a context initialised once; no JWT, no hashing.
+void BM_OpenSslFloor_VerifyRS256(benchmark::State& state) {
+  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+  std::array<unsigned char, 32> digest{};
+  digest.fill(7);
+  const std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> signer(
+      EVP_PKEY_CTX_new(key.get(), nullptr), &EVP_PKEY_CTX_free);
+  std::array<unsigned char, 256> signature{};
+  std::size_t size = signature.size();
+  const std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> verifier(
+      EVP_PKEY_CTX_new(key.get(), nullptr), &EVP_PKEY_CTX_free);
+  if (EVP_PKEY_sign_init(signer.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(signer.get(), EVP_sha256()) != 1 ||
+      EVP_PKEY_sign(signer.get(), signature.data(), &size, digest.data(), digest.size()) != 1 ||
+      EVP_PKEY_verify_init(verifier.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(verifier.get(), EVP_sha256()) != 1) {
+    state.SkipWithError("OpenSSL setup failed");
+    return;
+  }
+  for (auto _ : state) {
+    if (EVP_PKEY_verify(verifier.get(), signature.data(), size, digest.data(), digest.size()) !=
+        1) {
+      state.SkipWithError("signature does not verify");
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OpenSslFloor_VerifyRS256);
+
 #ifdef ICP_BENCH_WITH_POSTGRES
 
 constexpr const char* kPgSchema = "icp_bench";
@@ -419,6 +520,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
                 "BM_Scale_ServiceGet/1000");
     print_ratio("list-for-user at 1,000,000 ICPs / at 1,000", "BM_Scale_ListForUser/1000000",
                 "BM_Scale_ListForUser/1000");
+    print_ratio("ClerkAuthenticator::verify (RS256, 2048 bits) / bare EVP_PKEY_verify",
+                "BM_ClerkVerify_RS256", "BM_OpenSslFloor_VerifyRS256");
     print_ratio("IcpService::get on PostgreSQL / bare libpq lookup (wall clock)",
                 "BM_ServiceGet_Postgres", "BM_PostgresFloor_Lookup");
     print_ratio("IcpService::list on PostgreSQL / bare libpq query (wall clock)",

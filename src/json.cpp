@@ -462,6 +462,10 @@ Result<json::value> parse_json(std::string_view text) {
   return parse_json_into(text, json::storage_ptr{}, Source::untrusted);
 }
 
+Result<json::value> detail::parse_json(std::string_view text, json::storage_ptr storage) {
+  return parse_json_into(text, std::move(storage), Source::untrusted);
+}
+
 Result<Icp> icp_from_json(const json::value& value) {
   Problems problems;
   const auto* object = value.if_object();

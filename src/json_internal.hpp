@@ -5,6 +5,7 @@
 #include <icp/error.hpp>
 #include <icp/model.hpp>
 
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include <string_view>
@@ -15,6 +16,11 @@ namespace icp::detail {
 /// duplicate keys, which its own writer never produces (the hot path of every
 /// SQLite get).
 [[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
+
+/// parse_json into a caller's memory resource (e.g. a monotonic buffer on
+/// the stack), with the same checks: duplicate keys, numbers out of range.
+[[nodiscard]] Result<boost::json::value> parse_json(std::string_view text,
+                                                    boost::json::storage_ptr storage);
 
 /// JSON equality: object keys in any order, numbers by value whatever their
 /// kind, doubles within one unit in the last place (Boost.JSON 1.81 may read

@@ -25,9 +25,9 @@ const icp::test::Key& signing_key() {
 }
 
 ClerkOptions options_for(const icp::test::Key& key) {
-  return ClerkOptions{
-      .public_key_pem = icp::test::public_pem(key),
-      .clock = [] { return std::chrono::system_clock::time_point(std::chrono::seconds(kNow)); }};
+  return ClerkOptions{.public_key_pem = icp::test::public_pem(key), .clock = [] {
+                        return std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
+                      }};
 }
 
 std::shared_ptr<ClerkAuthenticator> verifier(ClerkOptions options = options_for(signing_key())) {
@@ -44,7 +44,9 @@ std::string claims(std::string_view extra = "", std::string_view sub = "user_2ab
       kNow + 60, kNow - 10, kNow - 10, sub, extra);
 }
 
-std::string token(std::string_view payload = claims()) { return jwt(signing_key(), kHeader, payload); }
+std::string token(std::string_view payload = claims()) {
+  return jwt(signing_key(), kHeader, payload);
+}
 
 /// Fails unless `token` is refused with `reason`, and the message shows no
 /// part of the token.
@@ -61,7 +63,8 @@ void refused(const ClerkAuthenticator& clerk, const std::string& token, std::str
 
 /// What `clerk` makes of a request with these header fields.
 icp::Result<icp::AuthContext> authenticate(
-    const ClerkAuthenticator& clerk, const std::vector<std::pair<std::string, std::string>>& fields) {
+    const ClerkAuthenticator& clerk,
+    const std::vector<std::pair<std::string, std::string>>& fields) {
   icp::http::Request request{.method = "GET", .target = "/", .headers = {}, .body = ""};
   for (const auto& [name, value] : fields) request.headers.emplace_back(name, value);
   return clerk.authenticate(request);
@@ -157,7 +160,8 @@ TEST_CASE("clerk: only RS256, RS384 and RS512, checked before anything else", "[
     const auto unsigned_token = base64url(R"({"alg":"none","typ":"JWT"})") + "." + payload + ".";
     refused(*clerk, unsigned_token, "token-invalid-algorithm");
     refused(*clerk, unsigned_token + "c2ln", "token-invalid-algorithm");
-    refused(*clerk, base64url(R"({"alg":"None"})") + "." + payload + ".", "token-invalid-algorithm");
+    refused(*clerk, base64url(R"({"alg":"None"})") + "." + payload + ".",
+            "token-invalid-algorithm");
   }
   SECTION("HS256 with the public key as the secret (algorithm confusion)") {
     const auto pem = icp::test::public_pem(signing_key());
@@ -171,7 +175,8 @@ TEST_CASE("clerk: only RS256, RS384 and RS512, checked before anything else", "[
     refused(*clerk, base64url(R"({"alg":"ES256"})") + "." + payload + ".c2ln",
             "token-invalid-algorithm");
     refused(*clerk, jwt(signing_key(), R"({"typ":"JWT"})", claims()), "token-invalid-algorithm");
-    refused(*clerk, jwt(signing_key(), R"({"alg":["RS256"]})", claims()), "token-invalid-algorithm");
+    refused(*clerk, jwt(signing_key(), R"({"alg":["RS256"]})", claims()),
+            "token-invalid-algorithm");
     refused(*clerk, jwt(signing_key(), R"({"alg":"rs256"})", claims()), "token-invalid-algorithm");
   }
   SECTION("typ other than JWT, critical extensions") {
@@ -198,7 +203,8 @@ TEST_CASE("clerk: claims the token must carry, and allow-lists", "[clerk]") {
             "token-invalid-authorized-parties");
     refused(*clerk, token(R"({"exp":1800000060,"sub":"user_2abc"})"),
             "token-invalid-authorized-parties");
-    CHECK(verifier()->verify(token(R"({"azp":"https://evil.example","exp":1800000060,"sub":"u"})"))
+    CHECK(verifier()
+              ->verify(token(R"({"azp":"https://evil.example","exp":1800000060,"sub":"u"})"))
               .has_value());  // no allow-list: any
   }
   SECTION("iss") {
@@ -226,12 +232,13 @@ TEST_CASE("clerk: malformed tokens are refused as invalid, never crash", "[clerk
   const auto first_dot = good.find('.');
   const auto second_dot = good.find('.', first_dot + 1);
   SECTION("malformed base64url") {
-    refused(*clerk, "e30+." + good.substr(first_dot + 1), "token-invalid");        // '+'
+    refused(*clerk, "e30+." + good.substr(first_dot + 1), "token-invalid");  // '+'
     refused(*clerk, good.substr(0, first_dot) + "=" + good.substr(first_dot), "token-invalid");
-    refused(*clerk, good + "=", "token-invalid");                                   // padding
-    refused(*clerk, good.substr(0, second_dot + 1) + "A", "token-invalid");         // 1 char left
-    refused(*clerk, "e31." + good.substr(first_dot + 1), "token-invalid");          // 'e31' non-canonical
-    refused(*clerk, good.substr(0, first_dot) + ".e30 ." + good.substr(second_dot + 1), "token-invalid");
+    refused(*clerk, good + "=", "token-invalid");                            // padding
+    refused(*clerk, good.substr(0, second_dot + 1) + "A", "token-invalid");  // 1 char left
+    refused(*clerk, "e31." + good.substr(first_dot + 1), "token-invalid");   // 'e31' non-canonical
+    refused(*clerk, good.substr(0, first_dot) + ".e30 ." + good.substr(second_dot + 1),
+            "token-invalid");
   }
   SECTION("truncated") {
     for (std::size_t cut = 1; cut <= 4; ++cut) {
@@ -255,7 +262,8 @@ TEST_CASE("clerk: malformed tokens are refused as invalid, never crash", "[clerk
   SECTION("JSON that is not an object, or has duplicate keys that disagree") {
     refused(*clerk, jwt(signing_key(), R"(["RS256"])", claims()), "token-invalid");
     refused(*clerk, jwt(signing_key(), kHeader, R"(["user_2abc"])"), "token-invalid");
-    refused(*clerk, jwt(signing_key(), kHeader, R"({"exp":1800000060,"sub":"user_a","sub":"user_b"})"),
+    refused(*clerk,
+            jwt(signing_key(), kHeader, R"({"exp":1800000060,"sub":"user_a","sub":"user_b"})"),
             "token-invalid");
     refused(*clerk, jwt(signing_key(), R"({"alg":"RS256","alg":"none"})", claims()),
             "token-invalid");
@@ -305,7 +313,8 @@ TEST_CASE("clerk: admin claims parse as PATH=VALUE", "[clerk]") {
   REQUIRE(parsed.has_value());
   CHECK(parsed->path == "o.rol");
   CHECK(parsed->value == "org:admin");
-  for (const auto* bad : {"", "metadata.role", "=admin", "metadata.role=", ".a=b", "a..b=c", "a.=b"}) {
+  for (const auto* bad :
+       {"", "metadata.role", "=admin", "metadata.role=", ".a=b", "a..b=c", "a.=b"}) {
     INFO(bad);
     CHECK(icp::clerk::AdminClaim::parse(bad).error().code == icp::Errc::bad_request);
   }
@@ -317,8 +326,7 @@ TEST_CASE("clerk: the token comes from the Authorization header, or the __sessio
   const auto clerk = verifier();
   CHECK(authenticate(*clerk, {{"Authorization", "Bearer " + good}}).has_value());
   CHECK(authenticate(*clerk, {{"authorization", "bearer " + good}}).has_value());
-  CHECK(authenticate(*clerk, {{"Authorization", good}}).error().code ==
-        icp::Errc::unauthorized);
+  CHECK(authenticate(*clerk, {{"Authorization", good}}).error().code == icp::Errc::unauthorized);
   CHECK(authenticate(*clerk, {{"Authorization", "Basic " + good}}).error().code ==
         icp::Errc::unauthorized);
   // Cookies count only when enabled.
@@ -330,15 +338,12 @@ TEST_CASE("clerk: the token comes from the Authorization header, or the __sessio
   options.accept_session_cookie = true;
   const auto with_cookies = verifier(options);
   CHECK(authenticate(*with_cookies, cookie).has_value());
-  CHECK(authenticate(*with_cookies, {{"Cookie", "__session=\"" + good + "\""}})
-            .has_value());
-  CHECK_THAT(authenticate(*with_cookies, {{"Cookie", "my__session=" + good}})
-                 .error()
-                 .message,
+  CHECK(authenticate(*with_cookies, {{"Cookie", "__session=\"" + good + "\""}}).has_value());
+  CHECK_THAT(authenticate(*with_cookies, {{"Cookie", "my__session=" + good}}).error().message,
              Catch::StartsWith("token-missing"));
   // A present Authorization header wins, even when it is bad.
-  CHECK_FALSE(authenticate(*with_cookies, {{"Authorization", "Bearer x.y.z"},
-                                           {"Cookie", "__session=" + good}})
+  CHECK_FALSE(authenticate(*with_cookies,
+                           {{"Authorization", "Bearer x.y.z"}, {"Cookie", "__session=" + good}})
                   .has_value());
 }
 

@@ -93,7 +93,8 @@ inline std::string jwt(const Key& key, std::string_view header_json, std::string
                        std::string_view alg = "RS256") {
   const auto signing_input = base64url(header_json) + "." + base64url(payload_json);
   const char* digest = alg.ends_with("384") ? "SHA384" : alg.ends_with("512") ? "SHA512" : "SHA256";
-  return signing_input + "." + base64url(rsa_sign(key, digest, signing_input, alg.starts_with("PS")));
+  return signing_input + "." +
+         base64url(rsa_sign(key, digest, signing_input, alg.starts_with("PS")));
 }
 
 }  // namespace icp::test

@@ -1,7 +1,8 @@
 // icp-server: the ICP API over HTTP/1.1 (Boost.Beast), on an SQLite or a
 // PostgreSQL database.
 //
-//   icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE [--clerk-authorized-party URL]...
+//   icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE [--clerk-authorized-party
+//   URL]...
 //              [--clerk-admin-claim PATH=VALUE]) [--listen HOST:PORT] [--threads N]
 //              [--conceal-existence]
 //
@@ -39,7 +40,8 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr std::string_view kUsage = R"(Usage: icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE) [OPTIONS]
+constexpr std::string_view kUsage =
+    R"(Usage: icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE) [OPTIONS]
 
 Serves the ICP API (/api/v1/entities/icps) over HTTP/1.1 from an SQLite or
 PostgreSQL database.
@@ -428,10 +430,10 @@ icp::Result<std::shared_ptr<const icp::http::Authenticator>> make_authenticator(
     return std::shared_ptr<const icp::http::Authenticator>(*tokens);
   }
   constexpr std::string_view kEnvironment = "env:";
-  auto pem = config.clerk_key.starts_with(kEnvironment)
-                 ? icp::clerk::key_from_environment(
-                       config.clerk_key.substr(kEnvironment.size()).c_str())
-                 : icp::clerk::read_key_file(config.clerk_key);
+  auto pem =
+      config.clerk_key.starts_with(kEnvironment)
+          ? icp::clerk::key_from_environment(config.clerk_key.substr(kEnvironment.size()).c_str())
+          : icp::clerk::read_key_file(config.clerk_key);
   if (!pem) return pem.error();
   icp::clerk::ClerkOptions options{.public_key_pem = std::move(*pem),
                                    .authorized_parties = config.clerk_authorized_parties};

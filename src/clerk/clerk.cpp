@@ -3,13 +3,14 @@
 #include <icp/json.hpp>
 
 #include "../http/text.hpp"
+#include "../json_internal.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/std.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <boost/json.hpp>
 
 #include <array>
 #include <cmath>
@@ -35,35 +36,54 @@ Error reject(std::string_view reason, std::string_view why) {
 /// Strict unpadded base64url (RFC 7515 section 2): the alphabet only, no
 /// padding, no whitespace, unused trailing bits zero. Written here because
 /// OpenSSL's decoder takes standard base64 with padding and skips whitespace.
-std::optional<std::string> decode_base64url(std::string_view text) {
+/// Decodes into `out` from offset `at` on, growing it as needed; returns the
+/// decoded bytes, a view into `out`.
+std::optional<std::string_view> decode_base64url(std::string_view text, std::string& out,
+                                                 std::size_t at) {
   static constexpr auto kValues = [] {
-    std::array<signed char, 256> values{};
+    std::array<std::int8_t, 256> values{};
     values.fill(-1);
     constexpr std::string_view kAlphabet =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-      values.at(static_cast<unsigned char>(kAlphabet[i])) = static_cast<signed char>(i);
+      values.at(static_cast<unsigned char>(kAlphabet[i])) = static_cast<std::int8_t>(i);
     }
     return values;
   }();
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 2);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (const char c : text) {
-    const int value = kValues.at(static_cast<unsigned char>(c));
-    if (value < 0) return std::nullopt;
-    buffer = (buffer << 6U) | static_cast<std::uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> static_cast<unsigned>(bits)) & 0xffU));
-      buffer &= (1U << static_cast<unsigned>(bits)) - 1U;
-    }
+  const auto value = [&](std::size_t i) {
+    return static_cast<int>(kValues[static_cast<unsigned char>(text[i])]);
+  };
+  const std::size_t tail = text.size() % 4;
+  if (tail == 1) return std::nullopt;
+  const std::size_t start = at;
+  const std::size_t size = text.size() / 4 * 3 + (tail == 0 ? 0 : tail - 1);
+  if (out.size() < at + size) out.resize(at + size);
+  std::size_t i = 0;
+  // Four characters make three bytes; a negative value is a character
+  // outside the alphabet, and taints the OR of the four.
+  for (; i + 4 <= text.size(); i += 4) {
+    const int a = value(i);
+    const int b = value(i + 1);
+    const int c = value(i + 2);
+    const int d = value(i + 3);
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const auto bits = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+    out[at++] = static_cast<char>(bits >> 16U);
+    out[at++] = static_cast<char>((bits >> 8U) & 0xffU);
+    out[at++] = static_cast<char>(bits & 0xffU);
   }
-  if (buffer != 0) return std::nullopt;  // a non-canonical encoding
-  return out;
+  if (tail >= 2) {
+    const int a = value(i);
+    const int b = value(i + 1);
+    const int c = tail == 3 ? value(i + 2) : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    const auto bits = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6));
+    // A canonical encoding leaves the unused low bits zero.
+    if ((bits & (tail == 2 ? 0xffffU : 0xffU)) != 0) return std::nullopt;
+    out[at++] = static_cast<char>(bits >> 16U);
+    if (tail == 3) out[at] = static_cast<char>((bits >> 8U) & 0xffU);
+  }
+  return std::string_view(out).substr(start, size);
 }
 
 /// PEM as it arrives from an environment variable or a JSON config: `\n`
@@ -97,6 +117,17 @@ struct DigestFree {
 using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
 using ContextPtr = std::unique_ptr<EVP_PKEY_CTX, ContextFree>;
 using DigestPtr = std::unique_ptr<EVP_MD, DigestFree>;
+struct DigestContextFree {
+  void operator()(EVP_MD_CTX* context) const noexcept { EVP_MD_CTX_free(context); }
+};
+using DigestContextPtr = std::unique_ptr<EVP_MD_CTX, DigestContextFree>;
+
+/// What one verification needs, set up once and reused: the RSA context
+/// (initialised for PKCS#1 v1.5 with the algorithm's hash) and a hash context.
+struct Verifier {
+  ContextPtr rsa;
+  DigestContextPtr hash;
+};
 
 /// The RS* algorithms: their name in `alg` and their hash.
 struct Algorithm {
@@ -145,51 +176,52 @@ struct ClerkAuthenticator::Impl {
   ClerkOptions options;
   KeyPtr key;
   std::array<DigestPtr, kAlgorithms.size()> digests;
-  // Verification contexts initialised once per algorithm and reused (as
-  // `openssl speed` does): initialising one costs more than the RSA verify.
-  // A context serves one thread at a time; the pool hands them out.
+  // Verifiers set up once per algorithm and reused (as `openssl speed` does):
+  // setting one up costs about as much as the RSA verify itself. One serves
+  // one thread at a time; the pool hands them out.
   mutable std::mutex mutex;
-  mutable std::array<std::vector<ContextPtr>, kAlgorithms.size()> idle;
+  mutable std::array<std::vector<Verifier>, kAlgorithms.size()> idle;
 
-  ContextPtr take_context(std::size_t algorithm) const {
+  std::optional<Verifier> take_verifier(std::size_t algorithm) const {
     {
       const std::lock_guard lock(mutex);
-      auto& contexts = idle.at(algorithm);
-      if (!contexts.empty()) {
-        auto context = std::move(contexts.back());
-        contexts.pop_back();
-        return context;
+      auto& verifiers = idle.at(algorithm);
+      if (!verifiers.empty()) {
+        auto verifier = std::move(verifiers.back());
+        verifiers.pop_back();
+        return verifier;
       }
     }
-    ContextPtr context(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-    if (!context || EVP_PKEY_verify_init(context.get()) <= 0 ||
-        EVP_PKEY_CTX_set_rsa_padding(context.get(), RSA_PKCS1_PADDING) <= 0 ||
-        EVP_PKEY_CTX_set_signature_md(context.get(), digests.at(algorithm).get()) <= 0) {
-      return nullptr;
+    Verifier verifier{ContextPtr(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr)),
+                      DigestContextPtr(EVP_MD_CTX_new())};
+    if (!verifier.rsa || !verifier.hash || EVP_PKEY_verify_init(verifier.rsa.get()) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_padding(verifier.rsa.get(), RSA_PKCS1_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_signature_md(verifier.rsa.get(), digests.at(algorithm).get()) <= 0) {
+      return std::nullopt;
     }
-    return context;
+    return verifier;
   }
 
-  void give_back(std::size_t algorithm, ContextPtr context) const {
+  void give_back(std::size_t algorithm, Verifier verifier) const {
     const std::lock_guard lock(mutex);
-    idle.at(algorithm).push_back(std::move(context));
+    idle.at(algorithm).push_back(std::move(verifier));
   }
 
   /// True when `signature` is the algorithm's RSA signature of `signed_part`.
   bool signature_holds(std::size_t algorithm, std::string_view signed_part,
                        std::string_view signature) const {
+    auto verifier = take_verifier(algorithm);
+    if (!verifier) return false;
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int digest_size = 0;
-    if (EVP_Digest(signed_part.data(), signed_part.size(), digest.data(), &digest_size,
-                   digests.at(algorithm).get(), nullptr) != 1) {
-      return false;
-    }
-    auto context = take_context(algorithm);
-    if (!context) return false;
     const bool valid =
-        EVP_PKEY_verify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                        signature.size(), digest.data(), digest_size) == 1;
-    give_back(algorithm, std::move(context));
+        EVP_DigestInit_ex2(verifier->hash.get(), digests.at(algorithm).get(), nullptr) == 1 &&
+        EVP_DigestUpdate(verifier->hash.get(), signed_part.data(), signed_part.size()) == 1 &&
+        EVP_DigestFinal_ex(verifier->hash.get(), digest.data(), &digest_size) == 1 &&
+        EVP_PKEY_verify(verifier->rsa.get(),
+                        reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                        digest.data(), digest_size) == 1;
+    give_back(algorithm, std::move(*verifier));
     return valid;
   }
 
@@ -234,9 +266,9 @@ Result<AdminClaim> AdminClaim::parse(std::string_view spec) {
   }
   const auto path = spec.substr(0, equals);
   if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string_view::npos) {
-    return Error{Errc::bad_request,
-                 fmt::format("admin claim path \"{}\": segments are separated by single dots",
-                             path)};
+    return Error{
+        Errc::bad_request,
+        fmt::format("admin claim path \"{}\": segments are separated by single dots", path)};
   }
   return AdminClaim{.path = std::string(path), .value = std::string(spec.substr(equals + 1))};
 }
@@ -325,9 +357,16 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
   const auto signature_part = token.substr(second_dot + 1);
 
   // 1. The header, and in it the algorithm, before anything else is used.
-  const auto header_text = decode_base64url(header_part);
+  // The three parts decode into one buffer, reserved once; views into it
+  // stay valid as nothing grows it past the reservation.
+  std::string decoded;
+  decoded.reserve(token.size() / 4 * 3 + 3);
+  const auto header_text = decode_base64url(header_part, decoded, 0);
   if (!header_text) return reject("token-invalid", "the header is not base64url");
-  const auto header = parse_json(*header_text);
+  // Header and claims are small: parsed into one buffer on the stack.
+  std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  json::monotonic_resource memory(buffer.data(), buffer.size());
+  const auto header = icp::detail::parse_json(*header_text, &memory);
   if (!header || !header->is_object()) {
     return reject("token-invalid", "the header is not a JSON object with unique keys");
   }
@@ -352,9 +391,10 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
   }
 
   // 2. The signature, before any claim is trusted.
-  const auto signature = decode_base64url(signature_part);
+  const auto signature = decode_base64url(signature_part, decoded, header_text->size());
   if (!signature) return reject("token-invalid", "the signature is not base64url");
-  const auto payload_text = decode_base64url(payload_part);
+  const auto payload_text =
+      decode_base64url(payload_part, decoded, header_text->size() + signature->size());
   if (!payload_text) return reject("token-invalid", "the payload is not base64url");
   const auto index = static_cast<std::size_t>(algorithm - kAlgorithms.begin());
   if (!impl_->signature_holds(index, token.substr(0, second_dot), *signature)) {
@@ -364,7 +404,7 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
   }
 
   // 3. The claims.
-  const auto payload = parse_json(*payload_text);
+  const auto payload = icp::detail::parse_json(*payload_text, &memory);
   if (!payload || !payload->is_object()) {
     return reject("token-invalid", "the payload is not a JSON object with unique keys");
   }
@@ -436,7 +476,8 @@ Result<std::string> read_key_file(const std::filesystem::path& path) {
 Result<std::string> key_from_environment(const char* variable) {
   const char* value = std::getenv(variable);
   if (value == nullptr || *value == '\0') {
-    return Error{Errc::bad_request, fmt::format("the environment variable {} is not set", variable)};
+    return Error{Errc::bad_request,
+                 fmt::format("the environment variable {} is not set", variable)};
   }
   return std::string(value);
 }
