@@ -52,7 +52,7 @@ struct ClerkOptions {
 };
 
 /// The largest token accepted, in bytes; larger ones are refused unread.
-inline constexpr std::size_t kMaxTokenBytes = 16 * 1024;
+inline constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
 
 /// Verifies `Authorization: Bearer <jwt>` (scheme in any case) or, when
 /// enabled, the `__session` cookie. Algorithms RS256, RS384 and RS512 only,
