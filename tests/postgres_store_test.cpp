@@ -327,7 +327,10 @@ TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leak
   CHECK(connections_named(admin, application) <= 2);
 }
 
-TEST_CASE("postgres: a server restart costs only the calls in flight", "[postgres][faults]") {
+// Hidden from test discovery ("[.]"): it restarts the server every other
+// PostgreSQL test uses, so ctest runs it on its own (RUN_SERIAL).
+TEST_CASE("postgres: a server restart costs only the calls in flight",
+          "[.][postgres-restart][faults]") {
   REQUIRE_POSTGRES();
   const char* restart = std::getenv("ICP_TEST_POSTGRES_RESTART");
   const char* required = std::getenv("ICP_TEST_REQUIRE_POSTGRES");

@@ -34,6 +34,9 @@ std::int64_t to_unix_ms(Timestamp at) { return at.time_since_epoch().count(); }
 // Revisions are unsigned 64-bit, bigint is signed: the bit pattern is stored.
 std::int64_t to_column(std::uint64_t revision) { return static_cast<std::int64_t>(revision); }
 
+/// How a failure to open a connection begins its reason.
+constexpr std::string_view kCannotConnect = "cannot connect: ";
+
 /// The Error for a failure during `operation`: what failed, the server's or
 /// libpq's reason, and what to do about it. Never SQL text or values.
 Error postgres_error(std::string_view operation, const pg::Failure& failure) {
@@ -41,6 +44,12 @@ Error postgres_error(std::string_view operation, const pg::Failure& failure) {
     return Error{Errc::internal,
                  fmt::format("PostgreSQL store: failed to {}: the statement timeout cancelled it "
                              "({}); raise PostgresOptions::statement_timeout or look for locks",
+                             operation, failure.reason())};
+  }
+  if (failure.reason().starts_with(kCannotConnect)) {
+    return Error{Errc::internal,
+                 fmt::format("PostgreSQL store: failed to {}: {}; check that the server is up and "
+                             "reachable (calls wait for it up to PostgresOptions::acquire_timeout)",
                              operation, failure.reason())};
   }
   if (failure.connection_lost()) {
@@ -199,8 +208,8 @@ class ConnectionPool {
       } catch (const pg::Failure& failure) {
         const auto now = Clock::now();
         if (!failure.connection_lost() || now + backoff >= deadline) {
-          throw pg::Failure(fmt::format("cannot connect: {}", failure.reason()), failure.sqlstate(),
-                            true);
+          throw pg::Failure(fmt::format("{}{}", kCannotConnect, failure.reason()),
+                            failure.sqlstate(), true);
         }
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
