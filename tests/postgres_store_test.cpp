@@ -224,10 +224,11 @@ TEST_CASE("postgres: dropped connections are replaced without failing the next c
     for (auto& reader : readers) reader.join();
     CHECK(failed == 0);
     CHECK(connections_named(admin, application) >= 1);
-    CHECK(admin.value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                      "application_name = '" +
+    // Waits (up to 5 s each) until the backends are gone, so their sockets
+    // are closed before the next call.
+    CHECK(admin.value("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                      "WHERE application_name = '" +
                       application + "'") != "0");
-    std::this_thread::sleep_for(50ms);  // the termination notice reaches the sockets
     const auto read = store->get({.id = icp.id});
     INFO((read ? std::string() : read.error().message));
     REQUIRE(read.has_value());
@@ -313,7 +314,13 @@ TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leak
           .has_value();
     }));
   }
-  std::this_thread::sleep_for(200ms);
+  // Both writers hold a connection and wait on the lock before the third call.
+  const auto waiting_on_lock = "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
+                               application + "' AND wait_event_type = 'Lock'";
+  for (int poll = 0; poll < 500 && admin.value(waiting_on_lock) != "2"; ++poll) {
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(admin.value(waiting_on_lock) == "2");
   const auto started = std::chrono::steady_clock::now();
   const auto starved = store->get({.id = icp.id});
   const auto waited = std::chrono::steady_clock::now() - started;
