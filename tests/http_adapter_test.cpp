@@ -229,13 +229,15 @@ TEST_CASE("http: list pages with Link rel=next; bad queries are 400", "[http]") 
                          Catch::EndsWith(">; rel=\"next\""));
   std::vector<std::string> ids;
   std::string next = link.substr(1, link.find('>') - 1);
-  for (const auto& icp : json::parse(first.body).as_array())
-    ids.emplace_back(icp.at("id").as_string());
+  // The parsed value is named: a range-for over `parse(...).as_array()`
+  // would iterate an array whose value is already destroyed.
+  const auto first_page = json::parse(first.body);
+  for (const auto& icp : first_page.as_array()) ids.emplace_back(icp.at("id").as_string());
   while (!next.empty()) {
     const auto page = api.call("GET", next);
     REQUIRE(page.status == 200);
-    for (const auto& icp : json::parse(page.body).as_array())
-      ids.emplace_back(icp.at("id").as_string());
+    const auto listed = json::parse(page.body);
+    for (const auto& icp : listed.as_array()) ids.emplace_back(icp.at("id").as_string());
     const std::string more(page.header("Link"));
     next = more.empty() ? "" : more.substr(1, more.find('>') - 1);
   }
