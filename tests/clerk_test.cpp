@@ -178,6 +178,14 @@ TEST_CASE("clerk: only RS256, RS384 and RS512, checked before anything else", "[
     refused(*clerk, jwt(signing_key(), R"({"alg":["RS256"]})", claims()),
             "token-invalid-algorithm");
     refused(*clerk, jwt(signing_key(), R"({"alg":"rs256"})", claims()), "token-invalid-algorithm");
+    // A registered name is repeated; the sender's own text never is.
+    CHECK_THAT(clerk->verify(jwt(signing_key(), R"({"alg":"HS512"})", claims())).error().message,
+               Catch::Contains("alg HS512 is not accepted"));
+    const auto long_alg = std::string(200, 'Q');
+    const auto odd =
+        clerk->verify(jwt(signing_key(), fmt::format(R"({{"alg":"{}"}})", long_alg), claims()));
+    CHECK_THAT(odd.error().message, Catch::StartsWith("token-invalid-algorithm: an unknown alg") &&
+                                        !Catch::Contains("QQQQ"));
   }
   SECTION("typ other than JWT, critical extensions") {
     refused(*clerk, jwt(signing_key(), R"({"alg":"RS256","typ":"at+jwt"})", claims()),

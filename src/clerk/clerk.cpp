@@ -378,11 +378,20 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
     return alg_name != nullptr && *alg_name == candidate.name;
   });
   if (algorithm == kAlgorithms.end()) {
+    // Only a registered JWA name is repeated: anything else in the header is
+    // the sender's text, and a message never carries the token's.
+    constexpr std::array<std::string_view, 11> kKnown{"none",  "HS256", "HS384", "HS512",
+                                                      "PS256", "PS384", "PS512", "ES256",
+                                                      "ES384", "ES512", "EdDSA"};
+    if (alg_name == nullptr) {
+      return reject("token-invalid-algorithm",
+                    "the header names no alg; RS256, RS384 or RS512 only");
+    }
+    const auto known = std::ranges::find(kKnown, std::string_view(*alg_name));
     return reject("token-invalid-algorithm",
-                  alg_name != nullptr
-                      ? fmt::format("alg {} is not accepted; RS256, RS384 or RS512 only",
-                                    json::serialize(*alg))
-                      : "the header names no alg; RS256, RS384 or RS512 only");
+                  known != kKnown.end()
+                      ? fmt::format("alg {} is not accepted; RS256, RS384 or RS512 only", *known)
+                      : std::string("an unknown alg; RS256, RS384 or RS512 only"));
   }
   if (const auto* typ = header->as_object().if_contains("typ");
       typ != nullptr && !(typ->is_string() && typ->as_string() == "JWT")) {
