@@ -10,6 +10,7 @@
 
 #include "test_stores.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 
 #include <atomic>
@@ -45,11 +46,37 @@ icp::Icp new_icp(std::string_view user_id = "user_abc123") {
   return icp;
 }
 
-/// Connections of this process's stores that use `application_name`.
-int connections_named(PgSession& session, const std::string& application_name) {
-  return std::stoi(session.value(
-      "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + application_name + "'"));
-}
+/// A store holding one ICP, in a schema of its own, whose connections carry
+/// that schema's name as their application_name: the test's own session can
+/// find them in pg_stat_activity to count, watch or terminate them.
+struct TaggedStore {
+  explicit TaggedStore(icp::PostgresOptions options) {
+    options.schema = schema.name();
+    store = open_store(icp::test::with_parameter(server_url(), "application_name", schema.name()),
+                       std::move(options));
+    REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+  }
+
+  /// `count(what)` over this store's sessions (and `filter`, when given).
+  int count(std::string_view what, std::string_view filter = "") {
+    return std::stoi(admin.value(
+        fmt::format("SELECT count({}) FROM pg_stat_activity WHERE application_name = '{}'{}{}",
+                    what, schema.name(), filter.empty() ? "" : " AND ", filter)));
+  }
+
+  /// A session of the test's that holds the ICP's row lock until it rolls back.
+  PgSession lock_row() {
+    PgSession blocker(server_url());
+    blocker.query(fmt::format("BEGIN; SELECT 1 FROM {}.icps WHERE id = '{}' FOR UPDATE",
+                              schema.name(), icp.id));
+    return blocker;
+  }
+
+  ScratchSchema schema{server_url()};  // first: dropped after the store closes
+  PgSession admin{server_url()};
+  icp::Icp icp = new_icp();
+  std::shared_ptr<icp::IcpStore> store;
+};
 
 }  // namespace
 
@@ -203,15 +230,9 @@ TEST_CASE("postgres: a get and a list for a user never scan a table", "[postgres
 TEST_CASE("postgres: dropped connections are replaced without failing the next call",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();
-  const auto base = server_url();
-  const std::string application = "icp_drop_" + std::to_string(::getpid());
-  const auto url = icp::test::with_parameter(base, "application_name", application);
-  const ScratchSchema schema(base);
-  const auto store = open_store(url, {.pool_size = 4, .schema = schema.name()});
-  const auto icp = new_icp();
-  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
-
-  PgSession admin(base);
+  TaggedStore tagged({.pool_size = 4});
+  const auto& store = tagged.store;
+  const auto& icp = tagged.icp;
   for (int round = 0; round < 3; ++round) {
     // Four threads at once, so four connections exist and go idle.
     std::atomic<int> failed{0};
@@ -223,12 +244,10 @@ TEST_CASE("postgres: dropped connections are replaced without failing the next c
     }
     for (auto& reader : readers) reader.join();
     CHECK(failed == 0);
-    CHECK(connections_named(admin, application) >= 1);
+    CHECK(tagged.count("*") >= 1);
     // Waits (up to 5 s each) until the backends are gone, so their sockets
     // are closed before the next call.
-    CHECK(admin.value("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-                      "WHERE application_name = '" +
-                      application + "'") != "0");
+    CHECK(tagged.count("pg_terminate_backend(pid, 5000)") >= 1);
     const auto read = store->get({.id = icp.id});
     INFO((read ? std::string() : read.error().message));
     REQUIRE(read.has_value());
@@ -239,19 +258,12 @@ TEST_CASE("postgres: dropped connections are replaced without failing the next c
 TEST_CASE("postgres: a statement over its timeout fails and the connection stays usable",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();
-  const auto base = server_url();
-  const std::string application = "icp_timeout_" + std::to_string(::getpid());
-  const auto url = icp::test::with_parameter(base, "application_name", application);
-  const ScratchSchema schema(base);
-  const auto store =
-      open_store(url, {.pool_size = 1, .statement_timeout = 200ms, .schema = schema.name()});
-  auto icp = new_icp();
-  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+  TaggedStore tagged({.pool_size = 1, .statement_timeout = 200ms});
+  const auto& store = tagged.store;
+  const auto& icp = tagged.icp;
 
   // Another session holds the row's lock, so the store's write waits on it.
-  PgSession blocker(base);
-  blocker.query("BEGIN; SELECT 1 FROM " + schema.name() + ".icps WHERE id = '" + icp.id +
-                "' FOR UPDATE");
+  auto blocker = tagged.lock_row();
   auto changed = icp;
   changed.name = "changed";
   changed.revision = icp::new_revision();
@@ -267,21 +279,15 @@ TEST_CASE("postgres: a statement over its timeout fails and the connection stays
   const auto read = store->get({.id = icp.id});
   REQUIRE(read.has_value());
   CHECK(read->value() == icp);
-  PgSession admin(base);
-  CHECK(connections_named(admin, application) == 1);
+  CHECK(tagged.count("*") == 1);
 }
 
 TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leaks a connection",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();
-  const auto base = server_url();
-  const std::string application = "icp_pool_" + std::to_string(::getpid());
-  const auto url = icp::test::with_parameter(base, "application_name", application);
-  const ScratchSchema schema(base);
-  const auto store =
-      open_store(url, {.pool_size = 2, .acquire_timeout = 300ms, .schema = schema.name()});
-  auto icp = new_icp();
-  REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
+  TaggedStore tagged({.pool_size = 2, .acquire_timeout = 300ms});
+  const auto& store = tagged.store;
+  const auto& icp = tagged.icp;
 
   // Error paths first: each must give its connection back.
   for (int i = 0; i < 20; ++i) {
@@ -298,13 +304,10 @@ TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leak
     CHECK(store->erase({.id = icp.id, .expected_revision = icp.revision + 1}).error().code ==
           icp::Errc::precondition_failed);
   }
-  PgSession admin(base);
-  CHECK(connections_named(admin, application) <= 2);
+  CHECK(tagged.count("*") <= 2);
 
   // Both connections wait on a row lock held elsewhere; a third call times out.
-  PgSession blocker(base);
-  blocker.query("BEGIN; SELECT 1 FROM " + schema.name() + ".icps WHERE id = '" + icp.id +
-                "' FOR UPDATE");
+  auto blocker = tagged.lock_row();
   std::vector<std::future<bool>> writers;
   for (int writer = 0; writer < 2; ++writer) {
     writers.push_back(std::async(std::launch::async, [&] {
@@ -315,12 +318,11 @@ TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leak
     }));
   }
   // Both writers hold a connection and wait on the lock before the third call.
-  const auto waiting_on_lock = "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
-                               application + "' AND wait_event_type = 'Lock'";
-  for (int poll = 0; poll < 500 && admin.value(waiting_on_lock) != "2"; ++poll) {
+  constexpr std::string_view kOnLock = "wait_event_type = 'Lock'";
+  for (int poll = 0; poll < 500 && tagged.count("*", kOnLock) != 2; ++poll) {
     std::this_thread::sleep_for(10ms);
   }
-  REQUIRE(admin.value(waiting_on_lock) == "2");
+  REQUIRE(tagged.count("*", kOnLock) == 2);
   const auto started = std::chrono::steady_clock::now();
   const auto starved = store->get({.id = icp.id});
   const auto waited = std::chrono::steady_clock::now() - started;
@@ -331,7 +333,7 @@ TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leak
   blocker.query("ROLLBACK");
   for (auto& writer : writers) CHECK(writer.get());
   CHECK(store->get({.id = icp.id}).has_value());
-  CHECK(connections_named(admin, application) <= 2);
+  CHECK(tagged.count("*") <= 2);
 }
 
 // Hidden from test discovery ("[.]"): it restarts the server every other

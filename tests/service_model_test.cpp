@@ -283,8 +283,7 @@ class Runner {
 }  // namespace
 
 TEST_CASE("random operations by random callers follow the model of the rules", "[service][model]") {
-  const auto kind =
-      GENERATE(from_range(icp::test::store_kinds()));
+  const auto kind = GENERATE(from_range(icp::test::store_kinds()));
   const auto seed = seed_from_environment();
   INFO("store " << kind << ", seed " << seed << " (rerun with ICP_MODEL_SEED=" << seed << ")");
   const icp::test::TempDir dir;

@@ -4,8 +4,7 @@
 
 // Every shipped store runs the one suite; a store is added in test_stores.hpp.
 TEST_CASE("every store passes the conformance suite", "[store][conformance]") {
-  const auto kind =
-      GENERATE(from_range(icp::test::store_kinds()));
+  const auto kind = GENERATE(from_range(icp::test::store_kinds()));
   const icp::test::TempDir dir;
   for (const auto name : icp::testing::store_conformance_cases()) {
     DYNAMIC_SECTION(kind << ": " << name) {
