@@ -14,6 +14,8 @@
 #include <icp/icp.hpp>
 #include <icp/testing/store_conformance.hpp>
 
+#include "../tests/jwt_support.hpp"
+
 #ifdef ICP_BENCH_WITH_POSTGRES
 #include <libpq-fe.h>
 #endif
@@ -278,50 +280,22 @@ struct ClerkFixture {
   std::string token;
 };
 
-std::string base64url(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                                      static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(written));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
-}
-
 const ClerkFixture& clerk_fixture() {
   static const ClerkFixture fixture = [] {
-    const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048),
-                                                                  &EVP_PKEY_free);
-    const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-    PEM_write_bio_PUBKEY(bio.get(), key.get());
-    char* pem = nullptr;
-    const long pem_size = BIO_get_mem_data(bio.get(), &pem);
+    const auto key = icp::test::rsa_key(2048);
     const auto exp = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count() +
                      3600;
-    const auto signing_input =
-        base64url(R"({"alg":"RS256","kid":"ins_2abc","typ":"JWT"})") + "." +
-        base64url(fmt::format(
+    auto token = icp::test::jwt(
+        key, R"({"alg":"RS256","kid":"ins_2abc","typ":"JWT"})",
+        fmt::format(
             R"({{"azp":"https://app.example","exp":{},"fva":[0,-1],"iat":{},"iss":"https://clerk.app.example","nbf":{},"sid":"sess_2abcdefghijklmnop","sts":"active","sub":"user_2abcdefghijklmnopqrstuvwx","v":2,"metadata":{{"role":"admin"}}}})",
             exp, exp - 3600, exp - 3600));
-    const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                          &EVP_MD_CTX_free);
-    std::size_t size = 0;
-    std::string signature(512, '\0');
-    size = signature.size();
-    if (EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
-        EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                       reinterpret_cast<const unsigned char*>(signing_input.data()),
-                       signing_input.size()) != 1) {
-      throw std::runtime_error("cannot sign the benchmark token");
-    }
-    signature.resize(size);
-    auto clerk = icp::clerk::ClerkAuthenticator::create(
-        {.public_key_pem = std::string(pem, static_cast<std::size_t>(pem_size))});
+    auto clerk =
+        icp::clerk::ClerkAuthenticator::create({.public_key_pem = icp::test::public_pem(key)});
     if (!clerk) throw icp::Exception(clerk.error());
-    return ClerkFixture{*clerk, signing_input + "." + base64url(signature)};
+    return ClerkFixture{*clerk, std::move(token)};
   }();
   return fixture;
 }
@@ -342,7 +316,7 @@ BENCHMARK(BM_ClerkVerify_RS256);
 /// What `openssl speed rsa2048` times, in process: EVP_PKEY_verify of a
 /// ready SHA-256 digest on a context initialised once; no JWT, no hashing.
 void BM_OpenSslFloor_VerifyRS256(benchmark::State& state) {
-  const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+  const auto key = icp::test::rsa_key(2048);
   std::array<unsigned char, 32> digest{};
   digest.fill(7);
   const std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> signer(

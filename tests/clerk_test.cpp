@@ -2,6 +2,8 @@
 
 #include "jwt_support.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <fmt/format.h>
 
 #include <atomic>

@@ -1,15 +1,15 @@
 #pragma once
 
-// Test-side JWT minting with OpenSSL: keys generated at test time, tokens
-// signed (or mis-signed) exactly as a test needs them.
+// JWT minting with OpenSSL for the tests, the benchmark and the fuzzer: keys
+// generated on the spot, tokens signed (or mis-signed) exactly as needed.
+// Framework-free; an OpenSSL failure throws.
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
-#include <catch2/catch.hpp>
-
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -20,22 +20,26 @@ struct KeyFree {
 };
 using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
 
+inline void require(bool ok, const char* what) {
+  if (!ok) throw std::runtime_error(std::string("OpenSSL failed to ") + what);
+}
+
 inline Key rsa_key(unsigned bits) {
   Key key(EVP_RSA_gen(bits));
-  REQUIRE(key);
+  require(key != nullptr, "generate an RSA key");
   return key;
 }
 
 inline Key ec_key() {
   Key key(EVP_EC_gen("P-256"));
-  REQUIRE(key);
+  require(key != nullptr, "generate an EC key");
   return key;
 }
 
 /// The public half as SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
 inline std::string public_pem(const Key& key) {
   const std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
-  REQUIRE(PEM_write_bio_PUBKEY(bio.get(), key.get()) == 1);
+  require(PEM_write_bio_PUBKEY(bio.get(), key.get()) == 1, "write a PEM public key");
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
   return {data, static_cast<std::size_t>(size)};
@@ -65,15 +69,18 @@ inline std::string rsa_sign(const Key& key, const char* digest, std::string_view
   const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
                                                                         &EVP_MD_CTX_free);
   EVP_PKEY_CTX* key_context = nullptr;
-  REQUIRE(EVP_DigestSignInit_ex(context.get(), &key_context, digest, nullptr, nullptr, key.get(),
-                                nullptr) == 1);
-  if (pss) REQUIRE(EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) == 1);
+  require(EVP_DigestSignInit_ex(context.get(), &key_context, digest, nullptr, nullptr, key.get(),
+                                nullptr) == 1,
+          "start signing");
+  if (pss)
+    require(EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) == 1, "use PSS");
   std::size_t size = 0;
   const auto* input = reinterpret_cast<const unsigned char*>(signing_input.data());
-  REQUIRE(EVP_DigestSign(context.get(), nullptr, &size, input, signing_input.size()) == 1);
+  require(EVP_DigestSign(context.get(), nullptr, &size, input, signing_input.size()) == 1, "sign");
   std::string signature(size, '\0');
-  REQUIRE(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                         input, signing_input.size()) == 1);
+  require(EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
+                         input, signing_input.size()) == 1,
+          "sign");
   signature.resize(size);
   return signature;
 }
@@ -81,9 +88,10 @@ inline std::string rsa_sign(const Key& key, const char* digest, std::string_view
 inline std::string hmac_sha256(std::string_view secret, std::string_view signing_input) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned size = 0;
-  REQUIRE(HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+  require(HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
                reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
-               mac, &size) != nullptr);
+               mac, &size) != nullptr,
+          "compute an HMAC");
   return {reinterpret_cast<const char*>(mac), size};
 }
 
