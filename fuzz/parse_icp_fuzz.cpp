@@ -1,12 +1,15 @@
 // libFuzzer target: any bytes into the JSON entry points. They must answer
-// with a value or a bad_request, never crash, hang or leak; and whatever
-// parses must serialise and parse back to the same ICP.
+// with a value or a bad_request, never crash, hang or leak; whatever parses
+// must serialise and parse back to the same ICP; and the stores' fast reader
+// (read_stored_icp) must read only what the general reader reads, as the
+// same ICP, and read back everything to_json writes, exactly.
 #include <icp/json.hpp>
 #include <icp/model.hpp>
 
 #include "../src/json_duplicates.hpp"
 #include "../src/json_internal.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/value_from.hpp>
 
 #include <cstdint>
@@ -20,13 +23,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // What parses serialises and reads back as the same ICP, as JSON: numbers
     // may come back one unit in the last place away (Boost.JSON 1.81 reads
     // doubles imprecisely), nothing else may change.
-    const auto again = icp::parse_icp(icp::to_json(*icp));
+    const auto written = icp::to_json(*icp);
+    const auto again = icp::parse_icp(written);
     if (!again ||
         !icp::detail::same_json(boost::json::value_from(*again), boost::json::value_from(*icp))) {
       std::abort();
     }
+    // A store reads what it wrote through the fast path, exactly.
+    const auto stored = icp::detail::read_stored_icp(written);
+    if (!stored || !(*stored == *icp) || icp::to_json(*stored) != written) std::abort();
   } else if (icp.error().code != icp::Errc::bad_request) {
     std::abort();
+  }
+  if (const auto fast = icp::detail::read_stored_icp(text)) {
+    boost::system::error_code ec;
+    const auto value = boost::json::parse(text, ec);
+    if (ec) std::abort();
+    const auto general = icp::icp_from_json(value);
+    if (!general || !icp::detail::same_json(boost::json::value_from(*fast),
+                                            boost::json::value_from(*general))) {
+      std::abort();
+    }
   }
   if (const auto value = icp::parse_json(text)) {
     (void)icp::detail::find_duplicate_key(text);

@@ -2,9 +2,11 @@
 
 #include <icp/id.hpp>
 
+#include "icp_rules.hpp"
 #include "json_duplicates.hpp"
 #include "json_internal.hpp"
 #include "json_writer.hpp"
+#include "opaque_json.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
@@ -44,7 +46,7 @@ void append_criterion(std::string& out, const LeadProviderCriterion& criterion) 
   out.append(R"(,"type":)");
   detail::append_json_string(out, criterion.type);
   out.append(R"(,"filters":)");
-  detail::append_json_value(out, criterion.filters.value());
+  detail::append_opaque_json(out, criterion.filters);
   out.push_back('}');
 }
 
@@ -70,9 +72,8 @@ void append_array(std::string& out, const Range& range, AppendOne append_one) {
 
 // ---- reading ---------------------------------------------------------------
 
-constexpr std::array<std::string_view, 2> kCriterionTypes{"person", "company"};
-constexpr std::array<std::string_view, 2> kIntegerFilterTypes{"maxPeoplePerCompany",
-                                                              "minDaysUntilReuse"};
+using detail::kMaxLeadsPerList;
+using detail::kMinLeadsPerList;
 
 /// Where a value sits in the document (`leadProviderCriteria[0].filters`).
 /// A chain of views on the stack: the text is only built for a problem, so a
@@ -187,8 +188,7 @@ std::optional<std::int64_t> read_integer(const json::value& value, const Path& p
                                          Problems& problems) {
   const auto number = read_number(value, path, problems);
   if (!number) return std::nullopt;
-  if (*number != std::floor(*number) || *number < static_cast<double>(min) ||
-      *number > static_cast<double>(max)) {
+  if (!detail::is_integer_in(*number, min, max)) {
     problems.add(path, fmt::format("expected {}", what));
     return std::nullopt;
   }
@@ -260,7 +260,7 @@ std::optional<LeadProviderCriterion> read_lead_provider_criterion(const json::va
                    }
                  } else if (key == "type") {
                    auto type = read_string(member, at, problems);
-                   if (type && std::ranges::find(kCriterionTypes, *type) == kCriterionTypes.end()) {
+                   if (type && !detail::is_criterion_type(*type)) {
                      problems.add(at, R"(expected "person" or "company")");
                    } else if (type) {
                      criterion.type = std::move(*type);
@@ -307,8 +307,8 @@ std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::va
   if (raw_value == nullptr) return criterion;
   // The value's rule depends on the type, so it is read once both are known.
   const Path value_path = path.member("value");
-  if (std::ranges::find(kIntegerFilterTypes, criterion.type) != kIntegerFilterTypes.end()) {
-    if (auto integer = read_integer(*raw_value, value_path, 0, std::int64_t{1} << 53,
+  if (detail::is_integer_filter_type(criterion.type)) {
+    if (auto integer = read_integer(*raw_value, value_path, 0, detail::kMaxFilterInteger,
                                     "a non-negative integer", problems)) {
       criterion.value = static_cast<double>(*integer);
     }
@@ -446,7 +446,7 @@ void append_json(std::string& out, const Icp& icp) {
                [](std::string& o, const CustomFilterCriterion& c) { append_criterion(o, c); });
   if (icp.crm_filters) {
     out.append(R"(,"crmFilters":)");
-    detail::append_json_value(out, icp.crm_filters->value());
+    detail::append_opaque_json(out, *icp.crm_filters);
   }
   out.push_back('}');
 }
@@ -511,7 +511,7 @@ Result<Icp> icp_from_json(const json::value& value) {
           has_user_ids = true;
           icp.user_ids = read_user_ids(member, at, problems);
         } else if (key == "leadsPerList") {
-          if (auto count = read_integer(member, at, 1, std::numeric_limits<std::int32_t>::max(),
+          if (auto count = read_integer(member, at, kMinLeadsPerList, kMaxLeadsPerList,
                                         "a positive integer (at most 2147483647)", problems)) {
             icp.leads_per_list = static_cast<std::int32_t>(*count);
           }
@@ -558,6 +558,9 @@ Error detail::invalid_icp(std::vector<ErrorDetail> details) {
 }
 
 Result<Icp> detail::parse_stored_icp(std::string_view text) {
+  if (auto icp = read_stored_icp(text)) return std::move(*icp);
+  // Not in to_json's layout (written by hand, or by an older version): the
+  // general reader reads it, or says what is wrong with it.
   return parse_icp_text(text, Source::stored);
 }
 

@@ -8,14 +8,23 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
+#include <optional>
 #include <string_view>
 
 namespace icp::detail {
 
-/// parse_icp for documents this library wrote itself: skips the scan for
-/// duplicate keys, which its own writer never produces (the hot path of every
-/// SQLite get).
+/// parse_icp for documents this library wrote itself (the hot path of every
+/// store read): read_stored_icp first, else the general reader without the
+/// scan for duplicate keys, which the library's own writer never produces.
 [[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
+
+/// Reads a document in exactly to_json's layout (keys in its order, no
+/// whitespace) without building a JSON tree; opaque parts keep their text and
+/// are parsed only when looked at. Anything else is nullopt, never an error:
+/// it accepts only what the general reader accepts, as the same ICP (custom
+/// filter values are read exactly, where Boost.JSON 1.81 may land one unit in
+/// the last place away).
+[[nodiscard]] std::optional<Icp> read_stored_icp(std::string_view text);
 
 /// parse_json into a caller's memory resource (e.g. a monotonic buffer on
 /// the stack), with the same checks: duplicate keys, numbers out of range.

@@ -1,7 +1,12 @@
 #include <icp/model.hpp>
 
 #include "json_internal.hpp"
+#include "json_writer.hpp"
+#include "opaque_json.hpp"
 
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
 #include <cmath>
 
 namespace icp {
@@ -49,19 +54,60 @@ bool detail::same_json(const json::value& a, const json::value& b) noexcept {
     case json::kind::object: {
       const auto& x = a.get_object();
       const auto& y = b.get_object();
-      if (x.size() != y.size()) return false;
-      for (const auto& member : x) {
-        const auto* other = y.if_contains(member.key());
-        if (other == nullptr || !detail::same_json(member.value(), *other)) return false;
-      }
-      return true;
+      return x.size() == y.size() &&
+             std::ranges::all_of(x, [&y](const json::key_value_pair& member) {
+               const auto* other = y.if_contains(member.key());
+               return other != nullptr && detail::same_json(member.value(), *other);
+             });
     }
     default: return a == b;
   }
 }
 
+const json::value& detail::OpaqueJsonState::value() const noexcept {
+  if (!text_.empty()) {
+    std::call_once(parsed_, [this] {
+      boost::system::error_code ec;
+      value_ = json::parse(text_, ec);  // cannot fail: the text was checked when it was read
+    });
+  }
+  return value_;
+}
+
+OpaqueJson detail::OpaqueJsonAccess::from_valid_text(std::string_view text) {
+  return OpaqueJson(std::make_shared<const OpaqueJsonState>(OpaqueJsonState::ValidText{text}));
+}
+
+void detail::append_opaque_json(std::string& out, const OpaqueJson& opaque) {
+  const auto& state = OpaqueJsonAccess::state(opaque);
+  if (const auto text = state.text(); !text.empty()) {
+    out.append(text);
+  } else {
+    append_json_value(out, state.value());
+  }
+}
+
+OpaqueJson::OpaqueJson() {
+  static const auto empty = std::make_shared<const detail::OpaqueJsonState>(json::object{});
+  state_ = empty;
+}
+
+OpaqueJson::OpaqueJson(json::object object)
+    : state_(std::make_shared<const detail::OpaqueJsonState>(std::move(object))) {}
+
+OpaqueJson::OpaqueJson(json::value value)
+    : state_(std::make_shared<const detail::OpaqueJsonState>(std::move(value))) {}
+
+OpaqueJson::OpaqueJson(std::nullptr_t)
+    : state_(std::make_shared<const detail::OpaqueJsonState>(nullptr)) {}
+
+OpaqueJson::OpaqueJson(std::shared_ptr<const detail::OpaqueJsonState> state) noexcept
+    : state_(std::move(state)) {}
+
+const json::value& OpaqueJson::value() const noexcept { return state_->value(); }
+
 bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
-  return a.value_ == b.value_ || detail::same_json(*a.value_, *b.value_);
+  return a.state_ == b.state_ || detail::same_json(a.value(), b.value());
 }
 
 }  // namespace icp

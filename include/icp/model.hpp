@@ -20,25 +20,33 @@ inline constexpr std::string_view kDefaultCriterionType = "person";
 /// `leadsPerList` when a body omits it.
 inline constexpr std::int32_t kDefaultLeadsPerList = 10;
 
+namespace detail {
+class OpaqueJsonState;
+struct OpaqueJsonAccess;
+}  // namespace detail
+
 /// A JSON value this library keeps and returns as given (key order included)
 /// without looking inside: `filters` and `crmFilters`. Immutable: copies share
 /// one allocation, which keeps copying an Icp cheap; to change it, assign a
 /// new value. Thread-safe to copy and read from many threads.
+///
+/// One read from a store keeps the stored JSON text and parses it only when
+/// value() is first called, so that listing and serving ICPs never builds a
+/// tree nobody looks at.
 class OpaqueJson {
  public:
   /// An empty object.
-  OpaqueJson() : value_(empty_object()) {}
+  OpaqueJson();
   // Implicit, so that `criterion.filters = boost::json::object{...}` reads naturally.
-  OpaqueJson(boost::json::object object)  // NOLINT(google-explicit-constructor)
-      : value_(std::make_shared<const boost::json::value>(std::move(object))) {}
-  OpaqueJson(boost::json::value value)  // NOLINT(google-explicit-constructor)
-      : value_(std::make_shared<const boost::json::value>(std::move(value))) {}
-  OpaqueJson(std::nullptr_t)  // NOLINT(google-explicit-constructor)
-      : value_(std::make_shared<const boost::json::value>(nullptr)) {}
+  OpaqueJson(boost::json::object object);  // NOLINT(google-explicit-constructor)
+  OpaqueJson(boost::json::value value);    // NOLINT(google-explicit-constructor)
+  OpaqueJson(std::nullptr_t);              // NOLINT(google-explicit-constructor)
 
-  [[nodiscard]] const boost::json::value& value() const noexcept { return *value_; }
-  const boost::json::value& operator*() const noexcept { return *value_; }
-  const boost::json::value* operator->() const noexcept { return value_.get(); }
+  /// The value; the first call on one read from a store parses its text
+  /// (once, whichever thread comes first).
+  [[nodiscard]] const boost::json::value& value() const noexcept;
+  const boost::json::value& operator*() const noexcept { return value(); }
+  const boost::json::value* operator->() const noexcept { return &value(); }
 
   /// Equal when they are the same JSON: object key order aside, and numbers
   /// by value whatever their C++ kind (JSON has one number type, so `2.0`
@@ -46,12 +54,10 @@ class OpaqueJson {
   friend bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept;
 
  private:
-  static const std::shared_ptr<const boost::json::value>& empty_object() {
-    static const auto empty = std::make_shared<const boost::json::value>(boost::json::object{});
-    return empty;
-  }
+  friend struct detail::OpaqueJsonAccess;
+  explicit OpaqueJson(std::shared_ptr<const detail::OpaqueJsonState> state) noexcept;
 
-  std::shared_ptr<const boost::json::value> value_;
+  std::shared_ptr<const detail::OpaqueJsonState> state_;
 };
 
 /// One lead provider search configuration. `filters` is an opaque object.

@@ -1,0 +1,41 @@
+#pragma once
+
+// The value rules both JSON readers apply (json.cpp for any text, and
+// stored_icp.cpp for the stores' own documents), kept in one place so that
+// the two cannot drift apart.
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+namespace icp::detail {
+
+inline constexpr std::array<std::string_view, 2> kCriterionTypes{"person", "company"};
+
+/// Custom filter types whose value must be an integer in [0, kMaxFilterInteger].
+inline constexpr std::array<std::string_view, 2> kIntegerFilterTypes{"maxPeoplePerCompany",
+                                                                     "minDaysUntilReuse"};
+inline constexpr std::int64_t kMaxFilterInteger = std::int64_t{1} << 53;
+
+inline constexpr std::int64_t kMinLeadsPerList = 1;
+inline constexpr std::int64_t kMaxLeadsPerList = std::numeric_limits<std::int32_t>::max();
+
+[[nodiscard]] constexpr bool is_criterion_type(std::string_view type) noexcept {
+  return type == kCriterionTypes[0] || type == kCriterionTypes[1];
+}
+
+[[nodiscard]] constexpr bool is_integer_filter_type(std::string_view type) noexcept {
+  return type == kIntegerFilterTypes[0] || type == kIntegerFilterTypes[1];
+}
+
+/// Whether `number` is an integer in [min, max]: integral doubles (`25.0`)
+/// count, as in JavaScript.
+[[nodiscard]] inline bool is_integer_in(double number, std::int64_t min,
+                                        std::int64_t max) noexcept {
+  return number == std::floor(number) && number >= static_cast<double>(min) &&
+         number <= static_cast<double>(max);
+}
+
+}  // namespace icp::detail
