@@ -6,13 +6,13 @@
 //   ICP_SERVER=.../icp-server ICPCTL=.../icpctl node --test clerk.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
+import { startServer, stopServer } from './icp_server.mjs';
 import { SignJWT, UnsecuredJWT, jwtVerify } from 'jose';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,34 +33,17 @@ const now = () => Math.floor(Date.now() / 1000);
 
 let dir;
 let server;
-let serverLog = '';
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'icp-e2e-clerk-'));
   writeFileSync(join(dir, 'clerk.pem'), key.publicKey.export({ type: 'spki', format: 'pem' }));
   execFileSync(ICPCTL, ['--db', join(dir, 'icps.db'), 'put', join(here, '../../examples/spec-example.json')]);
-  const child = spawn(SERVER, ['--db', join(dir, 'icps.db'), '--clerk-jwt-key', join(dir, 'clerk.pem'),
-    '--clerk-admin-claim', 'metadata.role=admin', '--listen', '127.0.0.1:0', '--threads', '2'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr.on('data', (chunk) => { serverLog += chunk; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/\S+)\n/);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`icp-server exited early with ${code}: ${serverLog}`)));
-  });
-  server = { child, url };
+  server = await startServer(SERVER, ['--db', join(dir, 'icps.db'), '--clerk-jwt-key', join(dir, 'clerk.pem'),
+    '--clerk-admin-claim', 'metadata.role=admin']);
 });
 
 after(async () => {
-  if (server) {
-    const exited = once(server.child, 'exit');
-    server.child.kill('SIGTERM');
-    assert.equal((await exited)[0], 0);
-  }
+  if (server) assert.equal(await stopServer(server), 0);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -152,7 +135,8 @@ test('no token, key or claim reaches the log', async () => {
   await get(token);
   await get(`${token}x`);
   await new Promise((resolve) => setTimeout(resolve, 150));  // the access log writes in batches
-  assert.ok(serverLog.length > 0);
-  assert.ok(!serverLog.includes(token.split('.')[2].slice(0, 16)));
-  assert.ok(!serverLog.includes('user_abc123'));
+  const log = server.log();
+  assert.ok(log.length > 0);
+  assert.ok(!log.includes(token.split('.')[2].slice(0, 16)));
+  assert.ok(!log.includes('user_abc123'));
 });

@@ -7,12 +7,12 @@
 // Without ICP_TEST_POSTGRES the test is skipped, unless ICP_TEST_REQUIRE_POSTGRES=1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { once } from 'node:events';
+import { startServer as startIcpServer, stopServer } from './icp_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { ICP_SERVER: SERVER, ICPCTL, ICP_TEST_POSTGRES: SERVER_URL } = process.env;
@@ -40,22 +40,7 @@ function psql(sql) {
   execFileSync('psql', [SERVER_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'pipe' });
 }
 
-async function startServer() {
-  const child = spawn(SERVER, ['--db', dbUrl, '--tokens', join(dir, 'tokens.json'),
-    '--listen', '127.0.0.1:0', '--threads', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk) => { log += chunk; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/\S+)\n/);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`icp-server exited early with ${code}: ${log}`)));
-  });
-  return { child, url };
-}
+const startServer = () => startIcpServer(SERVER, ['--db', dbUrl, '--tokens', join(dir, 'tokens.json')]);
 
 before(async () => {
   if (skip) return;
@@ -70,12 +55,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const { child } of servers) {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const [code] = await exited;
-    assert.equal(code, 0);
-  }
+  for (const server of servers) assert.equal(await stopServer(server), 0);
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (!skip) psql(`DROP DATABASE IF EXISTS ${database}`);
 });

@@ -5,7 +5,7 @@
 //   ICP_SERVER=.../icp-server ICPCTL=.../icpctl node --test
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import YAML from 'yaml';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { startServer as startIcpServer, stopServer } from './icp_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SERVER = process.env.ICP_SERVER;
@@ -79,31 +80,10 @@ function conforms(template, method, response) {
 let dir;
 let server;
 let base;
-let serverLog = '';
 
-async function startServer(extraArgs = []) {
-  const child = spawn(SERVER, ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'),
-    '--listen', '127.0.0.1:0', '--threads', '2', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk) => { log += chunk; });
-  const [line] = await new Promise((resolveLine, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/\S+)\n/);
-      if (match) resolveLine([match[1]]);
-    });
-    child.on('exit', (code) => reject(new Error(`icp-server exited early with ${code}: ${log}`)));
-  });
-  return { child, url: line, log: () => log };
-}
-
-async function stopServer(handle) {
-  const exited = once(handle.child, 'exit');
-  handle.child.kill('SIGTERM');
-  const [code] = await exited;
-  return code;
-}
+/** This file's server: the temporary database and tokens, and `extraArgs`. */
+const startServer = (extraArgs = []) =>
+  startIcpServer(SERVER, ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), ...extraArgs]);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'icp-e2e-'));
@@ -114,11 +94,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (server) {
-    const code = await stopServer(server);
-    serverLog = server.log();
-    assert.equal(code, 0, 'icp-server exits 0 on SIGTERM');
-  }
+  if (server) assert.equal(await stopServer(server), 0, 'icp-server exits 0 on SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 
