@@ -14,6 +14,7 @@
 #include <icp/icp.hpp>
 #include <icp/testing/store_conformance.hpp>
 
+#include "../src/json_internal.hpp"
 #include "../tests/jwt_support.hpp"
 
 #ifdef ICP_BENCH_WITH_POSTGRES
@@ -204,6 +205,28 @@ void BM_ParseIcp_SpecExample(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ParseIcp_SpecExample);
+
+/// Decoding one stored document of the benchmark's shape, as every store read
+/// does (the reader for to_json's layout), beside the general reader on the
+/// same text.
+void BM_DecodeStored_BenchIcp(benchmark::State& state) {
+  const auto text = icp::to_json(bench_icps().front());
+  for (auto _ : state) {
+    auto icp = icp::detail::parse_stored_icp(text);
+    if (!icp) state.SkipWithError(icp.error().message.c_str());
+    benchmark::DoNotOptimize(icp);
+  }
+}
+BENCHMARK(BM_DecodeStored_BenchIcp);
+
+void BM_ParseIcp_BenchIcp(benchmark::State& state) {
+  const auto text = icp::to_json(bench_icps().front());
+  for (auto _ : state) {
+    auto icp = icp::parse_icp(text);
+    benchmark::DoNotOptimize(icp);
+  }
+}
+BENCHMARK(BM_ParseIcp_BenchIcp);
 
 // ---- scale: the same operations at 1,000 and 1,000,000 ICPs -----------------
 
@@ -486,6 +509,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
                 "BM_Scale_ServiceGet/1000");
     print_ratio("list-for-user at 1,000,000 ICPs / at 1,000", "BM_Scale_ListForUser/1000000",
                 "BM_Scale_ListForUser/1000");
+    print_ratio("decoding a stored ICP / parse_icp of the same text", "BM_DecodeStored_BenchIcp",
+                "BM_ParseIcp_BenchIcp");
     print_ratio("ClerkAuthenticator::verify (RS256, 2048 bits) / bare EVP_PKEY_verify",
                 "BM_ClerkVerify_RS256", "BM_OpenSslFloor_VerifyRS256");
     print_ratio("IcpService::get on PostgreSQL / bare libpq lookup (wall clock)",

@@ -107,7 +107,10 @@ OpaqueJson::OpaqueJson(std::shared_ptr<const detail::OpaqueJsonState> state) noe
 const json::value& OpaqueJson::value() const noexcept { return state_->value(); }
 
 bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
-  return a.state_ == b.state_ || detail::same_json(a.value(), b.value());
+  if (a.state_ == b.state_) return true;
+  // Two values read from the same text are equal without parsing either.
+  if (const auto text = a.state_->text(); !text.empty() && text == b.state_->text()) return true;
+  return detail::same_json(a.value(), b.value());
 }
 
 }  // namespace icp
