@@ -122,6 +122,19 @@ TEST_CASE("a stored opaque part goes out as its stored text and is parsed only w
   CHECK(filters.at("zeta") == 1.0);
   CHECK(filters.at("big") == 100.0);
   CHECK(filters.at("s") == "aé");
+
+  // Equal as JSON, whatever the text: the same text, other key order or
+  // number form, and a value built in memory.
+  CHECK(*read_stored_icp(text) == *fast);
+  const auto reordered =
+      read_stored_icp(replace_once(text, R"("zeta":1.0,"big":1E2)", R"("big":100,"zeta":1)"));
+  REQUIRE(reordered.has_value());
+  CHECK(reordered->lead_provider_criteria[0].filters == fast->lead_provider_criteria[0].filters);
+  CHECK(fast->lead_provider_criteria[0].filters == icp::OpaqueJson(filters));
+  const auto changed = read_stored_icp(replace_once(text, R"("zeta":1.0)", R"("zeta":2.0)"));
+  REQUIRE(changed.has_value());
+  CHECK_FALSE(changed->lead_provider_criteria[0].filters ==
+              fast->lead_provider_criteria[0].filters);
 }
 
 TEST_CASE("other layouts are left to the general reader, which still reads them", "[json]") {
