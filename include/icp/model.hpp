@@ -30,9 +30,9 @@ struct OpaqueJsonAccess;
 /// one allocation, which keeps copying an Icp cheap; to change it, assign a
 /// new value. Thread-safe to copy and read from many threads.
 ///
-/// One read from a store keeps the stored JSON text and parses it only when
-/// value() is first called, so that listing and serving ICPs never builds a
-/// tree nobody looks at.
+/// A value read from a store keeps its stored JSON text, which is what
+/// to_json writes, and is parsed only when value() is first called: listing
+/// and serving ICPs builds no tree that nobody looks at.
 class OpaqueJson {
  public:
   /// An empty object.
@@ -42,8 +42,9 @@ class OpaqueJson {
   OpaqueJson(boost::json::value value);    // NOLINT(google-explicit-constructor)
   OpaqueJson(std::nullptr_t);              // NOLINT(google-explicit-constructor)
 
-  /// The value; the first call on one read from a store parses its text
-  /// (once, whichever thread comes first).
+  /// The value. On a value read from a store, the first call parses its text
+  /// (once, whichever thread comes first; noexcept: only running out of
+  /// memory could fail, and that ends the program).
   [[nodiscard]] const boost::json::value& value() const noexcept;
   const boost::json::value& operator*() const noexcept { return value(); }
   const boost::json::value* operator->() const noexcept { return &value(); }
