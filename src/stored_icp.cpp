@@ -117,33 +117,18 @@ class Reader {
   /// A string's characters: plain ASCII is viewed in place; escapes and
   /// other bytes are decoded and checked by Boost.JSON into `scratch`.
   std::optional<std::string_view> string(std::string& scratch) {
-    const std::size_t start = pos_;
-    if (!literal("\"")) return std::nullopt;
+    if (pos_ >= text_.size() || text_[pos_] != '"') return std::nullopt;
     bool plain = true;
-    std::size_t at = pos_;
-    while (at < text_.size() && text_[at] != '"') {
-      const auto c = static_cast<unsigned char>(text_[at]);
-      if (c == '\\') {
-        plain = false;
-        at += 2;  // the escaped character cannot end the string
-        continue;
-      }
-      if (c < 0x20 || c >= 0x80) plain = false;
-      ++at;
+    const std::size_t end = string_end(pos_, plain);
+    if (end == std::string_view::npos) return std::nullopt;
+    const auto quoted = text_.substr(pos_, end + 1 - pos_);
+    const auto body = quoted.substr(1, quoted.size() - 2);
+    if (!plain) {
+      scratch.clear();
+      if (!parses_whole(quoted, 1, StringDecoder{{}, &scratch})) return std::nullopt;
     }
-    if (at >= text_.size()) {
-      pos_ = start;
-      return std::nullopt;
-    }
-    const auto body = text_.substr(pos_, at - pos_);
-    pos_ = at + 1;
-    if (plain) return body;
-    scratch.clear();
-    if (!parses_whole(text_.substr(start, pos_ - start), 1, StringDecoder{{}, &scratch})) {
-      pos_ = start;
-      return std::nullopt;
-    }
-    return std::string_view(scratch);
+    pos_ = end + 1;
+    return plain ? body : std::string_view(scratch);
   }
 
   /// A number token by RFC 8259's grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -171,10 +156,9 @@ class Reader {
     for (; at < text_.size(); ++at) {
       const char c = text_[at];
       if (c == '"') {
-        for (++at; at < text_.size() && text_[at] != '"'; ++at) {
-          if (text_[at] == '\\') ++at;
-        }
-        if (at >= text_.size()) return std::nullopt;
+        bool plain = true;  // unused: the parser checks the whole object
+        at = string_end(at, plain);
+        if (at == std::string_view::npos) return std::nullopt;
       } else if (c == '{' || c == '[') {
         ++depth;
       } else if ((c == '}' || c == ']') && --depth == 0) {
@@ -193,6 +177,23 @@ class Reader {
     const std::size_t start = pos_;
     while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
     return pos_ > start;
+  }
+
+  /// Where the string whose opening quote is at `quote` ends (its closing
+  /// quote), npos when the text ends first. `plain` becomes false when its
+  /// body holds an escape, a control character or a non-ASCII byte.
+  [[nodiscard]] std::size_t string_end(std::size_t quote, bool& plain) const noexcept {
+    for (std::size_t at = quote + 1; at < text_.size(); ++at) {
+      const auto c = static_cast<unsigned char>(text_[at]);
+      if (c == '"') return at;
+      if (c == '\\') {
+        plain = false;
+        ++at;  // the escaped character cannot end the string
+      } else if (c < 0x20 || c >= 0x80) {
+        plain = false;
+      }
+    }
+    return std::string_view::npos;
   }
 
   std::nullopt_t fail_at(std::size_t start) noexcept {
