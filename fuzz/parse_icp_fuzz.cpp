@@ -6,7 +6,7 @@
 #include <icp/json.hpp>
 #include <icp/model.hpp>
 
-#include "../src/json_duplicates.hpp"
+#include "../src/checked_json.hpp"
 #include "../src/json_internal.hpp"
 
 #include <boost/json/parse.hpp>

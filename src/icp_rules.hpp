@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <unordered_set>
 
 namespace icp::detail {
 
@@ -30,12 +31,33 @@ inline constexpr std::int64_t kMaxLeadsPerList = std::numeric_limits<std::int32_
   return type == kIntegerFilterTypes[0] || type == kIntegerFilterTypes[1];
 }
 
+/// Every custom filter value lies within +-2^53, where a double holds every
+/// integer exactly (JavaScript's safe range): beyond it a value would be
+/// stored rounded.
+inline constexpr double kMaxFilterMagnitude = 9007199254740992.0;  // 2^53
+
+[[nodiscard]] inline bool is_filter_magnitude(double number) noexcept {
+  return std::abs(number) <= kMaxFilterMagnitude;
+}
+
 /// Whether `number` is an integer in [min, max]: integral doubles (`25.0`)
 /// count, as in JavaScript.
 [[nodiscard]] inline bool is_integer_in(double number, std::int64_t min,
                                         std::int64_t max) noexcept {
   return number == std::floor(number) && number >= static_cast<double>(min) &&
          number <= static_cast<double>(max);
+}
+
+/// Whether any of `strings` appears twice: hashed, so linear in their number
+/// (an ICP may list thousands of user ids).
+template <class Strings>
+[[nodiscard]] bool has_duplicates(const Strings& strings) {
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(strings.size());
+  for (const auto& string : strings) {
+    if (!seen.insert(std::string_view(string)).second) return true;
+  }
+  return false;
 }
 
 }  // namespace icp::detail

@@ -2,21 +2,21 @@
 
 #include <icp/id.hpp>
 
+#include "checked_json.hpp"
 #include "icp_rules.hpp"
-#include "json_duplicates.hpp"
 #include "json_internal.hpp"
 #include "json_writer.hpp"
 #include "opaque_json.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/stream_parser.hpp>
 #include <boost/json/value_from.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 namespace icp {
 
@@ -182,6 +182,19 @@ std::optional<double> read_number(const json::value& value, const Path& path, Pr
   }
 }
 
+/// Whether a custom filter value (any number; other kinds are reported
+/// elsewhere) lies in the range a double holds exactly: integers are checked
+/// as written, before any rounding to a double.
+bool is_exact_filter_value(const json::value& value) {
+  constexpr auto kMax = static_cast<std::int64_t>(detail::kMaxFilterMagnitude);
+  switch (value.kind()) {
+    case json::kind::int64: return value.get_int64() >= -kMax && value.get_int64() <= kMax;
+    case json::kind::uint64: return value.get_uint64() <= static_cast<std::uint64_t>(kMax);
+    case json::kind::double_: return detail::is_filter_magnitude(value.get_double());
+    default: return true;
+  }
+}
+
 /// An integer in [min, max]; integral doubles (`25.0`) count, as in JavaScript.
 std::optional<std::int64_t> read_integer(const json::value& value, const Path& path,
                                          std::int64_t min, std::int64_t max, std::string_view what,
@@ -230,11 +243,15 @@ std::vector<std::string> read_user_ids(const json::value& value, const Path& pat
   const auto* array = read_array(value, path, problems);
   if (array == nullptr) return user_ids;
   user_ids.reserve(array->size());
+  // Views into the JSON array, which outlives this set: a hashed look-up per
+  // entry keeps a long list linear.
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(array->size());
   for (std::size_t i = 0; i < array->size(); ++i) {
     const Path element_path = path.element(i);
     auto user_id = read_non_empty_string((*array)[i], element_path, problems);
     if (!user_id) continue;
-    if (std::ranges::find(user_ids, *user_id) != user_ids.end()) {
+    if (!seen.insert((*array)[i].get_string()).second) {
       problems.add(element_path, fmt::format("duplicate user id \"{}\"", *user_id));
       continue;
     }
@@ -307,6 +324,10 @@ std::optional<CustomFilterCriterion> read_custom_filter_criterion(const json::va
   if (raw_value == nullptr) return criterion;
   // The value's rule depends on the type, so it is read once both are known.
   const Path value_path = path.member("value");
+  if (!is_exact_filter_value(*raw_value)) {
+    problems.add(value_path, "must be within -2^53..2^53 (beyond it a number is stored rounded)");
+    return criterion;
+  }
   if (detail::is_integer_filter_type(criterion.type)) {
     if (auto integer = read_integer(*raw_value, value_path, 0, detail::kMaxFilterInteger,
                                     "a non-negative integer", problems)) {
@@ -333,82 +354,12 @@ std::vector<Criterion> read_criteria(const json::value& value, const Path& path,
   return criteria;
 }
 
-std::string describe_parse_error(std::string_view text, std::size_t offset,
-                                 const boost::system::error_code& ec) {
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return fmt::format("malformed JSON at line {}, column {}: {}", line, column, ec.message());
-}
-
-/// The path of the first number too large for a double (`1e700`), which
-/// Boost.JSON reads as infinity and JSON cannot write back.
-std::optional<std::string> find_non_finite(const json::value& value, const Path& path) {
-  switch (value.kind()) {
-    case json::kind::double_:
-      if (!std::isfinite(value.get_double())) return path.str();
-      return std::nullopt;
-    case json::kind::array: {
-      const auto& array = value.get_array();
-      for (std::size_t i = 0; i < array.size(); ++i) {
-        if (auto found = find_non_finite(array[i], path.element(i))) return found;
-      }
-      return std::nullopt;
-    }
-    case json::kind::object:
-      for (const auto& member : value.get_object()) {
-        if (auto found = find_non_finite(member.value(), path.member(member.key()))) return found;
-      }
-      return std::nullopt;
-    default: return std::nullopt;
-  }
-}
-
-/// Where a text comes from: a client (checked for what Boost.JSON lets pass
-/// silently) or a store's own documents, which this library wrote.
-enum class Source { untrusted, stored };
-
-/// Parses with a caller-provided memory resource (parse_icp parses into a
-/// stack buffer and copies out only what the Icp keeps).
-Result<json::value> parse_json_into(std::string_view text, json::storage_ptr storage,
-                                    Source source) {
-  json::stream_parser parser(std::move(storage));
-  boost::system::error_code ec;
-  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
-    auto message = describe_parse_error(text, consumed, ec);
-    return Error{Errc::bad_request, message, {ErrorDetail{"", message}}};
-  }
-  auto value = parser.release();
-  if (source == Source::untrusted) {
-    if (auto path = detail::find_duplicate_key(text)) {
-      return Error{Errc::bad_request,
-                   fmt::format("invalid JSON: duplicate key {}", *path),
-                   {ErrorDetail{*path, "duplicate key"}}};
-    }
-    if (auto path = find_non_finite(value, Path{})) {
-      return Error{Errc::bad_request,
-                   fmt::format("invalid JSON: number out of range at {}", *path),
-                   {ErrorDetail{*path, "number out of range"}}};
-    }
-  }
-  return value;
-}
-
-Result<Icp> parse_icp_text(std::string_view text, Source source) {
+Result<Icp> parse_icp_text(std::string_view text) {
   // Most ICPs fit this buffer, so parsing allocates nothing; the Icp copies
   // out what it keeps.
   std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   json::monotonic_resource resource(buffer.data(), buffer.size());
-  auto value = parse_json_into(text, &resource, source);
+  auto value = detail::parse_checked_json(text, &resource);
   if (!value) return value.error();
   return icp_from_json(*value);
 }
@@ -459,11 +410,11 @@ std::string to_json(const Icp& icp) {
 }
 
 Result<json::value> parse_json(std::string_view text) {
-  return parse_json_into(text, json::storage_ptr{}, Source::untrusted);
+  return detail::parse_checked_json(text, json::storage_ptr{});
 }
 
 Result<json::value> detail::parse_json(std::string_view text, json::storage_ptr storage) {
-  return parse_json_into(text, std::move(storage), Source::untrusted);
+  return detail::parse_checked_json(text, std::move(storage));
 }
 
 Result<Icp> icp_from_json(const json::value& value) {
@@ -543,7 +494,7 @@ Result<Icp> icp_from_json(const json::value& value) {
   return icp;
 }
 
-Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text, Source::untrusted); }
+Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text); }
 
 Error detail::invalid_icp(std::vector<ErrorDetail> details) {
   const auto& first = details.front();
@@ -561,7 +512,7 @@ Result<Icp> detail::parse_stored_icp(std::string_view text) {
   if (auto icp = read_stored_icp(text)) return std::move(*icp);
   // Not in to_json's layout (written by hand, or by an older version): the
   // general reader reads it, or says what is wrong with it.
-  return parse_icp_text(text, Source::stored);
+  return parse_icp_text(text);
 }
 
 std::string detail::error_body(std::string_view code, std::string_view message,

@@ -14,8 +14,7 @@
 namespace icp::detail {
 
 /// parse_icp for documents this library wrote itself (the hot path of every
-/// store read): read_stored_icp first, else the general reader without the
-/// scan for duplicate keys, which the library's own writer never produces.
+/// store read): read_stored_icp first, else the general reader.
 [[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
 
 /// Reads a document in exactly to_json's layout (keys in its order, no

@@ -11,6 +11,7 @@
 
 #include <icp/id.hpp>
 
+#include "checked_json.hpp"
 #include "icp_rules.hpp"
 #include "json_internal.hpp"
 #include "opaque_json.hpp"
@@ -19,6 +20,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace icp::detail {
@@ -79,6 +81,40 @@ struct StringDecoder : Checker {
     out->append(s.data(), s.size());
     return true;
   }
+};
+
+/// Checks an opaque part as the general reader does (checked_json.hpp): no
+/// key twice in one object, no number beyond a double. Keeps nothing else.
+class OpaqueChecker : public Checker {
+ public:
+  bool on_object_begin(json::error_code& /*ec*/) {
+    keys_.open_object();
+    return true;
+  }
+  bool on_object_end(std::size_t /*n*/, json::error_code& /*ec*/) {
+    keys_.close_object();
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t /*n*/, json::error_code& ec) {
+    key_.append(s.data(), s.size());
+    const bool unique = keys_.insert(key_);
+    key_.clear();
+    if (!unique) ec = json::error::exception;
+    return unique;
+  }
+  bool on_double(double d, json::string_view /*s*/, json::error_code& ec) {
+    if (std::isfinite(d)) return true;
+    ec = json::error::exception;
+    return false;
+  }
+
+ private:
+  KeySets keys_;
+  std::string key_;
 };
 
 /// Whether `text` is exactly one JSON value, as Boost.JSON's default options
@@ -167,7 +203,7 @@ class Reader {
     }
     if (at >= text_.size()) return std::nullopt;
     const auto value = text_.substr(start, at + 1 - start);
-    if (!parses_whole(value, depth_left_at(level), Checker{})) return std::nullopt;
+    if (!parses_whole(value, depth_left_at(level), OpaqueChecker{})) return std::nullopt;
     pos_ = at + 1;
     return value;
   }
@@ -226,14 +262,14 @@ std::optional<Timestamp> read_timestamp(Reader& in, std::string& scratch) {
 }
 
 bool read_user_ids(Reader& in, std::string& scratch, std::vector<std::string>& user_ids) {
-  return read_elements(in, [&] {
-    const auto user_id = in.string(scratch);
-    if (!user_id || user_id->empty() || std::ranges::find(user_ids, *user_id) != user_ids.end()) {
-      return false;
-    }
-    user_ids.emplace_back(*user_id);
-    return true;
-  });
+  return read_elements(in,
+                       [&] {
+                         const auto user_id = in.string(scratch);
+                         if (!user_id || user_id->empty()) return false;
+                         user_ids.emplace_back(*user_id);
+                         return true;
+                       }) &&
+         !has_duplicates(user_ids);
 }
 
 bool read_leads_per_list(Reader& in, std::int32_t& leads_per_list) {
@@ -272,6 +308,22 @@ bool read_lead_provider_criterion(Reader& in, std::string& scratch,
 }
 
 /// `{"type":..,"value":n}`, inside the custom criteria array.
+/// The general reader's range rule for custom filter values, on a number
+/// token read as `value`: within +-2^53, and an integer token exactly so (2^53
+/// + 1 rounds to 2^53 as a double, so it is read again as an integer).
+bool is_exact_filter_value(std::string_view token, double value) {
+  if (!is_filter_magnitude(value)) return false;
+  if (std::abs(value) < kMaxFilterMagnitude ||
+      token.find_first_of(".eE") != std::string_view::npos) {
+    return true;
+  }
+  std::int64_t integer = 0;
+  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), integer);
+  constexpr auto kMax = static_cast<std::int64_t>(kMaxFilterMagnitude);
+  return ec == std::errc{} && end == token.data() + token.size() && integer <= kMax &&
+         integer >= -kMax;
+}
+
 bool read_custom_filter_criterion(Reader& in, std::string& scratch,
                                   std::vector<CustomFilterCriterion>& criteria) {
   CustomFilterCriterion criterion;
@@ -287,6 +339,7 @@ bool read_custom_filter_criterion(Reader& in, std::string& scratch,
   const auto [end, ec] =
       std::from_chars(token->data(), token->data() + token->size(), criterion.value);
   if (ec != std::errc{} || end != token->data() + token->size()) return false;
+  if (!is_exact_filter_value(*token, criterion.value)) return false;
   if (is_integer_filter_type(criterion.type) &&
       !is_integer_in(criterion.value, 0, kMaxFilterInteger)) {
     return false;

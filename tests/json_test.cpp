@@ -110,6 +110,40 @@ TEST_CASE("unknown custom filter types are kept with any number", "[json]") {
                       R"({"type":"maxPeoplePerCompany","value":0}])"));
 }
 
+TEST_CASE("custom filter values stay within +-2^53, where nothing is stored rounded", "[json]") {
+  const std::string_view kBeyond =
+      "must be within -2^53..2^53 (beyond it a number is stored rounded)";
+  for (const auto* value : {"9007199254740993", "-9007199254740993", "18446744073709551615", "1e16",
+                            "-1.7976931348623157e308"}) {
+    INFO(value);
+    for (const auto* type : {"maxPeoplePerCompany", "excludeCompetitors"}) {
+      auto object = example_object();
+      object["customFilterCriteria"] =
+          json::parse(std::string(R"([{"type":")") + type + R"(","value":)" + value + "}]");
+      CHECK(details_of(object) == one("customFilterCriteria[0].value", std::string(kBeyond)));
+    }
+  }
+  for (const auto* value : {"9007199254740992", "-9007199254740992", "9.007199254740992e15"}) {
+    auto object = example_object();
+    object["customFilterCriteria"] =
+        json::parse(std::string(R"([{"type":"excludeCompetitors","value":)") + value + "}]");
+    CHECK(icp::icp_from_json(object).has_value());
+  }
+}
+
+TEST_CASE("a long userIds list is checked for duplicates in linear time", "[json]") {
+  auto object = example_object();
+  json::array user_ids;
+  for (int i = 0; i < 50'000; ++i) user_ids.emplace_back("user_" + std::to_string(i));
+  object["userIds"] = user_ids;
+  const auto icp = icp::icp_from_json(object);
+  REQUIRE(icp.has_value());
+  CHECK(icp->user_ids.size() == 50'000);
+  user_ids.emplace_back("user_49999");
+  object["userIds"] = user_ids;
+  CHECK(details_of(object) == one("userIds[50000]", R"(duplicate user id "user_49999")"));
+}
+
 TEST_CASE("optional fields take their defaults", "[json]") {
   auto object = example_object();
   object.erase("description");
