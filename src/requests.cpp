@@ -71,6 +71,10 @@ Result<Icp> icp_from_patch(const Icp& current, const json::object& patch, Timest
   for (const auto& field : patch) {
     if (is_server_field(field.key())) {
       early.push_back({std::string(field.key()), "is set by the server"});
+    } else if (const auto* user_ids = field.value().if_array();
+               field.key() == "userIds" && user_ids != nullptr && user_ids->empty()) {
+      // An ICP without members could be reached only by admins: orphaned.
+      early.push_back({"userIds", "must keep at least one member"});
     } else {
       // A null for a key that is not clearable stays null, and validation
       // says why that key cannot be null.

@@ -25,7 +25,7 @@ namespace icp::detail {
 /// `current` with a PATCH body merged in: absent keys stay, `null` clears
 /// `description`, `activeUntil` and `crmFilters`, arrays are replaced whole;
 /// `updatedAt` moves to `now`, or 1 ms past the current value if `now` is not
-/// later. The result is validated as a whole.
+/// later; `userIds` may not become empty. The result is validated as a whole.
 [[nodiscard]] Result<Icp> icp_from_patch(const Icp& current, const boost::json::object& patch,
                                          Timestamp now);
 

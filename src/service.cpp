@@ -60,13 +60,18 @@ auto call_store(std::string_view operation, Call call) -> decltype(call()) {
 }
 
 /// `precondition_failed` unless If-Match (when given) names the current revision.
-std::optional<Error> check_if_match(const Icp& current, std::optional<std::string_view> if_match) {
-  if (!if_match) return std::nullopt;
-  const auto wanted = parse_if_match(*if_match);
-  if (wanted && (!wanted->revision || *wanted->revision == current.revision)) return std::nullopt;
+std::optional<Error> check_if_match(const Icp& current, const std::optional<IfMatch>& if_match) {
+  if (!if_match || if_match->matches(current.revision)) return std::nullopt;
   return Error{Errc::precondition_failed,
                fmt::format("ICP {} is at revision {}, not the one If-Match names; read it again",
                            current.id, etag_of(current))};
+}
+
+/// Whether a write that lost its compare-and-swap is tried again: only when
+/// the caller named no revision (no If-Match, or `*`, which any revision
+/// meets).
+bool retries_lost_writes(const std::optional<IfMatch>& if_match) {
+  return !if_match || if_match->is_any();
 }
 
 // The cursor is the last listed ICP's position, `<createdAt ms>.<id>`. Clients
@@ -164,46 +169,66 @@ Result<Icp> IcpService::create(std::string_view body, const AuthContext& caller)
 
 Result<Icp> IcpService::update(std::string_view id, const boost::json::object& patch,
                                const AuthContext& caller,
-                               std::optional<std::string_view> if_match) const {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    auto current = load(id, caller, can_update);
-    if (!current) return current;
-    if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
-    auto updated = detail::icp_from_patch(*current, patch, now());
+                               const std::optional<IfMatch>& if_match) const {
+  auto current = load_for_write(id, caller, can_update, if_match);
+  if (!current) return current;
+  return merge_and_write(std::move(*current), patch, caller, if_match);
+}
+
+Result<Icp> IcpService::update(std::string_view id, std::string_view patch,
+                               const AuthContext& caller,
+                               const std::optional<IfMatch>& if_match) const {
+  // Access first, then the body: a caller without access learns nothing from
+  // the body's problems, and costs no parse of a large body.
+  auto current = load_for_write(id, caller, can_update, if_match);
+  if (!current) return current;
+  auto parsed = parse_json(patch);
+  if (!parsed) return std::move(parsed).error();
+  if (!parsed->is_object()) return detail::not_an_object();
+  return merge_and_write(std::move(*current), parsed->get_object(), caller, if_match);
+}
+
+Result<Icp> IcpService::load_for_write(std::string_view id, const AuthContext& caller,
+                                       Permission allowed,
+                                       const std::optional<IfMatch>& if_match) const {
+  auto current = load(id, caller, allowed);
+  if (!current) return current;
+  if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
+  return current;
+}
+
+Result<Icp> IcpService::merge_and_write(Icp current, const boost::json::object& patch,
+                                        const AuthContext& caller,
+                                        const std::optional<IfMatch>& if_match) const {
+  for (int attempt = 1;; ++attempt) {
+    auto updated = detail::icp_from_patch(current, patch, now());
     if (!updated) return updated;
     updated->revision = new_revision();
     auto written = call_store("update an ICP", [&] {
       return store_->write(WriteIcpsRequest{.icps = {&*updated, 1},
                                             .mode = WriteMode::replace,
-                                            .expected_revision = current->revision});
+                                            .expected_revision = current.revision});
     });
     if (written) return updated;
     const Errc code = written.error().code;
-    if (code == Errc::not_found) return not_found(current->id);  // deleted meanwhile
-    // Without If-Match the caller asked for no particular revision: another
-    // writer came first, so merge into what it wrote.
-    if (code != Errc::precondition_failed || if_match) return std::move(written).error();
-    back_off(attempt);
+    if (code == Errc::not_found) return not_found(current.id);  // deleted meanwhile
+    // Without a revision asked for (no If-Match, or `*`), another writer
+    // came first: merge into what it wrote, after checking access again.
+    if (code != Errc::precondition_failed || !retries_lost_writes(if_match)) {
+      return std::move(written).error();
+    }
+    if (attempt == kMaxAttempts) {
+      return Error{Errc::conflict, "The ICP kept changing under concurrent updates; try again"};
+    }
+    back_off(attempt - 1);
+    auto reloaded = load_for_write(current.id, caller, can_update, if_match);
+    if (!reloaded) return reloaded;
+    current = std::move(*reloaded);
   }
-  return Error{Errc::conflict, "The ICP kept changing under concurrent updates; try again"};
-}
-
-Result<Icp> IcpService::update(std::string_view id, std::string_view patch,
-                               const AuthContext& caller,
-                               std::optional<std::string_view> if_match) const {
-  auto parsed = parse_json(patch);
-  if (!parsed || !parsed->is_object()) {
-    // A caller without access learns nothing from the body's problems.
-    auto current = load(id, caller, can_update);
-    if (!current) return current;
-    if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
-    return parsed ? detail::not_an_object() : std::move(parsed).error();
-  }
-  return update(id, parsed->get_object(), caller, if_match);
 }
 
 Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
-                                std::optional<std::string_view> if_match) const {
+                                const std::optional<IfMatch>& if_match) const {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     auto current = load(id, caller, can_delete);
     if (!current) return std::move(current).error();
@@ -217,7 +242,7 @@ Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
       return not_found(current->id);  // deleted meanwhile
     }
     // Changed meanwhile: its members may have changed too, so check again.
-    if (erased.error().code != Errc::precondition_failed || if_match) {
+    if (erased.error().code != Errc::precondition_failed || !retries_lost_writes(if_match)) {
       return std::move(erased).error();
     }
     back_off(attempt);

@@ -203,12 +203,16 @@ class Runner {
     if (chance(50)) patch["name"] = fmt::format("Renamed {}", pick(1000));
     if (chance(30)) patch["userIds"] = boost::json::value_from(random_users());
     if (chance(30)) patch["description"] = chance(50) ? boost::json::value(nullptr) : "described";
-    const bool invalid = chance(10);
+    bool invalid = chance(10);
     if (invalid) patch["leadsPerList"] = -1;
+    // An ICP keeps at least one member.
+    if (const auto* users = patch.if_contains("userIds"); users && users->as_array().empty()) {
+      invalid = true;
+    }
     INFO("update " << id << " " << boost::json::serialize(patch) << " If-Match "
                    << if_match.value_or("(none)"));
     const auto result = service_.update(
-        id, patch, caller, if_match ? std::optional<std::string_view>(*if_match) : std::nullopt);
+        id, patch, caller, if_match ? std::optional(icp::parse_if_match(*if_match)) : std::nullopt);
     auto expected_error = model_.access_error(id, caller);
     if (!expected_error && stale) expected_error = Errc::precondition_failed;
     if (!expected_error && invalid) expected_error = Errc::bad_request;
@@ -236,7 +240,7 @@ class Runner {
     const auto if_match = random_if_match(id, stale);
     INFO("delete " << id << " If-Match " << if_match.value_or("(none)"));
     const auto result = service_.remove(
-        id, caller, if_match ? std::optional<std::string_view>(*if_match) : std::nullopt);
+        id, caller, if_match ? std::optional(icp::parse_if_match(*if_match)) : std::nullopt);
     auto expected_error = model_.access_error(id, caller);
     if (!expected_error && stale) expected_error = Errc::precondition_failed;
     if (!succeeds_as_modelled(result, expected_error)) return;

@@ -17,12 +17,14 @@ namespace {
 
 using icp::AuthContext;
 using icp::Errc;
+using icp::IfMatch;
 using icp::testing::FaultInjectingStore;
 using icp::testing::FaultKind;
 using icp::testing::RecordingStore;
 using icp::testing::StoreOperation;
 
 constexpr std::string_view kExampleId = "550e8400-e29b-41d4-a716-446655440000";
+constexpr std::string_view kMissingId = "00000000-0000-4000-8000-000000000000";
 
 /// A service over a store of the given kind, holding the spec's example.
 struct Fixture {
@@ -447,30 +449,64 @@ TEST_CASE("update and delete: If-Match must name the current revision", "[servic
   Fixture f(any_store());
   const auto caller = AuthContext::user("user_abc123");
   const auto current = f.service.get(kExampleId, caller).value();
-  const std::string etag = icp::etag_of(current);
+  const auto at_current = IfMatch::one_of({current.revision});
 
-  const auto updated = f.service.update(kExampleId, R"({"name":"v2"})", caller, etag);
+  const auto updated = f.service.update(kExampleId, R"({"name":"v2"})", caller, at_current);
   REQUIRE(updated.has_value());
-  const auto stale = f.service.update(kExampleId, R"({"name":"v3"})", caller, etag);
+  const auto stale = f.service.update(kExampleId, R"({"name":"v3"})", caller, at_current);
   REQUIRE_FALSE(stale.has_value());
   CHECK(stale.error().code == Errc::precondition_failed);
   CHECK(icp::http_status(stale.error().code) == 412);
-  for (const std::string_view bad : {std::string_view("W/"), std::string_view("\"xyz\""),
-                                     std::string_view("\"\""), std::string_view("garbage")}) {
-    CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, bad).error().code ==
-          Errc::precondition_failed);
-  }
-  CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, "W/" + icp::etag_of(*updated))
-            .error()
-            .code == Errc::precondition_failed);
+  CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, IfMatch::nothing()).error().code ==
+        Errc::precondition_failed);
   CHECK(f.service.get(kExampleId, caller)->name == "v2");  // nothing changed
-  CHECK(f.service.update(kExampleId, R"({"name":"v3"})", caller, "*")->name == "v3");
+  // A list holds when any of its revisions is the stored one.
+  const auto listed = IfMatch::one_of({current.revision, updated->revision, 42});
+  const auto v3 = f.service.update(kExampleId, R"({"name":"v3"})", caller, listed);
+  REQUIRE(v3.has_value());
+  CHECK(v3->name == "v3");
+  CHECK(f.service.update(kExampleId, R"({"name":"v4"})", caller, IfMatch::any())->name == "v4");
 
-  CHECK(f.service.remove(kExampleId, caller, etag).error().code == Errc::precondition_failed);
+  CHECK(f.service.remove(kExampleId, caller, at_current).error().code == Errc::precondition_failed);
+  CHECK(f.service.remove(kExampleId, caller, IfMatch::nothing()).error().code ==
+        Errc::precondition_failed);
   CHECK(f.service.get(kExampleId, caller).has_value());
-  const auto latest = icp::etag_of(f.service.get(kExampleId, caller).value());
-  CHECK(f.service.remove(kExampleId, caller, latest).has_value());
+  const auto latest = f.service.get(kExampleId, caller).value().revision;
+  CHECK(f.service.remove(kExampleId, caller, IfMatch::one_of({1, latest})).has_value());
   CHECK(f.service.get(kExampleId, caller).error().code == Errc::not_found);
+}
+
+TEST_CASE("update: a member cannot leave an ICP without members", "[service]") {
+  Fixture f(any_store());
+  for (const auto& caller : {AuthContext::user("user_abc123"), AuthContext::admin("root")}) {
+    const auto emptied = f.service.update(kExampleId, R"({"userIds":[]})", caller);
+    REQUIRE_FALSE(emptied.has_value());
+    CHECK(emptied.error().code == Errc::bad_request);
+    CHECK(emptied.error().details ==
+          std::vector<icp::ErrorDetail>{{"userIds", "must keep at least one member"}});
+  }
+  CHECK(f.service.get(kExampleId, AuthContext::user("user_abc123"))->user_ids ==
+        std::vector<std::string>{"user_abc123", "user_def456"});
+  // Handing it over to someone else is fine.
+  const auto handed =
+      f.service.update(kExampleId, R"({"userIds":["user_xyz"]})", AuthContext::user("user_abc123"));
+  REQUIRE(handed.has_value());
+  CHECK(handed->user_ids == std::vector<std::string>{"user_xyz"});
+}
+
+TEST_CASE("update: access and If-Match are decided before the body is read", "[service]") {
+  Fixture f(any_store());
+  const auto stranger = AuthContext::user("user_000001");
+  const std::string broken = "{\"name\": [";
+  CHECK(f.service.update(kExampleId, broken, stranger).error().code == Errc::forbidden);
+  CHECK(f.service.update(kMissingId, broken, stranger).error().code == Errc::not_found);
+  CHECK(f.service.update(kExampleId, broken, AuthContext::anonymous()).error().code ==
+        Errc::unauthorized);
+  const auto member = AuthContext::user("user_abc123");
+  CHECK(f.service.update(kExampleId, broken, member, IfMatch::nothing()).error().code ==
+        Errc::precondition_failed);
+  CHECK(f.service.update(kExampleId, broken, member).error().code == Errc::bad_request);
+  CHECK(f.service.update(kExampleId, "[]", member).error().code == Errc::bad_request);
 }
 
 TEST_CASE("delete: members and admins, permanently", "[service]") {
@@ -550,7 +586,8 @@ TEST_CASE("update: many threads with If-Match, one winner per revision, no lost 
             return;
           }
           const auto patch = fmt::format(R"({{"leadsPerList":{}}})", current->leads_per_list + 1);
-          const auto updated = f.service.update(kExampleId, patch, caller, icp::etag_of(*current));
+          const auto updated =
+              f.service.update(kExampleId, patch, caller, IfMatch::one_of({current->revision}));
           if (updated) {
             const std::lock_guard lock(mutex);
             won_from.push_back(current->revision);

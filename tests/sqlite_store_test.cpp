@@ -141,8 +141,9 @@ TEST_CASE("sqlite: a version-1 file is migrated forward and keeps its ICPs", "[s
   CHECK((*store)->list({.member = "user_def456"}).value().size() == 1);
 
   const icp::IcpService service(*store);
-  const auto updated = service.update(example.id, R"({"name":"Migrated"})",
-                                      icp::AuthContext::user("user_abc123"), icp::etag_of(example));
+  const auto updated =
+      service.update(example.id, R"({"name":"Migrated"})", icp::AuthContext::user("user_abc123"),
+                     icp::IfMatch::one_of({example.revision}));
   REQUIRE(updated.has_value());
   CHECK(updated->revision != 0);
   CHECK((*store)->get({.id = example.id}).value() == *updated);

@@ -155,9 +155,9 @@ icp::AuthContext caller_of(const Args& args) {
                     : icp::AuthContext::user(*args.as_user);
 }
 
-std::optional<std::string_view> if_match_of(const Args& args) {
+std::optional<icp::IfMatch> if_match_of(const Args& args) {
   if (!args.if_match) return std::nullopt;
-  return *args.if_match;
+  return icp::parse_if_match(*args.if_match);
 }
 
 /// Parses one ICP or an array of them; problems of element i get paths `[i].field`.

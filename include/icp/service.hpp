@@ -4,6 +4,7 @@
 
 #include <icp/auth.hpp>
 #include <icp/error.hpp>
+#include <icp/etag.hpp>
 #include <icp/model.hpp>
 #include <icp/store.hpp>
 
@@ -64,9 +65,9 @@ struct IcpPage {
 /// throws becomes `internal`, with a message that names the operation and never
 /// the store's own text.
 ///
-/// `if_match` arguments take an If-Match value: `*` or an ETag from etag_of.
-/// When it names another revision than the stored one, the call fails with
-/// `precondition_failed` and changes nothing.
+/// `if_match` arguments take a precondition (parse_if_match reads one from
+/// HTTP's If-Match): when it does not match the stored revision, the call
+/// fails with `precondition_failed` and changes nothing.
 class IcpService {
  public:
   explicit IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options = {});
@@ -90,14 +91,14 @@ class IcpService {
   /// after the 401/404/403 checks.
   [[nodiscard]] Result<Icp> update(std::string_view id, const boost::json::object& patch,
                                    const AuthContext& caller,
-                                   std::optional<std::string_view> if_match = {}) const;
+                                   const std::optional<IfMatch>& if_match = {}) const;
   [[nodiscard]] Result<Icp> update(std::string_view id, std::string_view patch,
                                    const AuthContext& caller,
-                                   std::optional<std::string_view> if_match = {}) const;
+                                   const std::optional<IfMatch>& if_match = {}) const;
 
   /// Delete ICP, permanently: members and admins.
   [[nodiscard]] Result<void> remove(std::string_view id, const AuthContext& caller,
-                                    std::optional<std::string_view> if_match = {}) const;
+                                    const std::optional<IfMatch>& if_match = {}) const;
 
   [[nodiscard]] const ServiceOptions& options() const noexcept { return options_; }
 
@@ -106,6 +107,14 @@ class IcpService {
   /// The ICP `id` if `caller` is `allowed` it: the 401, 404, 403 checks in order.
   [[nodiscard]] Result<Icp> load(std::string_view id, const AuthContext& caller,
                                  Permission allowed) const;
+  /// load, then the If-Match check.
+  [[nodiscard]] Result<Icp> load_for_write(std::string_view id, const AuthContext& caller,
+                                           Permission allowed,
+                                           const std::optional<IfMatch>& if_match) const;
+  /// Update's merge and compare-and-swap, from `current` as loaded.
+  [[nodiscard]] Result<Icp> merge_and_write(Icp current, const boost::json::object& patch,
+                                            const AuthContext& caller,
+                                            const std::optional<IfMatch>& if_match) const;
   [[nodiscard]] Timestamp now() const;
 
   std::shared_ptr<IcpStore> store_;

@@ -71,13 +71,11 @@ std::optional<Response> check_json_body(const Request& request, bool merge_patch
                         : "Send the body as application/json");
 }
 
-std::optional<std::string_view> if_match_of(const Request& request) {
+/// The request's If-Match precondition; several fields are one list.
+std::optional<IfMatch> if_match_of(const Request& request) {
   const auto values = request.header_values("If-Match");
   if (values.empty()) return std::nullopt;
-  // Several If-Match fields are one list; a list never names one revision,
-  // so the first with a marker that cannot match stands for all of them.
-  if (values.size() > 1) return std::string_view("\"multiple If-Match fields\"");
-  return values.front();
+  return parse_if_match(values);
 }
 
 Error bad_query(std::string_view name, std::string message) {
