@@ -23,6 +23,16 @@ inline Error stale(std::string_view id) {
                fmt::format("ICP {} has changed since the revision given; read it again", id)};
 }
 
+/// The error for a stored document that does not read as an ICP: changed
+/// behind the store's back. Never the reader's message, which would quote
+/// the stored text (a member's user id, a name) to whoever asked.
+inline Error damaged_icp(std::string_view store) {
+  return Error{Errc::internal,
+               fmt::format("{} store: a stored ICP is damaged (not a valid ICP document); "
+                           "restore it from a backup or delete it",
+                           store)};
+}
+
 /// True when `icp` comes after `position` in listing order.
 inline bool listed_after(const Icp& icp, const ListPosition& position) noexcept {
   if (icp.created_at != position.created_at) return icp.created_at < position.created_at;

@@ -30,6 +30,13 @@ class MemoryStore final : public IcpStore {
     const std::shared_lock lock(mutex_);
     const auto found = icps_.find(request.id);
     if (found == icps_.end()) return std::optional<Icp>{};
+    const auto& user_ids = found->second.user_ids;
+    if (request.member && std::ranges::find(user_ids, *request.member) == user_ids.end()) {
+      return std::optional<Icp>{};
+    }
+    if (request.existence_only) {
+      return std::optional<Icp>{Icp{.id = found->second.id, .revision = found->second.revision}};
+    }
     return std::optional<Icp>{found->second};
   }
 

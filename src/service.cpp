@@ -42,6 +42,8 @@ Error not_found(std::string_view id) {
   return Error{Errc::not_found, fmt::format("ICP not found: {}", id)};
 }
 
+Error forbidden() { return Error{Errc::forbidden, "You do not have access to this ICP"}; }
+
 Error bad_parameter(std::string_view name, std::string message) {
   return Error{Errc::bad_request,
                fmt::format("{}: {}", name, message),
@@ -108,13 +110,27 @@ Result<Icp> IcpService::load(std::string_view id, const AuthContext& caller,
   const auto canonical_id = canonical_icp_id(id);
   if (!canonical_id) return not_found(id);  // a non-UUID can name no ICP
 
-  auto loaded =
-      call_store("read an ICP", [&] { return store_->get(GetIcpRequest{.id = *canonical_id}); });
+  // A non-admin may reach only ICPs that list them: the store decides that
+  // from its membership index before it reads a document, so that an ICP the
+  // caller may not see costs what a missing one does, whatever its size.
+  GetIcpRequest request{.id = *canonical_id};
+  if (!caller.is_admin()) request.member = caller.user_id();
+  auto loaded = call_store("read an ICP", [&] { return store_->get(request); });
   if (!loaded) return std::move(loaded).error();
-  if (!loaded->has_value()) return not_found(*canonical_id);
+  if (!loaded->has_value()) {
+    if (!request.member || options_.conceal_existence) return not_found(*canonical_id);
+    // Not listed, or missing: only an answer that reveals existence asks.
+    auto exists = call_store("read an ICP", [&] {
+      return store_->get(GetIcpRequest{.id = *canonical_id, .existence_only = true});
+    });
+    if (!exists) return std::move(exists).error();
+    if (!exists->has_value()) return not_found(*canonical_id);
+    return forbidden();
+  }
+  // Stores that ignore `member` still get the rules right, if not the timing.
   if (!allowed(**loaded, caller)) {
     if (options_.conceal_existence) return not_found(*canonical_id);
-    return Error{Errc::forbidden, "You do not have access to this ICP"};
+    return forbidden();
   }
   return std::move(**loaded);
 }

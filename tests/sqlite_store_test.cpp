@@ -190,13 +190,35 @@ TEST_CASE("sqlite: a stored document that does not parse is an internal error", 
   const auto store = open_new(path);
   const auto example = icp::testing::spec_example();
   REQUIRE(store->write({.icps = {&example, 1}}).has_value());
+  // Damage that quotes a member and a secret name back in the reader's message.
   SQLite::Database(path.string(), SQLite::OPEN_READWRITE)
-      .exec("UPDATE icps SET doc = '{\"id\": 1}'");
+      .exec(
+          R"(UPDATE icps SET doc = '{"id":1,"name":"SECRET NAME","userIds":["user_abc123","user_abc123"]}')");
   const auto got = store->get({.id = example.id});
   REQUIRE_FALSE(got.has_value());
   CHECK(got.error().code == icp::Errc::internal);
-  CHECK_THAT(got.error().message, Catch::StartsWith("SQLite store: a stored ICP is invalid"));
+  CHECK_THAT(got.error().message, Catch::StartsWith("SQLite store: a stored ICP is damaged"));
   CHECK(store->list({}).error().code == icp::Errc::internal);
+
+  // Through the service: no error carries stored text, and a caller who is
+  // not a member is answered from the membership index, never with a 500.
+  for (const bool conceal : {false, true}) {
+    const icp::IcpService service(store, {.conceal_existence = conceal});
+    for (const auto& caller :
+         {icp::AuthContext::user("user_abc123"), icp::AuthContext::admin("root"),
+          icp::AuthContext::user("user_000001")}) {
+      INFO("conceal " << conceal << ", caller " << caller.user_id());
+      const auto read = service.get(example.id, caller);
+      REQUIRE_FALSE(read.has_value());
+      CHECK_THAT(read.error().message, !Catch::Contains("user_abc123") &&
+                                           !Catch::Contains("SECRET") &&
+                                           !Catch::Contains("user_def456"));
+      const bool member = caller.user_id() != "user_000001";
+      CHECK(read.error().code == (member    ? icp::Errc::internal
+                                  : conceal ? icp::Errc::not_found
+                                            : icp::Errc::forbidden));
+    }
+  }
 }
 
 TEST_CASE("sqlite: two stores on one file (as two processes) see each other's writes",

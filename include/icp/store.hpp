@@ -16,6 +16,14 @@ namespace icp {
 
 struct GetIcpRequest {
   std::string_view id;  ///< canonical (lower-case) id
+  /// When set, the ICP only if its user_ids hold this user, else nullopt as
+  /// for a missing one. Stores decide it from their membership index before
+  /// reading the document, so that a caller without access cannot tell a
+  /// large ICP from a missing one by the time an answer takes.
+  std::optional<std::string_view> member;
+  /// Only whether the ICP exists: a store may answer with just its id and
+  /// revision, without reading (or failing to read) the document.
+  bool existence_only = false;
 };
 
 enum class WriteMode {

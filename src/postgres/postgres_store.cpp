@@ -239,12 +239,15 @@ class ConnectionPool {
   std::size_t open_ = 0;  ///< idle plus leased
 };
 
+/// Thrown by decode, answered with detail::damaged_icp.
+struct DamagedIcp {};
+
 /// Decodes row `row` of (doc, revision). A document that does not parse was
 /// changed behind the store's back: internal, not the caller's fault.
 Icp decode(const PGresult* result, int row) {
   auto icp = detail::parse_stored_icp(pg::text_at(result, row, 0));
   if (!icp) {
-    throw pg::Failure(fmt::format("a stored ICP is invalid ({})", icp.error().message), "", false);
+    throw DamagedIcp();
   }
   icp->revision = static_cast<std::uint64_t>(pg::int8_at(result, row, 1));
   return std::move(*icp);
@@ -267,14 +270,23 @@ class PostgresStore final : public IcpStore {
 
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
     const auto connection = pool_.take();
-    pg::Params<1> params;
+    if (request.existence_only && !request.member) {
+      const auto revision = stored_revision(connection.get(), sql::kRevision, request.id);
+      if (!revision) return std::optional<Icp>{};
+      return std::optional<Icp>{Icp{.id = std::string(request.id), .revision = *revision}};
+    }
+    pg::Params<2> params;
     params.text(request.id);
+    if (request.member) params.text(*request.member);
+    const auto* statement = request.member ? &sql::kGetForMember : &sql::kGet;
     const auto result =
-        pg::exec_prepared(connection.get(), sql::kGet.name, params, PGRES_TUPLES_OK);
+        pg::exec_prepared(connection.get(), statement->name, params, PGRES_TUPLES_OK);
     if (PQntuples(result.get()) == 0) return std::optional<Icp>{};
     return std::optional<Icp>{decode(result.get(), 0)};
   } catch (const pg::Failure& failure) {
     return postgres_error("read an ICP", failure);
+  } catch (const DamagedIcp&) {
+    return detail::damaged_icp("PostgreSQL");
   }
 
   Result<void> write(const WriteIcpsRequest& request) override try {
@@ -357,6 +369,8 @@ class PostgresStore final : public IcpStore {
     return page;
   } catch (const pg::Failure& failure) {
     return postgres_error("list ICPs", failure);
+  } catch (const DamagedIcp&) {
+    return detail::damaged_icp("PostgreSQL");
   }
 
  private:

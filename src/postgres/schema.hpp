@@ -61,6 +61,12 @@ inline constexpr unsigned kInt8 = 20;
 
 inline constexpr Statement kGet{
     "icp_get", "SELECT doc, revision FROM icps WHERE id = $1", 1, {kText}};
+inline constexpr Statement kGetForMember{
+    "icp_get_for_member",
+    "SELECT doc, revision FROM icps WHERE id = $1 AND EXISTS "
+    "(SELECT 1 FROM icp_members WHERE icp_id = $1 AND user_id = $2)",
+    2,
+    {kText, kText}};
 inline constexpr Statement kRevision{
     "icp_revision", "SELECT revision FROM icps WHERE id = $1", 1, {kText}};
 inline constexpr Statement kLockRevision{
@@ -115,9 +121,10 @@ ORDER BY created_at DESC, id LIMIT $3)sql",
                                     3,
                                     {kInt8, kText, kInt8}};
 
-inline constexpr std::array kAll{&kGet,          &kRevision,      &kLockRevision,  &kInsert,
-                                 &kUpsert,       &kReplaceIf,     &kErase,         &kEraseIf,
-                                 &kEraseMembers, &kInsertMembers, &kListForMember, &kListAll};
+inline constexpr std::array kAll{&kGet,     &kGetForMember, &kRevision,      &kLockRevision,
+                                 &kInsert,  &kUpsert,       &kReplaceIf,     &kErase,
+                                 &kEraseIf, &kEraseMembers, &kInsertMembers, &kListForMember,
+                                 &kListAll};
 
 }  // namespace sql
 

@@ -38,6 +38,11 @@ ALTER TABLE icps ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
 namespace sql {
 
 inline constexpr const char* kGet = "SELECT doc, revision FROM icps WHERE id = ?1";
+// The member's row is found by the membership table's whole primary key.
+inline constexpr const char* kGetForMember = R"sql(
+SELECT i.doc, i.revision FROM icps i
+WHERE i.id = ?1 AND EXISTS (
+  SELECT 1 FROM icp_members m WHERE m.user_id = ?2 AND m.created_at = i.created_at AND m.icp_id = i.id))sql";
 inline constexpr const char* kRevision = "SELECT revision FROM icps WHERE id = ?1";
 inline constexpr const char* kUpsert = R"sql(
 INSERT INTO icps (id, created_at, doc, revision) VALUES (?1, ?2, ?3, ?4)

@@ -70,6 +70,7 @@ struct Connection {
       : db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX,
            static_cast<int>(options.busy_timeout.count())),
         get(db, sql::kGet),
+        get_for_member(db, sql::kGetForMember),
         revision(db, sql::kRevision),
         upsert(db, sql::kUpsert),
         erase(db, sql::kErase),
@@ -84,6 +85,7 @@ struct Connection {
 
   SQLite::Database db;
   SQLite::Statement get;
+  SQLite::Statement get_for_member;
   SQLite::Statement revision;
   SQLite::Statement upsert;
   SQLite::Statement erase;
@@ -156,10 +158,7 @@ Result<Icp> decode(SQLite::Statement& row) {
   const auto doc = row.getColumn(0);
   auto icp = detail::parse_stored_icp(
       std::string_view(doc.getText(), static_cast<std::size_t>(doc.getBytes())));
-  if (!icp) {
-    return Error{Errc::internal,
-                 fmt::format("SQLite store: a stored ICP is invalid ({})", icp.error().message)};
-  }
+  if (!icp) return detail::damaged_icp("SQLite");
   icp->revision = revision_of(row.getColumn(1));
   return icp;
 }
@@ -179,8 +178,14 @@ class SqliteStore final : public IcpStore {
 
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
     auto connection = pool_.take();
-    StatementScope query(connection->get);
+    if (request.existence_only && !request.member) {
+      const auto revision = stored_revision(*connection, request.id);
+      if (!revision) return std::optional<Icp>{};
+      return std::optional<Icp>{Icp{.id = std::string(request.id), .revision = *revision}};
+    }
+    StatementScope query(request.member ? connection->get_for_member : connection->get);
     bind_text(*query, 1, request.id);
+    if (request.member) bind_text(*query, 2, *request.member);
     if (!query->executeStep()) return std::optional<Icp>{};
     auto icp = decode(*query);
     if (!icp) return std::move(icp).error();

@@ -215,6 +215,34 @@ void upsert_replaces_every_field(IcpStore& store, Checker& checker) {
             std::vector<std::string>{original.id});
 }
 
+void get_for_a_member_answers_only_members(IcpStore& store, Checker& checker) {
+  Icp icp = make_icp({"user_a", "user_b"}, at_ms(10));
+  ICP_REQUIRE(insert(store, icp).has_value());
+  auto as = [&](std::string_view id, std::string_view member) -> std::optional<Icp> {
+    auto result = store.get(GetIcpRequest{.id = id, .member = member});
+    ICP_CHECK(result.has_value());
+    return result ? *result : std::nullopt;
+  };
+  ICP_CHECK(as(icp.id, "user_a") == icp);
+  ICP_CHECK(as(icp.id, "user_b") == icp);
+  ICP_CHECK(!as(icp.id, "user_c").has_value());
+  ICP_CHECK(!as(icp.id, "user_").has_value());  // a prefix is not a member
+  ICP_CHECK(!as(icp.id, "").has_value());
+  ICP_CHECK(!as(new_icp_id(), "user_a").has_value());
+  // Existence alone: the id and revision at least (a store may give more).
+  auto exists = store.get(GetIcpRequest{.id = icp.id, .existence_only = true});
+  ICP_REQUIRE(exists.has_value() && exists->has_value());
+  ICP_CHECK((*exists)->id == icp.id);
+  ICP_CHECK((*exists)->revision == icp.revision);
+  auto missing = store.get(GetIcpRequest{.id = new_icp_id(), .existence_only = true});
+  ICP_CHECK(missing.has_value() && !missing->has_value());
+  // Membership follows every write.
+  icp.user_ids = {"user_c"};
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = {&icp, 1}}).has_value());
+  ICP_CHECK(!as(icp.id, "user_a").has_value());
+  ICP_CHECK(as(icp.id, "user_c") == icp);
+}
+
 void erase_removes_icp_and_membership(IcpStore& store, Checker& checker) {
   const Icp icp = make_icp({"user_a"}, at_ms(10));
   const Icp other = make_icp({"user_a"}, at_ms(11));
@@ -460,6 +488,7 @@ constexpr std::array kCases{
     Case{"a failed batch writes none of it", failed_batch_writes_nothing},
     Case{"a batch naming an id twice is a bad request", batch_naming_an_id_twice_is_bad_request},
     Case{"upsert replaces every field, membership included", upsert_replaces_every_field},
+    Case{"get for a member answers only that ICP's members", get_for_a_member_answers_only_members},
     Case{"erase removes the ICP and its membership", erase_removes_icp_and_membership},
     Case{"list for a member: only theirs, newest first, ties by id", list_for_member_in_order},
     Case{"list pages by keyset with no skips or repeats", list_pages_by_keyset},
