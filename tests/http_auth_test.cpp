@@ -79,6 +79,11 @@ TEST_CASE("http auth: malformed tokens documents are refused without echoing tok
       {R"({"secret1": {"userId": "u", "role": "admin"}})", R"(entry #1: unknown field "role")"},
       {R"({"": {"userId": "u"}})", "entry #1: the token is empty"},
       {R"({"secret1": {"userId": "a"}, "secret1": {"userId": "b"}})", "duplicate key"},
+      {"{}", "no tokens"},
+      {R"({"a": {"userId": "u"}, "secret 2": {"userId": "u"}})",
+       "entry #2: a token must be one word of visible ASCII"},
+      {R"({"secret\t1": {"userId": "u"}})", "entry #1: a token must be one word"},
+      {R"({"secret\u00e91": {"userId": "u"}})", "entry #1: a token must be one word"},
   };
   for (const auto& [json, reason] : cases) {
     CAPTURE(json);
@@ -99,4 +104,20 @@ TEST_CASE("http auth: tokens load from a file", "[http]") {
   CHECK((*auth)->authenticate(with_authorization({"Bearer tok_alice"})).has_value());
   CHECK(StaticTokenAuthenticator::from_file(dir.path() / "missing.json").error().code ==
         icp::Errc::not_found);
+}
+
+TEST_CASE("http auth: a tokens file is read only up to its limit", "[http]") {
+  const icp::test::TempDir dir;
+  const auto big = dir.path() / "big.json";
+  std::ofstream(big) << R"({"tok": {"userId": "u"}})"
+                     << std::string(icp::http::kMaxTokensFileBytes, ' ');
+  const auto refused = StaticTokenAuthenticator::from_file(big);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK_THAT(refused.error().message, Catch::Contains("larger than 1048576 bytes"));
+  // An endless file is refused after the limit, not read until memory runs out.
+  const auto endless = StaticTokenAuthenticator::from_file("/dev/zero");
+  REQUIRE_FALSE(endless.has_value());
+  CHECK_THAT(endless.error().message, Catch::Contains("larger than"));
+  const auto directory = StaticTokenAuthenticator::from_file(dir.path());
+  CHECK_FALSE(directory.has_value());
 }

@@ -61,8 +61,12 @@ class Authenticator {
 /// or `unauthorized`: no header, two headers, another scheme, no token.
 [[nodiscard]] Result<std::string_view> bearer_token(const Request& request);
 
+/// The largest tokens file StaticTokenAuthenticator::from_file reads.
+inline constexpr std::size_t kMaxTokensFileBytes = std::size_t{1} << 20;
+
 /// Tokens from a JSON object, `{"<token>": {"userId": "user_abc123", "admin": false}}`:
 /// for development and tests. Thread-safe (immutable after construction).
+/// At least one token, each one word of visible ASCII.
 class StaticTokenAuthenticator final : public Authenticator {
  public:
   /// `bad_request` naming the problem for a malformed tokens document.

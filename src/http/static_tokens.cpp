@@ -81,10 +81,18 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
   if (object == nullptr) {
     return Error{Errc::bad_request, R"(tokens: expected an object {"<token>": {"userId": ...}})"};
   }
+  if (object->empty()) {
+    return Error{Errc::bad_request, "tokens: no tokens: nobody could sign in"};
+  }
   std::vector<std::pair<std::string, AuthContext>> tokens;
   std::size_t index = 0;
   for (const auto& [token, entry] : *object) {
     if (token.empty()) return bad_tokens(index, "the token is empty");
+    // bearer_token() accepts one word of visible ASCII: any other token
+    // could never be presented.
+    if (!std::ranges::all_of(token, [](char c) { return c > ' ' && c < 0x7f; })) {
+      return bad_tokens(index, "a token must be one word of visible ASCII (no spaces)");
+    }
     const auto* fields = entry.if_object();
     if (fields == nullptr) return bad_tokens(index, "expected an object");
     const auto* user_id = fields->if_contains("userId");
@@ -111,7 +119,15 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{Errc::not_found, fmt::format("cannot read the tokens file {}", path)};
-  const std::string text(std::istreambuf_iterator<char>(in), {});
+  // Bounded: a path such as /dev/zero must not be read until memory runs out.
+  std::string text(kMaxTokensFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxTokensFileBytes) {
+    return Error{Errc::bad_request, fmt::format("{}: the tokens file is larger than {} bytes", path,
+                                                kMaxTokensFileBytes)};
+  }
+  if (in.bad()) return Error{Errc::not_found, fmt::format("cannot read the tokens file {}", path)};
   auto authenticator = from_json(text);
   if (!authenticator) {
     return Error{Errc::bad_request, fmt::format("{}: {}", path, authenticator.error().message)};
