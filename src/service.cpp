@@ -76,12 +76,8 @@ bool retries_lost_writes(const std::optional<IfMatch>& if_match) {
   return !if_match || if_match->is_any();
 }
 
-// The cursor is the last listed ICP's position, `<createdAt ms>.<id>`. Clients
-// must treat it as opaque; it is validated strictly when it comes back.
-std::string encode_cursor(const Icp& last) {
-  return fmt::format("{}.{}", last.created_at.time_since_epoch().count(), last.id);
-}
-
+/// The position a list_cursor_after() cursor names. Clients must treat the
+/// cursor as opaque; it is validated strictly when it comes back.
 std::optional<ListPosition> decode_cursor(std::string_view cursor) {
   const auto dot = cursor.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
@@ -94,6 +90,11 @@ std::optional<ListPosition> decode_cursor(std::string_view cursor) {
 }
 
 }  // namespace
+
+// The cursor is the last listed ICP's position, `<createdAt ms>.<id>`.
+std::string list_cursor_after(const Icp& last) {
+  return fmt::format("{}.{}", last.created_at.time_since_epoch().count(), last.id);
+}
 
 Timestamp system_now() {
   return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -158,7 +159,7 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
   IcpPage page{.icps = std::move(*icps)};
   if (page.icps.size() > options.limit) {
     page.icps.pop_back();
-    page.next_cursor = encode_cursor(page.icps.back());
+    page.next_cursor = list_cursor_after(page.icps.back());
   }
   return page;
 }
@@ -241,6 +242,13 @@ Result<Icp> IcpService::merge_and_write(Icp current, const boost::json::object& 
     if (!reloaded) return reloaded;
     current = std::move(*reloaded);
   }
+}
+
+Result<void> IcpService::check_update(std::string_view id, const AuthContext& caller,
+                                      const std::optional<IfMatch>& if_match) const {
+  auto current = load_for_write(id, caller, can_update, if_match);
+  if (!current) return std::move(current).error();
+  return {};
 }
 
 Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,

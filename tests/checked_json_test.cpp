@@ -71,9 +71,9 @@ TEST_CASE("objects past the linear-search size are checked through their hash in
 
 TEST_CASE("every way a duplicate can hide from the member counts is still found", "[json]") {
   // The dropped value held objects; the kept one holds none (and the reverse).
-  for (const std::string text : {R"({"a":{"x":1},"a":5})", R"({"a":5,"a":{"x":1}})",
-                                 R"({"a":[{"x":{}}],"b":{"c":1},"a":{"y":[]}})",
-                                 R"([{"p":{"q":{}},"p":{"q":{}}}])", R"({"":1,"":1})"}) {
+  for (const std::string_view text : {R"({"a":{"x":1},"a":5})", R"({"a":5,"a":{"x":1}})",
+                                      R"({"a":[{"x":{}}],"b":{"c":1},"a":{"y":[]}})",
+                                      R"([{"p":{"q":{}},"p":{"q":{}}}])", R"({"":1,"":1})"}) {
     INFO(text);
     const auto parsed = icp::parse_json(text);
     REQUIRE_FALSE(parsed.has_value());

@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include <set>
+
 namespace {
 
 using icp::http::Request;
@@ -276,4 +278,86 @@ TEST_CASE("http: serves() tells a host which targets are the adapter's", "[http]
   CHECK(icp::http::Adapter::serves(std::string(kItem) + "?x"));
   CHECK_FALSE(icp::http::Adapter::serves("/healthz"));
   CHECK_FALSE(icp::http::Adapter::serves("not a path"));
+}
+
+TEST_CASE("http: absolute-form targets name the same resources (RFC 9112 3.2.2)", "[http]") {
+  Api api;
+  const auto absolute = api.call("GET", fmt::format("http://api.example:8080{}", kItem));
+  CHECK(absolute.status == 200);
+  CHECK(json::parse(absolute.body).at("id").as_string() == kExampleId);
+  CHECK(api.call("GET", fmt::format("https://api.example{}?limit=1", kCollection)).status == 200);
+  CHECK(icp::http::Adapter::serves(fmt::format("http://h{}", kItem)));
+  for (const std::string& target :
+       {fmt::format("ftp://h{}", kItem), fmt::format("http:{}", kItem), std::string("http://h"),
+        fmt::format("//h{}", kItem), fmt::format("http://h{}#frag", kItem), std::string("*"),
+        std::string("h:80")}) {
+    INFO(target);
+    const auto answer = api.call("GET", target);
+    CHECK((answer.status == 400 || answer.status == 404));
+  }
+}
+
+TEST_CASE("http: a list page is bounded by bytes as well as count", "[http]") {
+  icp::http::AdapterOptions options;
+  options.max_page_bytes = 4096;
+  Api api(options);
+  std::vector<std::string> created;
+  for (int i = 0; i < 12; ++i) {
+    const auto answer = api.call(
+        "POST", kCollection, "tok_alice",
+        fmt::format(
+            R"({{"name":"{}","leadProviderCriteria":[{{"provider":"p","filters":{{"pad":"{}"}}}}]}})",
+            i, std::string(1000, 'x')));
+    REQUIRE(answer.status == 201);
+  }
+  std::set<std::string> seen;
+  std::string target = fmt::format("{}?limit=500", kCollection);
+  int pages = 0;
+  while (!target.empty()) {
+    const auto page = api.call("GET", target);
+    REQUIRE(page.status == 200);
+    CHECK(page.body.size() <= options.max_page_bytes);
+    const auto icps = json::parse(page.body).as_array();
+    REQUIRE_FALSE(icps.empty());
+    for (const auto& icp : icps) CHECK(seen.insert(std::string(icp.at("id").as_string())).second);
+    ++pages;
+    const auto link = page.header("Link");
+    target = link.empty() ? "" : std::string(link.substr(1, link.find('>') - 1));
+  }
+  CHECK(seen.size() == 13);  // the example and the 12, none twice
+  CHECK(pages >= 4);
+  // One ICP larger than the limit still goes out, alone.
+  options.max_page_bytes = 10;
+  Api tiny(options);
+  const auto single = tiny.call("GET", kCollection);
+  CHECK(single.status == 200);
+  CHECK(json::parse(single.body).as_array().size() == 1);
+}
+
+TEST_CASE("http: precheck answers what the body cannot change", "[http]") {
+  Api api;
+  auto head = [&](std::string_view method, std::string_view target, std::string_view token,
+                  std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
+    api.authorization = fmt::format("Bearer {}", token);
+    Request request{.method = method, .target = target, .headers = std::move(headers)};
+    if (!token.empty()) request.headers.emplace_back("Authorization", api.authorization);
+    return api.adapter.precheck(request);
+  };
+  const std::pair<std::string_view, std::string_view> json_type{"Content-Type", "application/json"};
+  CHECK(head("POST", kCollection, "", {json_type})->status == 401);
+  CHECK(head("POST", kCollection, "tok_nobody", {json_type})->status == 401);
+  CHECK(head("POST", kCollection, "tok_carol", {{"Content-Type", "text/plain"}})->status == 415);
+  CHECK_FALSE(head("POST", kCollection, "tok_carol", {json_type}).has_value());
+  CHECK(head("PUT", kItem, "tok_alice")->status == 405);
+  CHECK(head("POST", "/elsewhere", "tok_alice")->status == 404);
+  // PATCH: 403, 404 and 412 before a byte of the body is read.
+  CHECK(head("PATCH", kItem, "tok_carol", {json_type})->status == 403);
+  CHECK(head("PATCH", "/api/v1/entities/icps/00000000-0000-4000-8000-000000000000", "tok_alice",
+             {json_type})
+            ->status == 404);
+  CHECK(head("PATCH", kItem, "tok_alice", {json_type, {"If-Match", R"("0123456789abcdef")"}})
+            ->status == 412);
+  CHECK(head("PATCH", kItem, "tok_alice", {{"Content-Type", "text/plain"}})->status == 415);
+  CHECK_FALSE(head("PATCH", kItem, "tok_alice", {json_type}).has_value());
+  CHECK_FALSE(head("PATCH", kItem, "tok_admin", {json_type, {"If-Match", "*"}}).has_value());
 }

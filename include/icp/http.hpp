@@ -8,12 +8,16 @@
 #include <icp/error.hpp>
 #include <icp/service.hpp>
 
+#include <boost/url/url_view.hpp>
+
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace icp::http {
@@ -21,7 +25,9 @@ namespace icp::http {
 /// One request as the transport received it. Views: they must outlive handle().
 struct Request {
   std::string_view method;  ///< "GET", "POST", ... (case-sensitive, as HTTP says)
-  std::string_view target;  ///< origin-form: path and query, still percent-encoded
+  /// Origin form (path and query, still percent-encoded) or absolute form
+  /// (`http://host/path?query`, RFC 9112 section 3.2.2).
+  std::string_view target;
   /// Every header field in the order received; names in any case. Repeated
   /// fields stay separate entries.
   std::vector<std::pair<std::string_view, std::string_view>> headers;
@@ -86,6 +92,9 @@ class StaticTokenAuthenticator final : public Authenticator {
 struct AdapterOptions {
   /// Bodies above this many bytes are 413.
   std::size_t max_body_bytes = std::size_t{1} << 20;
+  /// A list page stops before its body reaches this many bytes (it always
+  /// holds one ICP), and its Link continues from there.
+  std::size_t max_page_bytes = std::size_t{1} << 20;
 };
 
 /// The routes of ICP-API.md under /api/v1/entities/icps:
@@ -103,11 +112,28 @@ class Adapter {
 
   [[nodiscard]] Response handle(const Request& request) const;
 
+  /// For a transport that has read a request's header but not yet its body:
+  /// the answer handle() would give whatever the body holds (a refused
+  /// caller, route or method, a 415, and for PATCH a 404, 403 or 412), so
+  /// that a large body is read only for a caller who may send it. nullopt:
+  /// read the body and call handle().
+  [[nodiscard]] std::optional<Response> precheck(const Request& head) const;
+
   /// True when `path` (no query) is one of the adapter's routes, for hosts
   /// that mount it beside their own.
   [[nodiscard]] static bool serves(std::string_view target);
 
  private:
+  /// A request past routing, method, size, query and authentication.
+  struct Admitted {
+    boost::urls::url_view url;
+    bool collection = false;
+    std::string id;  ///< decoded, for items
+    AuthContext caller;
+  };
+  [[nodiscard]] std::variant<Response, Admitted> admit(const Request& request) const;
+  [[nodiscard]] Response list_response(const IcpPage& page, const ListOptions& options) const;
+
   IcpService service_;
   std::shared_ptr<const Authenticator> authenticator_;
   AdapterOptions options_;

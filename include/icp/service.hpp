@@ -58,6 +58,10 @@ struct IcpPage {
   std::optional<std::string> next_cursor;
 };
 
+/// The cursor that continues a listing after `last` (IcpPage::next_cursor is
+/// this for the page's last ICP), for a transport that cuts a page short.
+[[nodiscard]] std::string list_cursor_after(const Icp& last);
+
 /// The ICP operations with the API's rules, over any IcpStore.
 ///
 /// Cheap to copy (a shared_ptr and a small options struct); thread-safe when
@@ -95,6 +99,11 @@ class IcpService {
   [[nodiscard]] Result<Icp> update(std::string_view id, std::string_view patch,
                                    const AuthContext& caller,
                                    const std::optional<IfMatch>& if_match = {}) const;
+
+  /// The checks update() makes before it reads a patch (401, 404, 403, 412),
+  /// for a transport that has not read a large body yet.
+  [[nodiscard]] Result<void> check_update(std::string_view id, const AuthContext& caller,
+                                          const std::optional<IfMatch>& if_match = {}) const;
 
   /// Delete ICP, permanently: members and admins.
   [[nodiscard]] Result<void> remove(std::string_view id, const AuthContext& caller,

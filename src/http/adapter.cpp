@@ -153,6 +153,29 @@ Route route_of(const boost::urls::url_view& url) {
   return {Route::Kind::item, segments.back()};
 }
 
+/// The path and query of a request target in origin form (`/api/...`) or
+/// absolute form (`http://host/api/...`, RFC 9112 section 3.2.2, which a
+/// server must accept); nullopt for anything else.
+std::optional<boost::urls::url_view> path_of_target(std::string_view target) {
+  if (target.starts_with('/')) {
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url) return std::nullopt;
+    return *url;
+  }
+  auto absolute = boost::urls::parse_absolute_uri(target);
+  if (!absolute || !absolute->has_authority() ||
+      (absolute->scheme_id() != boost::urls::scheme::http &&
+       absolute->scheme_id() != boost::urls::scheme::https)) {
+    return std::nullopt;
+  }
+  // Only the path and query name the resource; the authority is the Host's.
+  const auto rest =
+      target.substr(static_cast<std::size_t>(absolute->encoded_path().data() - target.data()));
+  auto url = boost::urls::parse_origin_form(rest.empty() ? std::string_view("/") : rest);
+  if (!url) return std::nullopt;
+  return *url;
+}
+
 }  // namespace
 
 Response error_response(const Error& error) {
@@ -166,18 +189,17 @@ Adapter::Adapter(IcpService service, std::shared_ptr<const Authenticator> authen
     : service_(std::move(service)), authenticator_(std::move(authenticator)), options_(options) {}
 
 bool Adapter::serves(std::string_view target) {
-  const auto url = boost::urls::parse_origin_form(target);
+  const auto url = path_of_target(target);
   return url && route_of(*url).kind != Route::Kind::none;
 }
 
-Response Adapter::handle(const Request& request) const try {
-  const auto url = boost::urls::parse_origin_form(request.target);
+std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request) const {
+  const auto url = path_of_target(request.target);
   if (!url) return error_response({Errc::bad_request, "The request target is not a valid path"});
-  const Route route = route_of(*url);
+  Route route = route_of(*url);
   if (route.kind == Route::Kind::none) {
     return error_response({Errc::not_found, fmt::format("No such resource: {}", url->path())});
   }
-
   const auto& method = request.method;
   const bool collection = route.kind == Route::Kind::collection;
   const bool known_method = collection
@@ -191,57 +213,98 @@ Response Adapter::handle(const Request& request) const try {
   if (!collection && url->has_query()) {
     return error_response(bad_query((*url->params().begin()).key, "this resource takes no query"));
   }
-
-  const auto caller = authenticator_->authenticate(request);
+  if (collection && method == "POST" && url->has_query()) {
+    return error_response(bad_query((*url->params().begin()).key, "create takes no query"));
+  }
+  auto caller = authenticator_->authenticate(request);
   if (!caller) return error_response(caller.error());
+  return Admitted{.url = *url,
+                  .collection = collection,
+                  .id = std::move(route.id),
+                  .caller = std::move(*caller)};
+}
+
+std::optional<Response> Adapter::precheck(const Request& head) const try {
+  auto admitted = admit(head);
+  if (auto* refused = std::get_if<Response>(&admitted)) return std::move(*refused);
+  const auto& [url, collection, id, caller] = std::get<Admitted>(admitted);
+  if (collection && head.method == "POST") return check_json_body(head, false);
+  if (head.method == "PATCH") {
+    // As handle() does: access and If-Match first, then the content type.
+    const auto allowed = service_.check_update(id, caller, if_match_of(head));
+    if (!allowed) return error_response(allowed.error());
+    return check_json_body(head, true);
+  }
+  return std::nullopt;
+} catch (const std::exception&) {
+  return error_response({Errc::internal, "The server failed to answer this request"});
+}
+
+Response Adapter::handle(const Request& request) const try {
+  auto admitted = admit(request);
+  if (auto* refused = std::get_if<Response>(&admitted)) return std::move(*refused);
+  const auto& [url, collection, id, caller] = std::get<Admitted>(admitted);
+  const auto& method = request.method;
 
   if (collection && method == "GET") {
     std::string cursor;
-    const auto options = list_options(*url, cursor);
+    const auto options = list_options(url, cursor);
     if (!options) return error_response(options.error());
-    const auto page = service_.list(*caller, *options);
+    const auto page = service_.list(caller, *options);
     if (!page) return error_response(page.error());
-    std::string body = "[";
-    for (const auto& icp : page->icps) {
-      if (body.size() > 1) body.push_back(',');
-      append_json(body, icp);
-    }
-    body.push_back(']');
-    auto response = json_response(200, std::move(body));
-    if (page->next_cursor)
-      response.headers.emplace_back("Link", next_link(*options, *page->next_cursor));
-    return response;
+    return list_response(*page, *options);
   }
   if (collection) {  // POST
-    if (url->has_query()) {
-      return error_response(bad_query((*url->params().begin()).key, "create takes no query"));
-    }
     if (auto unsupported = check_json_body(request, false)) return *unsupported;
-    const auto created = service_.create(request.body, *caller);
+    const auto created = service_.create(request.body, caller);
     if (!created) return error_response(created.error());
     auto response = icp_response(201, *created);
     response.headers.emplace_back("Location", fmt::format("{}/{}", kCollection, created->id));
     return response;
   }
   if (method == "GET") {
-    const auto icp = service_.get(route.id, *caller);
+    const auto icp = service_.get(id, caller);
     return icp ? icp_response(200, *icp) : error_response(icp.error());
   }
   if (method == "PATCH") {
-    // 401/404/403 come before the body's problems, 415 included.
+    // 401/404/403/412 come before the body's problems, 415 included.
     if (auto unsupported = check_json_body(request, true)) {
-      const auto current = service_.get(route.id, *caller);
-      return current ? *unsupported : error_response(current.error());
+      const auto allowed = service_.check_update(id, caller, if_match_of(request));
+      return allowed ? *unsupported : error_response(allowed.error());
     }
-    const auto updated = service_.update(route.id, request.body, *caller, if_match_of(request));
+    const auto updated = service_.update(id, request.body, caller, if_match_of(request));
     return updated ? icp_response(200, *updated) : error_response(updated.error());
   }
-  const auto removed = service_.remove(route.id, *caller, if_match_of(request));  // DELETE
+  const auto removed = service_.remove(id, caller, if_match_of(request));  // DELETE
   if (!removed) return error_response(removed.error());
   return Response{204, {}, {}};
 } catch (const std::exception&) {
   // Only allocation can throw here; answer rather than take the host down.
   return error_response({Errc::internal, "The server failed to answer this request"});
+}
+
+Response Adapter::list_response(const IcpPage& page, const ListOptions& options) const {
+  // A page stops short of max_page_bytes (but holds at least one ICP), and
+  // its Link continues after the last ICP it holds: what one response holds
+  // is bounded by bytes as well as by count.
+  std::string body = "[";
+  std::size_t shown = 0;
+  for (const auto& icp : page.icps) {
+    const auto before = body.size();
+    if (shown > 0) body.push_back(',');
+    append_json(body, icp);
+    if (shown > 0 && body.size() + 1 > options_.max_page_bytes) {
+      body.resize(before);
+      break;
+    }
+    ++shown;
+  }
+  body.push_back(']');
+  auto response = json_response(200, std::move(body));
+  const auto next_cursor =
+      shown < page.icps.size() ? list_cursor_after(page.icps[shown - 1]) : page.next_cursor;
+  if (next_cursor) response.headers.emplace_back("Link", next_link(options, *next_cursor));
+  return response;
 }
 
 }  // namespace icp::http
