@@ -255,3 +255,32 @@ TEST_CASE("sqlite: two stores on one file (as two processes) see each other's wr
   REQUIRE(all.has_value());
   CHECK(all->size() == 4 * (kPerThread - kPerThread / 3));
 }
+
+TEST_CASE("sqlite: a database file deleted or replaced while open fails writes and health",
+          "[sqlite]") {
+  for (const bool replace : {false, true}) {
+    INFO((replace ? "replaced" : "deleted"));
+    const TempDir dir;
+    const auto path = dir.path() / "icps.db";
+    const auto store = open_new(path);
+    const auto example = icp::testing::spec_example();
+    REQUIRE(store->write({.icps = {&example, 1}}).has_value());
+    REQUIRE(store->check_health().has_value());
+
+    std::filesystem::remove(path);
+    std::filesystem::remove(dir.path() / "icps.db-wal");
+    std::filesystem::remove(dir.path() / "icps.db-shm");
+    if (replace) (void)open_new(path);  // another, empty database at the same path
+
+    auto next = example;
+    next.id = icp::new_icp_id();
+    const auto written = store->write({.icps = {&next, 1}});
+    REQUIRE_FALSE(written.has_value());
+    CHECK(written.error().code == icp::Errc::internal);
+    CHECK_THAT(written.error().message, Catch::Contains("was deleted or replaced while in use"));
+    CHECK_FALSE(store->erase({.id = example.id}).has_value());
+    const auto health = store->check_health();
+    REQUIRE_FALSE(health.has_value());
+    CHECK_THAT(health.error().message, Catch::Contains(path.string()));
+  }
+}

@@ -86,6 +86,10 @@ class IcpStore {
   /// True when an ICP was erased, false when there was none.
   [[nodiscard]] virtual Result<bool> erase(const EraseIcpRequest& request) = 0;
   [[nodiscard]] virtual Result<std::vector<Icp>> list(const ListIcpsRequest& request) = 0;
+
+  /// Whether the store can serve: a cheap call to its database (for a
+  /// health check); an error says what is wrong. The default says yes.
+  [[nodiscard]] virtual Result<void> check_health() { return {}; }
 };
 
 /// A store in process memory: fast, thread-safe (readers share a lock),

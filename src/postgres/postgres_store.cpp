@@ -289,6 +289,14 @@ class PostgresStore final : public IcpStore {
     return detail::damaged_icp("PostgreSQL");
   }
 
+  Result<void> check_health() override try {
+    const auto connection = pool_.take();
+    pg::exec(connection.get(), "SELECT 1", PGRES_TUPLES_OK);
+    return {};
+  } catch (const pg::Failure& failure) {
+    return postgres_error("reach the database", failure);
+  }
+
   Result<void> write(const WriteIcpsRequest& request) override try {
     const auto connection = pool_.take();
     PGconn* db = connection.get();

@@ -163,6 +163,15 @@ Result<Icp> decode(SQLite::Statement& row) {
   return icp;
 }
 
+/// Whether the file this connection has open is no longer the one at its
+/// path (deleted, renamed or replaced): writes to it would be lost.
+bool file_has_moved(Connection& connection) {
+  int moved = 0;
+  const int rc =
+      sqlite3_file_control(connection.db.getHandle(), "main", SQLITE_FCNTL_HAS_MOVED, &moved);
+  return rc == SQLITE_OK && moved != 0;
+}
+
 /// The stored revision of an ICP, nullopt when there is none.
 std::optional<std::uint64_t> stored_revision(Connection& connection, std::string_view id) {
   StatementScope query(connection.revision);
@@ -174,7 +183,7 @@ std::optional<std::uint64_t> stored_revision(Connection& connection, std::string
 class SqliteStore final : public IcpStore {
  public:
   SqliteStore(std::filesystem::path path, SqliteOptions options)
-      : pool_(std::move(path), options) {}
+      : path_(path), pool_(std::move(path), options) {}
 
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
     auto connection = pool_.take();
@@ -196,6 +205,7 @@ class SqliteStore final : public IcpStore {
 
   Result<void> write(const WriteIcpsRequest& request) override try {
     auto connection = pool_.take();
+    if (file_has_moved(*connection)) return moved("write ICPs");
     // IMMEDIATE takes the write lock up front: a deferred transaction that
     // reads first could fail to upgrade under a concurrent writer.
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -210,6 +220,7 @@ class SqliteStore final : public IcpStore {
 
   Result<bool> erase(const EraseIcpRequest& request) override try {
     auto connection = pool_.take();
+    if (file_has_moved(*connection)) return moved("erase an ICP");
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
     if (request.expected_revision) {
       const auto stored = stored_revision(*connection, request.id);
@@ -228,6 +239,17 @@ class SqliteStore final : public IcpStore {
     return erased;
   } catch (const SQLite::Exception& e) {
     return sqlite_error("erase an ICP", e);
+  }
+
+  Result<void> check_health() override try {
+    auto connection = pool_.take();
+    if (file_has_moved(*connection)) return moved("serve");
+    StatementScope query(connection->revision);
+    bind_text(*query, 1, std::string_view{});
+    (void)query->executeStep();
+    return {};
+  } catch (const SQLite::Exception& e) {
+    return sqlite_error("read the database", e);
   }
 
   Result<std::vector<Icp>> list(const ListIcpsRequest& request) override try {
@@ -282,6 +304,15 @@ class SqliteStore final : public IcpStore {
     }
   }
 
+  [[nodiscard]] Error moved(std::string_view operation) const {
+    return Error{Errc::internal,
+                 fmt::format("SQLite store: cannot {}: the database file {} was deleted or "
+                             "replaced while in use, so writes would be lost; restore the file "
+                             "and restart",
+                             operation, path_.string())};
+  }
+
+  std::filesystem::path path_;
   ConnectionPool pool_;
 };
 

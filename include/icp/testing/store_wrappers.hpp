@@ -30,6 +30,7 @@ class ForwardingStore : public IcpStore {
   Result<std::vector<Icp>> list(const ListIcpsRequest& request) override {
     return inner_->list(request);
   }
+  Result<void> check_health() override { return inner_->check_health(); }
 
  protected:
   [[nodiscard]] IcpStore& inner() const { return *inner_; }
