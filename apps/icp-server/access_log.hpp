@@ -24,12 +24,20 @@ class AccessLog {
     wake_.notify_one();
   }
 
-  /// Queues one line (a newline is added). Thread-safe.
+  /// Queues one line (a newline is added). Thread-safe; never waits for
+  /// stderr: past kMaxPendingBytes, lines are dropped and counted.
   void write(std::string_view line) {
     const std::lock_guard lock(mutex_);
+    if (pending_.size() + line.size() + 1 > kMaxPendingBytes) {
+      ++dropped_;
+      return;
+    }
     pending_.append(line);
     pending_.push_back('\n');
   }
+
+  /// What the queue may hold while stderr is slow or blocked.
+  static constexpr std::size_t kMaxPendingBytes = std::size_t{4} << 20;
 
  private:
   void run(const std::stop_token& stop) {
@@ -40,6 +48,11 @@ class AccessLog {
         // Batches every 50 ms: the log trails the requests by that much at most.
         wake_.wait_for(lock, std::chrono::milliseconds{50}, [&] { return stop.stop_requested(); });
         batch.swap(pending_);
+        if (dropped_ > 0) {
+          batch += "access log: " + std::to_string(dropped_) +
+                   " line(s) dropped while stderr was not keeping up\n";
+          dropped_ = 0;
+        }
       }
       if (!batch.empty()) {
         // A log that cannot be written must not stop the server: nothing to do.
@@ -57,6 +70,7 @@ class AccessLog {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::string pending_;
+  std::size_t dropped_ = 0;
   std::jthread writer_;  // last: started after, and joined before, the rest
 };
 

@@ -1,0 +1,81 @@
+#include "framing.hpp"
+
+#include <boost/url/grammar/ci_string.hpp>
+#include <boost/url/parse.hpp>
+
+#include <string>
+
+namespace icp::server {
+
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+/// Transfer-Encoding: the codings of every field, in order, as one list.
+std::optional<FramingError> check_transfer_encoding(const bhttp::request_header<>& header) {
+  const auto [first, last] = header.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (header.version() < 11) {
+    return FramingError{400, "Transfer-Encoding is not allowed in an HTTP/1.0 request"};
+  }
+  std::size_t codings = 0;
+  std::size_t chunked_at = 0;
+  std::size_t chunked_count = 0;
+  bool unknown = false;
+  for (auto field = first; field != last; ++field) {
+    std::string_view list = field->value();
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      auto element = trim(list.substr(0, comma));
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      element = trim(element.substr(0, element.find(';')));
+      if (element.empty()) continue;  // empty list elements are allowed
+      ++codings;
+      if (boost::urls::grammar::ci_is_equal(element, std::string_view("chunked"))) {
+        ++chunked_count;
+        chunked_at = codings;
+      } else {
+        unknown = true;
+      }
+    }
+  }
+  if (chunked_count == 0 || chunked_at != codings) {
+    return FramingError{400,
+                        "The body's length cannot be determined: chunked must be the "
+                        "final transfer coding"};
+  }
+  if (chunked_count > 1) return FramingError{400, "chunked is applied more than once"};
+  if (unknown) return FramingError{501, "Only the chunked transfer coding is supported"};
+  return std::nullopt;
+}
+
+std::optional<FramingError> check_host(const bhttp::request_header<>& header) {
+  const auto hosts = header.count(bhttp::field::host);
+  if (hosts > 1) return FramingError{400, "The request has more than one Host field"};
+  if (hosts == 0) {
+    if (header.version() >= 11) return FramingError{400, "An HTTP/1.1 request needs a Host field"};
+    return std::nullopt;
+  }
+  const auto value = trim(header[bhttp::field::host]);
+  if (value.empty()) return std::nullopt;  // allowed when the target has no authority
+  const auto authority = boost::urls::parse_authority(value);
+  if (!authority || authority->has_userinfo()) {
+    return FramingError{400, "The Host field is not a host and port"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<FramingError> check_framing(const bhttp::request_header<>& header) {
+  if (auto error = check_transfer_encoding(header)) return error;
+  return check_host(header);
+}
+
+}  // namespace icp::server
