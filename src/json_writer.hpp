@@ -17,6 +17,11 @@ namespace icp::detail {
 /// A JSON string literal, quotes included, escaping what RFC 8259 requires.
 void append_json_string(std::string& out, std::string_view text);
 
+/// append_json_string for text that may not be UTF-8 (error messages that
+/// quote what a client sent): each invalid sequence becomes U+FFFD, so the
+/// result is always valid JSON.
+void append_json_text(std::string& out, std::string_view text);
+
 void append_json_number(std::string& out, double number);
 void append_json_number(std::string& out, std::int64_t number);
 void append_json_number(std::string& out, std::uint64_t number);

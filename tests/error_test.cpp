@@ -1,4 +1,7 @@
 #include <icp/error.hpp>
+#include <icp/json.hpp>
+
+#include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -37,4 +40,26 @@ TEST_CASE("value() on an error throws icp::Exception carrying the error", "[erro
   }
   const icp::Result<int> ok = 7;
   CHECK(ok.value() == 7);
+}
+
+TEST_CASE("error bodies are valid JSON whatever bytes a message quotes (fuzz finding)", "[error]") {
+  // Messages quote a client's path, id or parameter name, which may be any
+  // bytes: each invalid UTF-8 sequence becomes U+FFFD.
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"ICP not found: \xff", "ICP not found: \xEF\xBF\xBD"},
+      {"a\xc3", "a\xEF\xBF\xBD"},                                                // truncated
+      {"\xc0\xaf", "\xEF\xBF\xBD\xEF\xBF\xBD"},                                  // overlong '/'
+      {"\xed\xa0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},                  // a surrogate
+      {"\xf4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},  // > U+10FFFF
+      {"Zürich 😀", "Zürich 😀"},                                                  // valid: unchanged
+  };
+  for (const auto& [message, shown] : cases) {
+    const auto body = icp::error_body(
+        icp::Error{icp::Errc::not_found, message, {icp::ErrorDetail{message, message}}});
+    boost::system::error_code ec;
+    const auto parsed = boost::json::parse(body, ec);
+    REQUIRE_FALSE(ec);
+    CHECK(parsed.at("error").at("message").as_string() == shown);
+    CHECK(parsed.at("error").at("details").at(0).at("path").as_string() == shown);
+  }
 }
