@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
@@ -58,6 +59,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, Server& server)
       : stream_(std::move(socket)),
         buffer_(server.limits().max_header_bytes + kReadChunk),
+        request_timer_(stream_.get_executor()),
         server_(server) {}
 
   void start() {
@@ -84,9 +86,16 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(limits.max_header_bytes);
     parser_->body_limit(limits.max_body_bytes);
-    deadline_ = Clock::now() + limits.request_timeout;
-    stream_.expires_at(deadline_);
+    // The request's deadline is a timer of our own, not the stream's: Beast
+    // closes the socket when its timer fires, and a client that sent part of
+    // a request is owed a 408 first.
+    stream_.expires_never();
+    request_timer_.expires_after(limits.request_timeout);
+    request_timer_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+      if (!ec) self->on_request_timeout();
+    });
     reading_ = true;
+    timed_out_ = false;
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -116,7 +125,6 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
     }
-    stream_.expires_at(deadline_);  // the same deadline: the body does not extend it
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
                         self->on_body(read_ec);
@@ -125,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_body(beast::error_code ec) {
     reading_ = false;
+    request_timer_.cancel();
     if (ec) {
       read_failed(ec);
       return;
@@ -154,8 +163,28 @@ class Session : public std::enable_shared_from_this<Session> {
     return adapted;
   }
 
+  /// The request was not read in time: stop reading; read_failed answers.
+  void on_request_timeout() {
+    if (!reading_ || closed_) return;
+    timed_out_ = true;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);
+  }
+
   void read_failed(beast::error_code ec) {
     reading_ = false;
+    request_timer_.cancel();
+    if (timed_out_) {
+      // Silence gets no answer; part of a request gets 408 (RFC 9110
+      // section 15.5.9), and the connection closes after it.
+      if (!parser_->got_some()) {
+        close();
+        return;
+      }
+      answer(bhttp::status::request_timeout,
+             error_json("REQUEST_TIMEOUT", "The request did not arrive in time"), false);
+      return;
+    }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof || ec == asio::error::bad_descriptor) {
@@ -277,6 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.close();
+    request_timer_.cancel();
     server_.forget(weak_from_this());
   }
 
@@ -284,10 +314,11 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   bhttp::response<bhttp::string_body> response_;
+  asio::steady_timer request_timer_;  ///< the deadline of the request being read
   Server& server_;
-  Clock::time_point deadline_;  ///< for the request being read
-  Clock::time_point started_;   ///< when its header was read, for the log
+  Clock::time_point started_;  ///< when its header was read, for the log
   bool reading_ = false;
+  bool timed_out_ = false;     ///< the request timer cancelled the read
   bool unread_input_ = false;  ///< answered before the whole request was read
   bool closed_ = false;
   std::array<char, std::size_t{16} << 10> discard_{};

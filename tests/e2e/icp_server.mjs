@@ -1,30 +1,70 @@
 // Starting and stopping icp-server for the end-to-end tests: each server on a
 // free loopback port, its stderr (the access log) kept for the test to read.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 
-/** Starts icp-server with `args`; resolves once it listens, with its URL. */
-export async function startServer(binary, args) {
-  const child = spawn(binary, [...args, '--listen', '127.0.0.1:0', '--threads', '2'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts icp-server with `args`; resolves once it listens, with its URL.
+ *
+ * `options` (all optional):
+ *   fdLimit         run it under `ulimit -n fdLimit` (through sh, which execs
+ *                   the server: `pid` is the server's own)
+ *   threads         --threads (default 2)
+ *   env             the environment (default: this process's)
+ *   startTimeoutMs  give up (SIGKILL, reject) if it does not listen by then
+ *
+ * The result: `child`, `pid`, `url`, `log()` (stderr so far) and `exited`, a
+ * promise of `{code, signal}`.
+ */
+export async function startServer(binary, args, options = {}) {
+  const { fdLimit, threads = 2, env, startTimeoutMs } = options;
+  const argv = [...args, '--listen', '127.0.0.1:0', '--threads', String(threads)];
+  const [command, commandArgs] = fdLimit === undefined
+    ? [binary, argv]
+    : ['sh', ['-c', `ulimit -n ${Number(fdLimit)} && exec "$0" "$@"`, binary, ...argv]];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let log = '';
   child.stderr.on('data', (chunk) => { log += chunk; });
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/\S+)\n/);
-      if (match) resolve(match[1]);
+  let timer;
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+        const match = out.match(/listening on (http:\/\/\S+)\n/);
+        if (match) resolve(match[1]);
+      });
+      child.on('exit', (code, signal) =>
+        reject(new Error(`icp-server exited early with ${code ?? signal}: ${log}`)));
+      if (startTimeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`icp-server did not listen within ${startTimeoutMs} ms: ${log}`));
+        }, startTimeoutMs);
+      }
     });
-    child.on('exit', (code) => reject(new Error(`icp-server exited early with ${code}: ${log}`)));
-  });
-  return { child, url, log: () => log };
+    return { child, pid: child.pid, url, log: () => log, exited };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** Sends SIGTERM; resolves with the exit code. */
-export async function stopServer(server) {
-  const exited = once(server.child, 'exit');
+/**
+ * Sends SIGTERM; resolves with the exit code. With `killAfterMs`, a server
+ * still running that long after is killed with SIGKILL (the code is then null).
+ */
+export async function stopServer(server, { killAfterMs } = {}) {
+  const exited = server.exited ?? new Promise((resolve) =>
+    server.child.on('exit', (code, signal) => resolve({ code, signal })));
+  if (server.child.exitCode !== null || server.child.signalCode !== null) {
+    return server.child.exitCode;
+  }
   server.child.kill('SIGTERM');
-  const [code] = await exited;
+  let timer;
+  if (killAfterMs !== undefined) {
+    timer = setTimeout(() => server.child.kill('SIGKILL'), killAfterMs);
+  }
+  const { code } = await exited;
+  clearTimeout(timer);
   return code;
 }
