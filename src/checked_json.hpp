@@ -43,6 +43,11 @@ class KeySets {
   void close_object();
   /// Adds `key` to the innermost open object; false if it was there already.
   [[nodiscard]] bool insert(std::string_view key);
+  /// Forgets every object, keeping the memory for the next document.
+  void clear() noexcept {
+    keys_.clear();
+    objects_.clear();
+  }
 
  private:
   /// Objects with more keys than this get a hash index; fewer are searched.

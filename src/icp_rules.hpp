@@ -48,10 +48,22 @@ inline constexpr double kMaxFilterMagnitude = 9007199254740992.0;  // 2^53
          number <= static_cast<double>(max);
 }
 
-/// Whether any of `strings` appears twice: hashed, so linear in their number
-/// (an ICP may list thousands of user ids).
+/// Lists up to this long are checked pairwise: cheaper than building a hash
+/// set, which costs allocations on every stored read.
+inline constexpr std::size_t kPairwiseCheckLimit = 16;
+
+/// Whether any of `strings` appears twice: hashed beyond a few, so linear in
+/// their number (an ICP may list thousands of user ids).
 template <class Strings>
 [[nodiscard]] bool has_duplicates(const Strings& strings) {
+  if (strings.size() <= kPairwiseCheckLimit) {
+    for (auto a = strings.begin(); a != strings.end(); ++a) {
+      for (auto b = strings.begin(); b != a; ++b) {
+        if (*a == *b) return true;
+      }
+    }
+    return false;
+  }
   std::unordered_set<std::string_view> seen;
   seen.reserve(strings.size());
   for (const auto& string : strings) {

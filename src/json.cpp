@@ -243,15 +243,18 @@ std::vector<std::string> read_user_ids(const json::value& value, const Path& pat
   const auto* array = read_array(value, path, problems);
   if (array == nullptr) return user_ids;
   user_ids.reserve(array->size());
-  // Views into the JSON array, which outlives this set: a hashed look-up per
-  // entry keeps a long list linear.
+  // A long list is checked through a hashed set of views into the JSON
+  // array (which outlives it), a short one pairwise (no allocation).
+  const bool hashed = array->size() > detail::kPairwiseCheckLimit;
   std::unordered_set<std::string_view> seen;
-  seen.reserve(array->size());
+  if (hashed) seen.reserve(array->size());
   for (std::size_t i = 0; i < array->size(); ++i) {
     const Path element_path = path.element(i);
     auto user_id = read_non_empty_string((*array)[i], element_path, problems);
     if (!user_id) continue;
-    if (!seen.insert((*array)[i].get_string()).second) {
+    const bool repeated = hashed ? !seen.insert((*array)[i].get_string()).second
+                                 : std::ranges::find(user_ids, *user_id) != user_ids.end();
+    if (repeated) {
       problems.add(element_path, fmt::format("duplicate user id \"{}\"", *user_id));
       continue;
     }
