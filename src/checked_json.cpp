@@ -35,6 +35,7 @@ struct IgnoreAll {
 
 /// Builds the value (Boost.JSON's value_stack, as its own parser does) and
 /// notes each object's member count in the text, in the order objects end.
+// NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
 class Builder : public IgnoreAll {
  public:
   static constexpr std::size_t max_object_size = json::object::max_size();
@@ -127,6 +128,7 @@ class Builder : public IgnoreAll {
   std::vector<std::size_t> object_sizes_;
   bool non_finite_ = false;
 };
+// NOLINTEND(readability-convert-member-functions-to-static)
 
 /// What the slow pass found, with where.
 struct Finding {
@@ -136,6 +138,7 @@ struct Finding {
 
 /// Finds the first duplicate key or out-of-range number in document order,
 /// tracking the path to it.
+// NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
 class Locator : public IgnoreAll {
  public:
   static constexpr std::size_t max_object_size = json::object::max_size();
@@ -231,6 +234,7 @@ class Locator : public IgnoreAll {
   std::string key_;
   std::optional<Finding> finding_;
 };
+// NOLINTEND(readability-convert-member-functions-to-static)
 
 std::optional<Finding> locate(std::string_view text, bool check_numbers) {
   json::basic_parser<Locator> parser(json::parse_options{}, check_numbers);

@@ -190,7 +190,8 @@ bool is_exact_filter_value(const json::value& value) {
   switch (value.kind()) {
     case json::kind::int64: return value.get_int64() >= -kMax && value.get_int64() <= kMax;
     case json::kind::uint64: return value.get_uint64() <= static_cast<std::uint64_t>(kMax);
-    case json::kind::double_: return detail::is_filter_magnitude(value.get_double());
+    // A double at 2^53 may be 2^53 + 1 rounded: only integers reach it.
+    case json::kind::double_: return std::abs(value.get_double()) < detail::kMaxFilterMagnitude;
     default: return true;
   }
 }

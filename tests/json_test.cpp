@@ -123,7 +123,7 @@ TEST_CASE("custom filter values stay within +-2^53, where nothing is stored roun
       CHECK(details_of(object) == one("customFilterCriteria[0].value", std::string(kBeyond)));
     }
   }
-  for (const auto* value : {"9007199254740992", "-9007199254740992", "9.007199254740992e15"}) {
+  for (const auto* value : {"9007199254740992", "-9007199254740992", "9.007199254740991e15"}) {
     auto object = example_object();
     object["customFilterCriteria"] =
         json::parse(std::string(R"([{"type":"excludeCompetitors","value":)") + value + "}]");

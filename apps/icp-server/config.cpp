@@ -93,7 +93,7 @@ std::size_t connections_the_fd_limit_allows() {
                                         : static_cast<std::size_t>(limit.rlim_cur / 2);
 }
 
-constexpr std::uint64_t kMaxSeconds = 24 * 3600;
+constexpr std::uint64_t kMaxSeconds = std::uint64_t{24} * 3600;
 
 constexpr std::array<std::string_view, 14> kValueFlags{"--db",
                                                        "--tokens",

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <chrono>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 /// Bytes of unparsed input a connection may hold beyond its header limit:
 /// one read's worth. Pipelined requests wait in the socket, not in memory.
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
 std::string error_json(std::string_view code, std::string_view message) {
   return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
@@ -103,10 +104,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     started_ = Clock::now();
+    // The timer may have fired after the header arrived but before this ran:
+    // its cancel hit nothing, so the body must not be read without a deadline.
+    if (!ec && timed_out_) ec = asio::error::operation_aborted;
     if (ec) {
       read_failed(ec);
       return;
     }
+    // Only these fields are the request's: a chunked body's trailer fields,
+    // which Beast adds to the same list, are never read as headers.
+    header_fields_ =
+        static_cast<std::size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
     if (const auto refused = check_framing(parser_->get())) {
       unread_input_ = true;
       answer(
@@ -115,7 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
           false);
       return;
     }
-    if (!parser_->is_done() && !body_is_buffered()) {
+    if (!parser_->is_done() && !body_is_buffered() && !is_healthz(parser_->get().target())) {
       // The body is still on its way: refuse now what it cannot change, so
       // that a large body is read only for a caller who may send it.
       const auto head = adapted(false);
@@ -157,9 +165,12 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& request = parser_->get();
     http::Request adapted{.method = request.method_string(), .target = request.target()};
     if (with_body) adapted.body = request.body();
-    adapted.headers.reserve(8);
-    for (const auto& field : request)
+    adapted.headers.reserve(header_fields_);
+    std::size_t taken = 0;
+    for (const auto& field : request) {
+      if (taken++ == header_fields_) break;
       adapted.headers.emplace_back(field.name_string(), field.value());
+    }
     return adapted;
   }
 
@@ -181,6 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
         close();
         return;
       }
+      unread_input_ = true;  // drained, so the 408 is not lost to a reset
       answer(bhttp::status::request_timeout,
              error_json("REQUEST_TIMEOUT", "The request did not arrive in time"), false);
       return;
@@ -231,6 +243,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void answer(bhttp::status status, std::string body, bool keep_alive) {
+    // Reading is over, also when answering early: the request's deadline must
+    // not cut off the answer or the drain, which have deadlines of their own.
+    reading_ = false;
+    request_timer_.cancel();
     response_.result(status);
     response_.version(11);
     if (!body.empty() && response_.find(bhttp::field::content_type) == response_.end()) {
@@ -266,11 +282,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_written(beast::error_code ec, bool keep_alive) {
     response_ = {};  // an answer is held only while it is being sent
-    if (ec) {
-      close();
-    } else if (unread_input_) {
+    if (!ec && unread_input_) {
       drain_then_close();
-    } else if (!keep_alive || server_.stopping()) {
+    } else if (ec || !keep_alive || server_.stopping()) {
       close();
     } else {
       read_header();
@@ -318,8 +332,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Server& server_;
   Clock::time_point started_;  ///< when its header was read, for the log
   bool reading_ = false;
-  bool timed_out_ = false;     ///< the request timer cancelled the read
-  bool unread_input_ = false;  ///< answered before the whole request was read
+  bool timed_out_ = false;         ///< the request timer cancelled the read
+  std::size_t header_fields_ = 0;  ///< fields before any chunked trailer
+  bool unread_input_ = false;      ///< answered before the whole request was read
   bool closed_ = false;
   std::array<char, std::size_t{16} << 10> discard_{};
   std::size_t drained_ = 0;

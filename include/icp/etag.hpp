@@ -23,14 +23,14 @@ namespace icp {
 class IfMatch {
  public:
   /// `*`: the ICP must exist, at any revision.
-  [[nodiscard]] static IfMatch any() { return IfMatch(true, {}); }
+  [[nodiscard]] static IfMatch any() { return {true, {}}; }
   /// The ICP must be at one of `revisions` (none: matches nothing).
   [[nodiscard]] static IfMatch one_of(std::vector<std::uint64_t> revisions) {
-    return IfMatch(false, std::move(revisions));
+    return {false, std::move(revisions)};
   }
   /// Matches no revision: a precondition that names none of ours (weak or
   /// foreign tags, or a field that is not valid If-Match syntax).
-  [[nodiscard]] static IfMatch nothing() { return IfMatch(false, {}); }
+  [[nodiscard]] static IfMatch nothing() { return {false, {}}; }
 
   [[nodiscard]] bool matches(std::uint64_t revision) const noexcept;
   [[nodiscard]] bool is_any() const noexcept { return any_; }

@@ -205,7 +205,7 @@ class SqliteStore final : public IcpStore {
 
   Result<void> write(const WriteIcpsRequest& request) override try {
     auto connection = pool_.take();
-    if (file_has_moved(*connection)) return moved("write ICPs");
+    if (file_has_moved(*connection)) return moved("write ICPs", false);
     // IMMEDIATE takes the write lock up front: a deferred transaction that
     // reads first could fail to upgrade under a concurrent writer.
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
@@ -220,7 +220,7 @@ class SqliteStore final : public IcpStore {
 
   Result<bool> erase(const EraseIcpRequest& request) override try {
     auto connection = pool_.take();
-    if (file_has_moved(*connection)) return moved("erase an ICP");
+    if (file_has_moved(*connection)) return moved("erase an ICP", false);
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
     if (request.expected_revision) {
       const auto stored = stored_revision(*connection, request.id);
@@ -243,7 +243,7 @@ class SqliteStore final : public IcpStore {
 
   Result<void> check_health() override try {
     auto connection = pool_.take();
-    if (file_has_moved(*connection)) return moved("serve");
+    if (file_has_moved(*connection)) return moved("serve", true);
     StatementScope query(connection->revision);
     bind_text(*query, 1, std::string_view{});
     (void)query->executeStep();
@@ -304,12 +304,14 @@ class SqliteStore final : public IcpStore {
     }
   }
 
-  [[nodiscard]] Error moved(std::string_view operation) const {
+  /// The path only where an operator reads it (health checks): a write's
+  /// error goes to whoever sent the request.
+  [[nodiscard]] Error moved(std::string_view operation, bool with_path) const {
     return Error{Errc::internal,
-                 fmt::format("SQLite store: cannot {}: the database file {} was deleted or "
+                 fmt::format("SQLite store: cannot {}: the database file {}was deleted or "
                              "replaced while in use, so writes would be lost; restore the file "
                              "and restart",
-                             operation, path_.string())};
+                             operation, with_path ? path_.string() + " " : std::string())};
   }
 
   std::filesystem::path path_;
