@@ -4,7 +4,8 @@
 // Then the cost per byte of the worst 1 MiB bodies beside a typical one.
 //
 //   cmake --preset release && cmake --build --preset release
-//   build/release/bench/complexity_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+//   build/release/bench/complexity_bench --benchmark_repetitions=3
+//   --benchmark_report_aggregates_only=true
 //
 // The service runs over a store that keeps nothing, so what is measured is
 // reading, validating and merging the body, not a map growing by 1 MiB an
@@ -255,8 +256,9 @@ class PerByteReporter : public benchmark::ConsoleReporter {
   void print() const {
     const auto typical = ns_per_byte_.find("BM_PerByte_Typical");
     if (typical == ns_per_byte_.end()) return;
-    std::printf("\ncost per byte of a 1 MiB create body / the typical 700-byte body (target: "
-                "at most 10x)\n");
+    std::printf(
+        "\ncost per byte of a 1 MiB create body / the typical 700-byte body (target: "
+        "at most 10x)\n");
     for (const auto& [name, ns] : ns_per_byte_) {
       if (name == typical->first) continue;
       std::printf("  %-32s %6.2fx (%.2f ns/byte / %.2f ns/byte)\n", name.c_str(),

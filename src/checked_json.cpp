@@ -298,7 +298,7 @@ bool KeySets::insert(std::string_view key) {
     const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(object.first_key);
     if (std::find(first, keys_.end(), key) != keys_.end()) return false;
     keys_.emplace_back(key);
-    if (count + 1 > kLinearSearchKeys) {
+    if (count + 1 > kPairwiseCheckLimit) {
       object.index = std::make_unique<Index>(0, KeyHash{&keys_}, KeyEqual{&keys_});
       for (auto i = object.first_key; i < keys_.size(); ++i) object.index->insert(i);
     }

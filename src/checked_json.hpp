@@ -7,6 +7,8 @@
 
 #include <icp/error.hpp>
 
+#include "icp_rules.hpp"
+
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
@@ -50,9 +52,6 @@ class KeySets {
   }
 
  private:
-  /// Objects with more keys than this get a hash index; fewer are searched.
-  static constexpr std::size_t kLinearSearchKeys = 16;
-
   struct KeyHash {
     const std::vector<std::string>* keys;
     std::size_t operator()(std::size_t i) const noexcept {

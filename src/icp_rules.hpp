@@ -48,7 +48,7 @@ inline constexpr double kMaxFilterMagnitude = 9007199254740992.0;  // 2^53
          number <= static_cast<double>(max);
 }
 
-/// Lists up to this long are checked pairwise: cheaper than building a hash
+/// Lists (and objects' keys) up to this long are checked pairwise: cheaper than a hash
 /// set, which costs allocations on every stored read.
 inline constexpr std::size_t kPairwiseCheckLimit = 16;
 

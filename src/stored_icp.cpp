@@ -324,7 +324,6 @@ bool read_lead_provider_criterion(Reader& in, std::string& scratch,
   return true;
 }
 
-/// `{"type":..,"value":n}`, inside the custom criteria array.
 /// The general reader's range rule for custom filter values, on a number
 /// token read as `value`: within +-2^53, and an integer token exactly so (2^53
 /// + 1 rounds to 2^53 as a double, so it is read again as an integer).
@@ -341,6 +340,7 @@ bool is_exact_filter_value(std::string_view token, double value) {
          integer >= -kMax;
 }
 
+/// `{"type":..,"value":n}`, inside the custom criteria array.
 bool read_custom_filter_criterion(Reader& in, std::string& scratch,
                                   std::vector<CustomFilterCriterion>& criteria) {
   CustomFilterCriterion criterion;
