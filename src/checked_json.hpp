@@ -54,9 +54,7 @@ class KeySets {
  private:
   struct KeyHash {
     const std::vector<std::string>* keys;
-    std::size_t operator()(std::size_t i) const noexcept {
-      return std::hash<std::string_view>{}((*keys)[i]);
-    }
+    std::size_t operator()(std::size_t i) const noexcept { return KeyedHash{}((*keys)[i]); }
   };
   struct KeyEqual {
     const std::vector<std::string>* keys;

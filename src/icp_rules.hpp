@@ -11,6 +11,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "keyed_hash.hpp"
+
 namespace icp::detail {
 
 inline constexpr std::array<std::string_view, 2> kCriterionTypes{"person", "company"};
@@ -52,8 +54,8 @@ inline constexpr double kMaxFilterMagnitude = 9007199254740992.0;  // 2^53
 /// set, which costs allocations on every stored read.
 inline constexpr std::size_t kPairwiseCheckLimit = 16;
 
-/// Whether any of `strings` appears twice: hashed beyond a few, so linear in
-/// their number (an ICP may list thousands of user ids).
+/// Whether any of `strings` appears twice: hashed (keyed, see keyed_hash.hpp)
+/// beyond a few, so linear in their number (an ICP may list thousands of user ids).
 template <class Strings>
 [[nodiscard]] bool has_duplicates(const Strings& strings) {
   if (strings.size() <= kPairwiseCheckLimit) {
@@ -64,7 +66,7 @@ template <class Strings>
     }
     return false;
   }
-  std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::string_view, KeyedHash> seen;
   seen.reserve(strings.size());
   for (const auto& string : strings) {
     if (!seen.insert(std::string_view(string)).second) return true;

@@ -247,7 +247,7 @@ std::vector<std::string> read_user_ids(const json::value& value, const Path& pat
   // A long list is checked through a hashed set of views into the JSON
   // array (which outlives it), a short one pairwise (no allocation).
   const bool hashed = array->size() > detail::kPairwiseCheckLimit;
-  std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::string_view, detail::KeyedHash> seen;
   if (hashed) seen.reserve(array->size());
   for (std::size_t i = 0; i < array->size(); ++i) {
     const Path element_path = path.element(i);

@@ -9,6 +9,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include "keyed_hash.hpp"
+
 namespace icp::detail {
 
 /// Listing order: newest `created_at` first, ties by `id` ascending.
@@ -47,7 +49,7 @@ std::optional<Error> check_batch(const WriteIcpsRequest& request, StoredRevision
       (request.icps.size() != 1 || request.mode != WriteMode::replace)) {
     return Error{Errc::bad_request, "an expected revision needs a replace of exactly one ICP"};
   }
-  std::unordered_set<std::string_view> seen;
+  std::unordered_set<std::string_view, KeyedHash> seen;
   for (const auto& icp : request.icps) {
     if (!seen.insert(icp.id).second) {
       return Error{Errc::bad_request, fmt::format("ICP {} appears twice in one write", icp.id)};
