@@ -287,10 +287,16 @@ TEST_CASE("http: absolute-form targets name the same resources (RFC 9112 3.2.2)"
   CHECK(json::parse(absolute.body).at("id").as_string() == kExampleId);
   CHECK(api.call("GET", fmt::format("https://api.example{}?limit=1", kCollection)).status == 200);
   CHECK(icp::http::Adapter::serves(fmt::format("http://h{}", kItem)));
+  // An empty path is "/" (RFC 9110 4.2.3), with or without a query: found, not malformed.
+  for (const std::string target : {"http://h", "http://h?x=1", "http://h:80?"}) {
+    INFO(target);
+    const auto answer = api.call("GET", target);
+    CHECK(answer.status == 404);
+    CHECK(answer.body.find("No such resource: /\"") != std::string::npos);
+  }
   for (const std::string& target :
-       {fmt::format("ftp://h{}", kItem), fmt::format("http:{}", kItem), std::string("http://h"),
-        fmt::format("//h{}", kItem), fmt::format("http://h{}#frag", kItem), std::string("*"),
-        std::string("h:80")}) {
+       {fmt::format("ftp://h{}", kItem), fmt::format("http:{}", kItem), fmt::format("//h{}", kItem),
+        fmt::format("http://h{}#frag", kItem), std::string("*"), std::string("h:80")}) {
     INFO(target);
     const auto answer = api.call("GET", target);
     CHECK((answer.status == 400 || answer.status == 404));
