@@ -19,6 +19,33 @@ inline bool listed_before(const Icp& a, const Icp& b) noexcept {
   return a.id < b.id;
 }
 
+/// A ListIcpsRequest's bounds, applied as a store reads: add() each ICP read,
+/// and read another only while wants_more(). Past `max_bytes` it still wants
+/// one more, which tells the service that more follow.
+class ListBounds {
+ public:
+  explicit ListBounds(const ListIcpsRequest& request) noexcept
+      : limit_(request.limit), max_bytes_(request.max_bytes) {}
+
+  [[nodiscard]] bool wants_more() const noexcept {
+    // The first ICP is a page of its own whatever its size; the one after it
+    // still says whether more follow.
+    return count_ < limit_ && (count_ <= 1 || held_before_last_ < max_bytes_);
+  }
+  void add(const Icp& icp) noexcept {
+    held_before_last_ = held_;
+    held_ += listed_bytes(icp);
+    ++count_;
+  }
+
+ private:
+  std::size_t limit_;
+  std::size_t max_bytes_;
+  std::size_t count_ = 0;
+  std::size_t held_ = 0;
+  std::size_t held_before_last_ = 0;
+};
+
 /// The error of a compare-and-swap that found another revision stored.
 inline Error stale(std::string_view id) {
   return Error{Errc::precondition_failed,

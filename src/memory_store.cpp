@@ -81,8 +81,11 @@ class MemoryStore final : public IcpStore {
         matches, matches.begin() + static_cast<std::ptrdiff_t>(count),
         [](const Icp* a, const Icp* b) { return detail::listed_before(*a, *b); });
     std::vector<Icp> page;
-    page.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) page.push_back(*matches[i]);
+    detail::ListBounds bounds(request);
+    for (std::size_t i = 0; i < count && bounds.wants_more(); ++i) {
+      page.push_back(*matches[i]);
+      bounds.add(page.back());
+    }
     return page;
   }
 

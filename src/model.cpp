@@ -1,4 +1,5 @@
 #include <icp/model.hpp>
+#include <icp/store.hpp>
 
 #include "json_internal.hpp"
 #include "json_writer.hpp"
@@ -105,6 +106,56 @@ OpaqueJson::OpaqueJson(std::shared_ptr<const detail::OpaqueJsonState> state) noe
     : state_(std::move(state)) {}
 
 const json::value& OpaqueJson::value() const noexcept { return state_->value(); }
+
+namespace {
+
+/// An upper estimate of `value`'s length as JSON (escapes aside), without
+/// writing it: numbers count as the longest a double or integer can be.
+std::size_t estimated_json_bytes(const json::value& value) noexcept {
+  constexpr std::size_t kLongestNumber = 24;
+  switch (value.kind()) {
+    case json::kind::string: return value.get_string().size() + 2;
+    case json::kind::array: {
+      std::size_t bytes = 2;
+      for (const auto& element : value.get_array()) bytes += estimated_json_bytes(element) + 1;
+      return bytes;
+    }
+    case json::kind::object: {
+      std::size_t bytes = 2;
+      for (const auto& member : value.get_object()) {
+        bytes += member.key().size() + 4 + estimated_json_bytes(member.value());
+      }
+      return bytes;
+    }
+    default: return kLongestNumber;
+  }
+}
+
+std::size_t opaque_bytes(const OpaqueJson& opaque) noexcept {
+  const auto& state = detail::OpaqueJsonAccess::state(opaque);
+  const auto text = state.text();
+  return text.empty() ? estimated_json_bytes(state.value()) : text.size();
+}
+
+}  // namespace
+
+std::size_t listed_bytes(const Icp& icp) noexcept {
+  // The field names, punctuation, timestamps and numbers of the spec's JSON.
+  constexpr std::size_t kFixedBytes = 320;
+  constexpr std::size_t kPerCriterion = 48;
+  std::size_t bytes = kFixedBytes + icp.id.size() + icp.name.size() +
+                      (icp.description ? icp.description->size() : 0);
+  for (const auto& user_id : icp.user_ids) bytes += user_id.size() + 3;
+  for (const auto& criterion : icp.lead_provider_criteria) {
+    bytes += kPerCriterion + criterion.provider.size() + criterion.type.size() +
+             opaque_bytes(criterion.filters);
+  }
+  for (const auto& criterion : icp.custom_filter_criteria) {
+    bytes += kPerCriterion + criterion.type.size();
+  }
+  if (icp.crm_filters) bytes += opaque_bytes(*icp.crm_filters);
+  return bytes;
+}
 
 bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept {
   if (a.state_ == b.state_) return true;

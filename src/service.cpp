@@ -69,6 +69,16 @@ std::optional<Error> check_if_match(const Icp& current, const std::optional<IfMa
                            current.id, etag_of(current))};
 }
 
+/// `bad_request` when `icp` would take more than `max_bytes` as JSON.
+std::optional<Error> check_size(const Icp& icp, std::size_t max_bytes) {
+  const auto bytes = to_json(icp).size();
+  if (bytes <= max_bytes) return std::nullopt;
+  return Error{Errc::bad_request,
+               fmt::format("The ICP would take {} bytes as JSON, more than the {} allowed; "
+                           "make it smaller",
+                           bytes, max_bytes)};
+}
+
 /// Whether a write that lost its compare-and-swap is tried again: only when
 /// the caller named no revision (no If-Match, or `*`, which any revision
 /// meets).
@@ -148,7 +158,8 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
   if (options.limit == 0 || options.limit > kMaxListLimit) {
     return bad_parameter("limit", fmt::format("must be between 1 and {}", kMaxListLimit));
   }
-  ListIcpsRequest request{.limit = options.limit + 1};  // one more tells whether more follow
+  // One more than the page tells whether more follow.
+  ListIcpsRequest request{.limit = options.limit + 1, .max_bytes = options.max_bytes};
   if (options.scope == ListScope::mine) request.member = caller.user_id();
   if (!options.cursor.empty()) {
     request.after = decode_cursor(options.cursor);
@@ -157,8 +168,17 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
   auto icps = call_store("list ICPs", [&] { return store_->list(request); });
   if (!icps) return std::move(icps).error();
   IcpPage page{.icps = std::move(*icps)};
-  if (page.icps.size() > options.limit) {
-    page.icps.pop_back();
+  // The page: up to `limit` ICPs, stopping once they hold `max_bytes` (as
+  // the store does); anything the store returned beyond says more follow.
+  std::size_t taken = 0;
+  std::size_t held = 0;
+  while (taken < page.icps.size() && taken < options.limit &&
+         (taken == 0 || held < options.max_bytes)) {
+    held += listed_bytes(page.icps[taken]);
+    ++taken;
+  }
+  if (taken < page.icps.size()) {
+    page.icps.erase(page.icps.begin() + static_cast<std::ptrdiff_t>(taken), page.icps.end());
     page.next_cursor = list_cursor_after(page.icps.back());
   }
   return page;
@@ -168,6 +188,7 @@ Result<Icp> IcpService::create(const boost::json::object& body, const AuthContex
   if (!caller.is_authenticated()) return unauthorized();
   auto icp = detail::icp_from_create_body(body, new_icp_id(), now(), caller.user_id());
   if (!icp) return icp;
+  if (auto too_big = check_size(*icp, options_.max_icp_bytes)) return *std::move(too_big);
   icp->revision = new_revision();
   auto written = call_store("create an ICP", [&] {
     return store_->write(WriteIcpsRequest{.icps = {&*icp, 1}, .mode = WriteMode::insert});
@@ -220,6 +241,7 @@ Result<Icp> IcpService::merge_and_write(Icp current, const boost::json::object& 
   for (int attempt = 1;; ++attempt) {
     auto updated = detail::icp_from_patch(current, patch, now());
     if (!updated) return updated;
+    if (auto too_big = check_size(*updated, options_.max_icp_bytes)) return *std::move(too_big);
     updated->revision = new_revision();
     auto written = call_store("update an ICP", [&] {
       return store_->write(WriteIcpsRequest{.icps = {&*updated, 1},

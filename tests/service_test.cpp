@@ -199,6 +199,45 @@ TEST_CASE("list: limit and cursor are checked", "[service]") {
         std::vector<icp::ErrorDetail>{{"cursor", "is not a cursor from a previous page"}});
 }
 
+TEST_CASE("list: a page also stops at max_bytes, and its cursor goes on from there", "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
+  for (int i = 0; i < 10; ++i) {
+    auto icp = icp::testing::spec_example();
+    icp.id = icp::new_icp_id();
+    icp.name = std::string(static_cast<std::size_t>(50 * (i + 1)), 'x');
+    REQUIRE(f.recording->write({.icps = {&icp, 1}}).has_value());
+  }
+  const auto everything = f.service.list(caller, {.limit = 100});
+  REQUIRE(everything.has_value());
+  REQUIRE(everything->icps.size() == 11);
+  CHECK_FALSE(everything->next_cursor.has_value());
+
+  const std::size_t max_bytes = GENERATE(as<std::size_t>{}, 0, 1, 1500, 4000, 100'000);
+  CAPTURE(max_bytes);
+  std::vector<std::string> walked;
+  std::string cursor;
+  for (int pages = 0; pages < 20; ++pages) {
+    const auto page =
+        f.service.list(caller, {.limit = 4, .cursor = cursor, .max_bytes = max_bytes});
+    REQUIRE(page.has_value());
+    REQUIRE_FALSE(page->icps.empty());
+    REQUIRE(page->icps.size() <= 4);
+    // Every ICP but the last fit within max_bytes.
+    std::size_t before_last = 0;
+    for (std::size_t i = 0; i + 1 < page->icps.size(); ++i) {
+      before_last += icp::listed_bytes(page->icps[i]);
+    }
+    CHECK((page->icps.size() == 1 || before_last < max_bytes));
+    for (const auto& icp : page->icps) walked.push_back(icp.id);
+    if (!page->next_cursor) break;
+    cursor = *page->next_cursor;
+  }
+  std::vector<std::string> expected;
+  for (const auto& icp : everything->icps) expected.push_back(icp.id);
+  CHECK(walked == expected);
+}
+
 TEST_CASE("list: a store failure is internal", "[service]") {
   Fixture f(any_store());
   f.faulty->inject(StoreOperation::list, FaultKind::exception);
@@ -474,6 +513,30 @@ TEST_CASE("update and delete: If-Match must name the current revision", "[servic
   const auto latest = f.service.get(kExampleId, caller).value().revision;
   CHECK(f.service.remove(kExampleId, caller, IfMatch::one_of({1, latest})).has_value());
   CHECK(f.service.get(kExampleId, caller).error().code == Errc::not_found);
+}
+
+TEST_CASE("create and update: an ICP may not grow past max_icp_bytes", "[service]") {
+  Fixture f(any_store(), {.max_icp_bytes = 2000});
+  const auto caller = AuthContext::user("user_abc123");
+  const auto body_with = [](std::size_t description_bytes) {
+    return fmt::format(R"({{"name":"n","description":"{}","leadProviderCriteria":[]}})",
+                       std::string(description_bytes, 'd'));
+  };
+  const auto too_big = f.service.create(body_with(2000), caller);
+  REQUIRE_FALSE(too_big.has_value());
+  CHECK(too_big.error().code == Errc::bad_request);
+  CHECK_THAT(too_big.error().message, Catch::Contains("more than the 2000 allowed"));
+  const auto small = f.service.create(body_with(1000), caller);
+  REQUIRE(small.has_value());
+  CHECK(icp::to_json(*small).size() <= 2000);
+
+  // Growing it by PATCH stops at the same bound and changes nothing.
+  const auto grown = f.service.update(
+      small->id, fmt::format(R"({{"description":"{}"}})", std::string(1900, 'e')), caller);
+  REQUIRE_FALSE(grown.has_value());
+  CHECK(grown.error().code == Errc::bad_request);
+  CHECK(f.service.get(small->id, caller)->description == small->description);
+  CHECK(f.service.update(small->id, R"({"description":"short"})", caller).has_value());
 }
 
 TEST_CASE("update: a member cannot leave an ICP without members", "[service]") {

@@ -45,6 +45,8 @@ Limits (what one client may hold):
   --max-header-bytes N   Request headers (default 16384; larger: 431).
   --max-body-bytes N     Request bodies (default 1048576; larger: 413).
   --max-page-bytes N     A list page's body (default 1048576; at least one ICP).
+  --max-icp-bytes N      One ICP as JSON after a create or update (default
+                         1048576; larger: 400).
   --request-timeout S    From a connection being ready to a request's last byte
                          (default 30; not extended by progress).
   --write-timeout S      To send one response (default 30).
@@ -95,7 +97,7 @@ std::size_t connections_the_fd_limit_allows() {
 
 constexpr std::uint64_t kMaxSeconds = std::uint64_t{24} * 3600;
 
-constexpr std::array<std::string_view, 14> kValueFlags{"--db",
+constexpr std::array<std::string_view, 15> kValueFlags{"--db",
                                                        "--tokens",
                                                        "--clerk-jwt-key",
                                                        "--clerk-authorized-party",
@@ -106,6 +108,7 @@ constexpr std::array<std::string_view, 14> kValueFlags{"--db",
                                                        "--max-header-bytes",
                                                        "--max-body-bytes",
                                                        "--max-page-bytes",
+                                                       "--max-icp-bytes",
                                                        "--request-timeout",
                                                        "--write-timeout",
                                                        "--shutdown-timeout"};
@@ -191,6 +194,10 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
     } else if (arg == "--max-page-bytes") {
       const auto bytes = number(1024, std::uint64_t{1} << 30);
       if (bytes) limits.max_page_bytes = *bytes;
+      ok = bytes.has_value();
+    } else if (arg == "--max-icp-bytes") {
+      const auto bytes = number(1024, std::uint64_t{1} << 30);
+      if (bytes) limits.max_icp_bytes = *bytes;
       ok = bytes.has_value();
     } else if (arg == "--request-timeout") {
       ok = seconds(limits.request_timeout);

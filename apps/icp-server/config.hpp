@@ -24,6 +24,7 @@ struct Limits {
   std::uint32_t max_header_bytes = 16 * 1024;         ///< larger: 431
   std::size_t max_body_bytes = std::size_t{1} << 20;  ///< larger: 413
   std::size_t max_page_bytes = std::size_t{1} << 20;  ///< a list response's body
+  std::size_t max_icp_bytes = std::size_t{1} << 20;   ///< one ICP as JSON; larger: 400
   /// From when a connection is ready for a request (accepted, or the last
   /// answer sent) to the request's last byte. Absolute: progress does not
   /// extend it, so a client that trickles cannot hold a connection longer.

@@ -72,7 +72,9 @@ int run(int argc, char** argv) {
   icp::server::Server server(
       io,
       icp::http::Adapter(
-          icp::IcpService(*store, {.conceal_existence = config.conceal_existence}), *authenticator,
+          icp::IcpService(*store, {.conceal_existence = config.conceal_existence,
+                                   .max_icp_bytes = limits.max_icp_bytes}),
+          *authenticator,
           {.max_body_bytes = limits.max_body_bytes, .max_page_bytes = limits.max_page_bytes}),
       *store, limits, log);
   tcp::endpoint bound;

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ struct ServiceOptions {
   bool conceal_existence = false;
   /// Where timestamps come from; tests inject their own. Empty: system_now.
   Clock clock;
+  /// The most bytes an ICP may take as JSON (to_json) after a create or an
+  /// update: successive PATCHes cannot grow one past what a body may carry,
+  /// and every later read and listing stays bounded.
+  std::size_t max_icp_bytes = std::size_t{1} << 20;
 };
 
 /// Which ICPs a listing covers.
@@ -49,6 +54,9 @@ struct ListOptions {
   /// Where to continue: the `next_cursor` of the previous page; empty for the
   /// first page. Opaque; it stays valid while ICPs are created or deleted.
   std::string_view cursor;
+  /// A page also stops once its ICPs hold this many bytes by listed_bytes()
+  /// (it holds at least one): bounds what one page costs in memory.
+  std::size_t max_bytes = std::numeric_limits<std::size_t>::max();
 };
 
 /// One page of a listing, newest `createdAt` first, ties by id.

@@ -6,6 +6,7 @@
 #include <icp/model.hpp>
 
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -62,7 +63,16 @@ struct ListIcpsRequest {
   std::optional<std::string_view> member;  ///< only ICPs whose user_ids hold it; nullopt: all
   std::optional<ListPosition> after;       ///< start after this position
   std::size_t limit = 50;
+  /// A bound on what one call holds, by listed_bytes(): read ICPs until
+  /// `limit`, or until those before the last one read hold `max_bytes`. The
+  /// one past the bound tells the service that more follow. Stores should
+  /// honour it (the service cuts the page either way; the bound is on memory).
+  std::size_t max_bytes = std::numeric_limits<std::size_t>::max();
 };
+
+/// About the length of `icp` as JSON, without writing it: what
+/// ListIcpsRequest::max_bytes and ListOptions::max_bytes count.
+[[nodiscard]] std::size_t listed_bytes(const Icp& icp) noexcept;
 
 /// Storage of ICPs. The store never sees who is calling: access rules live in
 /// the service. Ids it receives are canonical.

@@ -257,8 +257,11 @@ Response Adapter::handle(const Request& request) const try {
 
   if (collection && method == "GET") {
     std::string cursor;
-    const auto options = list_options(url, cursor);
+    auto options = list_options(url, cursor);
     if (!options) return error_response(options.error());
+    // The store reads no more than about a page's bytes (listed_bytes only
+    // estimates; the exact cut is list_response's).
+    options->max_bytes = options_.max_page_bytes;
     const auto page = service_.list(caller, *options);
     if (!page) return error_response(page.error());
     return list_response(*page, *options);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -150,6 +151,42 @@ ResultPtr exec_prepared(PGconn* connection, const char* statement, const Params<
     throw failure_of(connection, result.get());
   }
   return result;
+}
+
+/// Runs a prepared statement in single-row mode, handing `on_row` one row at a
+/// time (a result of one row) while it returns true: a caller that stops
+/// early holds no more than one row in memory. The rows after that are read
+/// and dropped, so the connection is ready for its next query either way.
+/// Throws Failure when the statement fails, or what `on_row` threw.
+template <std::size_t N, class OnRow>
+void for_each_row(PGconn* connection, const char* statement, const Params<N>& params,
+                  OnRow on_row) {
+  if (PQsendQueryPrepared(connection, statement, params.count(), params.values(), params.lengths(),
+                          params.formats(), 1) == 0) {
+    throw failure_of(connection, nullptr);
+  }
+  // Can only fail right after a send; then the rows simply come all at once.
+  (void)PQsetSingleRowMode(connection);
+  bool wanted = true;
+  std::exception_ptr thrown;
+  std::optional<Failure> failed;
+  while (ResultPtr result{PQgetResult(connection)}) {
+    const auto status = PQresultStatus(result.get());
+    if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
+      for (int row = 0; wanted && row < PQntuples(result.get()); ++row) {
+        try {
+          wanted = on_row(result.get(), row);
+        } catch (...) {
+          thrown = std::current_exception();
+          wanted = false;
+        }
+      }
+    } else if (!failed) {
+      failed = failure_of(connection, result.get());
+    }
+  }
+  if (failed) throw *failed;
+  if (thrown) std::rethrow_exception(thrown);
 }
 
 /// Runs SQL text without parameters (BEGIN, COMMIT, SET, migrations).

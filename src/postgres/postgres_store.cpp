@@ -359,21 +359,23 @@ class PostgresStore final : public IcpStore {
     const std::string_view after_id = request.after ? request.after->id : std::string_view{};
     const auto limit = static_cast<std::int64_t>(
         std::min<std::size_t>(request.limit, std::numeric_limits<std::int64_t>::max()));
-    pg::ResultPtr result;
+    std::vector<Icp> page;
+    detail::ListBounds bounds(request);
+    // Row by row, so that a page cut short by bytes never holds the rest.
+    const auto on_row = [&](const PGresult* result, int row) {
+      page.push_back(decode(result, row));
+      bounds.add(page.back());
+      return bounds.wants_more();
+    };
     if (request.member) {
       pg::Params<4> params;
       params.text(*request.member).int8(after_created_at).text(after_id).int8(limit);
-      result =
-          pg::exec_prepared(connection.get(), sql::kListForMember.name, params, PGRES_TUPLES_OK);
+      pg::for_each_row(connection.get(), sql::kListForMember.name, params, on_row);
     } else {
       pg::Params<3> params;
       params.int8(after_created_at).text(after_id).int8(limit);
-      result = pg::exec_prepared(connection.get(), sql::kListAll.name, params, PGRES_TUPLES_OK);
+      pg::for_each_row(connection.get(), sql::kListAll.name, params, on_row);
     }
-    std::vector<Icp> page;
-    const int rows = PQntuples(result.get());
-    page.reserve(static_cast<std::size_t>(rows));
-    for (int row = 0; row < rows; ++row) page.push_back(decode(result.get(), row));
     return page;
   } catch (const pg::Failure& failure) {
     return postgres_error("list ICPs", failure);

@@ -268,10 +268,12 @@ class SqliteStore final : public IcpStore {
     const auto limit = std::min<std::size_t>(request.limit, std::numeric_limits<int>::max());
     query->bind(4, static_cast<std::int64_t>(limit));
     std::vector<Icp> page;
-    while (query->executeStep()) {
+    detail::ListBounds bounds(request);
+    while (bounds.wants_more() && query->executeStep()) {
       auto icp = decode(*query);
       if (!icp) return std::move(icp).error();
       page.push_back(std::move(*icp));
+      bounds.add(page.back());
     }
     return page;
   } catch (const SQLite::Exception& e) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <set>
 #include <thread>
 
@@ -312,6 +313,44 @@ void list_all_in_order(IcpStore& store, Checker& checker) {
   ICP_CHECK(ids_of(store.list(ListIcpsRequest{.limit = 3})).size() == 3);
 }
 
+void list_stops_at_max_bytes(IcpStore& store, Checker& checker) {
+  std::vector<Icp> all;
+  all.reserve(8);
+  for (int i = 0; i < 8; ++i) {
+    all.push_back(make_icp({"user_a"}, at_ms(9000 - i)));
+    all.back().name = std::string(static_cast<std::size_t>(100 * (i + 1)), 'n');
+  }
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = all, .mode = WriteMode::insert}).has_value());
+  const auto expected = listing_order(all);
+  // Reads until the ICPs before the last one read hold max_bytes: the last
+  // is the one that says more follow.
+  // Sizes of the ICPs as read back (an opaque part read from text may count
+  // differently from the value it was written as).
+  const auto read_back = store.list(ListIcpsRequest{.limit = 100});
+  ICP_REQUIRE(read_back && read_back->size() == all.size());
+  const auto first_two = listed_bytes((*read_back)[0]) + listed_bytes((*read_back)[1]);
+  for (const std::optional<std::string_view> member :
+       {std::optional<std::string_view>("user_a"), std::optional<std::string_view>()}) {
+    const auto listed = [&](std::size_t max_bytes, std::size_t limit) {
+      return ids_of(
+          store.list(ListIcpsRequest{.member = member, .limit = limit, .max_bytes = max_bytes}));
+    };
+    ICP_CHECK(listed(first_two, 100) ==
+              std::vector<std::string>(expected.begin(), expected.begin() + 3));
+    ICP_CHECK(listed(first_two - 1, 100) ==
+              std::vector<std::string>(expected.begin(), expected.begin() + 3));
+    ICP_CHECK(listed(first_two + 1, 100) ==
+              std::vector<std::string>(expected.begin(), expected.begin() + 4));
+    // Always at least one, and one more to tell that more follow.
+    ICP_CHECK(listed(0, 100) == std::vector<std::string>(expected.begin(), expected.begin() + 2));
+    ICP_CHECK(listed(1, 1) == std::vector<std::string>(expected.begin(), expected.begin() + 1));
+    // The count still bounds it.
+    ICP_CHECK(listed(first_two, 2) ==
+              std::vector<std::string>(expected.begin(), expected.begin() + 2));
+    ICP_CHECK(listed(std::numeric_limits<std::size_t>::max(), 100) == expected);
+  }
+}
+
 void ids_are_data_not_sql(IcpStore& store, Checker& checker) {
   const Icp icp = make_icp({"o'brien\"; DROP TABLE icps; --", "user_%"}, at_ms(10));
   ICP_REQUIRE(insert(store, icp).has_value());
@@ -493,6 +532,7 @@ constexpr std::array kCases{
     Case{"list for a member: only theirs, newest first, ties by id", list_for_member_in_order},
     Case{"list pages by keyset with no skips or repeats", list_pages_by_keyset},
     Case{"list of all ICPs in listing order", list_all_in_order},
+    Case{"list stops at max_bytes, one ICP past it", list_stops_at_max_bytes},
     Case{"ids and user ids are data, never SQL or patterns", ids_are_data_not_sql},
     Case{"revisions are kept as written", revisions_are_kept},
     Case{"replace with an expected revision is a compare-and-swap", replace_compares_and_swaps},

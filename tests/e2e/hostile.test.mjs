@@ -783,6 +783,29 @@ test('resources: --max-page-bytes below one ICP still pages, one ICP at a time',
   });
 });
 
+test('resources: PATCHes cannot grow an ICP past --max-icp-bytes (400, the ICP unchanged)', async () => {
+  await withServer(['--max-icp-bytes', '4096'], {}, async (server) => {
+    const created = await call(server.url, 'POST', COLLECTION, { body: { name: 'grows', leadProviderCriteria: [] } });
+    assert.equal(created.status, 201, created.text);
+    const path = `${COLLECTION}/${created.json.id}`;
+    let grown = 0;
+    for (let i = 0; i < 5; ++i) {
+      const patched = await call(server.url, 'PATCH', path, { body: { description: 'd'.repeat(1000 * (i + 1)) } });
+      if (patched.status === 400) {
+        assert.match(patched.json.error.message, /more than the 4096 allowed/);
+        break;
+      }
+      assert.equal(patched.status, 200, patched.text);
+      grown = i + 1;
+    }
+    assert.equal(grown, 3, 'descriptions of 1000..3000 bytes fit in 4096, 4000 does not');
+    const read = await call(server.url, 'GET', path);
+    assert.equal(read.json.description.length, 3000);
+    const tooBig = await call(server.url, 'POST', COLLECTION, { body: { name: 'x'.repeat(5000), leadProviderCriteria: [] } });
+    assert.equal(tooBig.status, 400, tooBig.text);
+  });
+});
+
 // ---- 3. access rules --------------------------------------------------------------------
 test('access: a member cannot empty userIds (400 naming userIds); the members stay', async () => {
   const created = await call(main.url, 'POST', COLLECTION, { body: { name: 'keep members', leadProviderCriteria: [] } });
