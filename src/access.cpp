@@ -10,7 +10,9 @@ bool is_member(const Icp& icp, const AuthContext& caller) noexcept {
 }
 
 bool can_read(const Icp& icp, const AuthContext& caller) noexcept {
-  return caller.is_authenticated() && (caller.is_admin() || is_member(icp, caller));
+  // Nothing crosses organizations: an admin administers their own.
+  return caller.is_authenticated() && icp.organization == caller.organization() &&
+         (caller.is_admin() || is_member(icp, caller));
 }
 
 bool can_update(const Icp& icp, const AuthContext& caller) noexcept {

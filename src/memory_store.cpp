@@ -21,54 +21,65 @@ struct IdHash {
   }
 };
 
-/// Every ICP in one hash map under a reader-writer lock: a get is one hash
-/// lookup and a copy. A list walks the whole map: fine for tests and small
-/// data sets, which is what this store is for.
+/// Every ICP in one hash map per organization under a reader-writer lock: a
+/// get is two hash lookups and a copy. A list walks the organization's whole
+/// map: fine for tests and small data sets, which is what this store is for.
 class MemoryStore final : public IcpStore {
  public:
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override {
     const std::shared_lock lock(mutex_);
-    const auto found = icps_.find(request.id);
-    if (found == icps_.end()) return std::optional<Icp>{};
-    const auto& user_ids = found->second.user_ids;
+    const Icp* found = find(request.organization, request.id);
+    if (found == nullptr) return std::optional<Icp>{};
+    const auto& user_ids = found->user_ids;
     if (request.member && std::ranges::find(user_ids, *request.member) == user_ids.end()) {
       return std::optional<Icp>{};
     }
     if (request.existence_only) {
-      return std::optional<Icp>{Icp{.id = found->second.id, .revision = found->second.revision}};
+      return std::optional<Icp>{
+          Icp{.id = found->id, .revision = found->revision, .organization = found->organization}};
     }
-    return std::optional<Icp>{found->second};
+    return std::optional<Icp>{*found};
   }
 
   Result<void> write(const WriteIcpsRequest& request) override {
     const std::unique_lock lock(mutex_);
-    auto stored_revision = [&](std::string_view id) -> std::optional<std::uint64_t> {
-      const auto found = icps_.find(id);
-      if (found == icps_.end()) return std::nullopt;
-      return found->second.revision;
+    auto stored_revision = [&](const Icp& icp) -> std::optional<std::uint64_t> {
+      const Icp* found = find(icp.organization, icp.id);
+      if (found == nullptr) return std::nullopt;
+      return found->revision;
     };
     if (auto problem = detail::check_batch(request, stored_revision)) {
       return *problem;
     }
-    for (const auto& icp : request.icps) icps_.insert_or_assign(icp.id, icp);
+    for (const auto& icp : request.icps) {
+      auto organization = organizations_.find(icp.organization);
+      if (organization == organizations_.end()) {
+        organization = organizations_.try_emplace(icp.organization).first;
+      }
+      organization->second.insert_or_assign(icp.id, icp);
+    }
     return {};
   }
 
   Result<bool> erase(const EraseIcpRequest& request) override {
     const std::unique_lock lock(mutex_);
-    const auto found = icps_.find(request.id);
-    if (found == icps_.end()) return false;
+    const auto organization = organizations_.find(request.organization);
+    if (organization == organizations_.end()) return false;
+    const auto found = organization->second.find(request.id);
+    if (found == organization->second.end()) return false;
     if (request.expected_revision && found->second.revision != *request.expected_revision) {
       return detail::stale(request.id);
     }
-    icps_.erase(found);
+    organization->second.erase(found);
     return true;
   }
 
   Result<std::vector<Icp>> list(const ListIcpsRequest& request) override {
     std::vector<const Icp*> matches;
     const std::shared_lock lock(mutex_);
-    for (const auto& [id, icp] : icps_) {
+    const auto organization = organizations_.find(request.organization);
+    if (organization == organizations_.end()) return std::vector<Icp>{};
+    for (const auto& [id, icp] : organization->second) {
       if (request.member &&
           std::ranges::find(icp.user_ids, *request.member) == icp.user_ids.end()) {
         continue;
@@ -90,8 +101,20 @@ class MemoryStore final : public IcpStore {
   }
 
  private:
+  using IcpsById = boost::unordered_flat_map<std::string, Icp, IdHash, std::equal_to<>>;
+
+  /// The ICP `id` of `organization`, null when there is none; under the lock.
+  const Icp* find(std::string_view organization, std::string_view id) const {
+    const auto icps = organizations_.find(organization);
+    if (icps == organizations_.end()) return nullptr;
+    const auto found = icps->second.find(id);
+    return found == icps->second.end() ? nullptr : &found->second;
+  }
+
   std::shared_mutex mutex_;
-  boost::unordered_flat_map<std::string, Icp, IdHash, std::equal_to<>> icps_;
+  // Organizations are named by tokens or the identity provider, not by
+  // request bodies, so std::hash (IdHash) is fine for them as for UUIDs.
+  boost::unordered_flat_map<std::string, IcpsById, IdHash, std::equal_to<>> organizations_;
 };
 
 }  // namespace

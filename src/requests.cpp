@@ -83,7 +83,10 @@ Result<Icp> icp_from_patch(const Icp& current, const json::object& patch, Timest
   }
   const Timestamp next_update = std::max(now, current.updated_at + std::chrono::milliseconds{1});
   merged["updatedAt"] = timestamp_value(next_update);
-  return validated(merged, std::move(early));
+  auto updated = validated(merged, std::move(early));
+  // Not in the JSON, so the merge cannot change it.
+  if (updated) updated->organization = current.organization;
+  return updated;
 }
 
 }  // namespace icp::detail

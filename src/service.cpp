@@ -124,7 +124,9 @@ Result<Icp> IcpService::load(std::string_view id, const AuthContext& caller,
   // A non-admin may reach only ICPs that list them: the store decides that
   // from its membership index before it reads a document, so that an ICP the
   // caller may not see costs what a missing one does, whatever its size.
-  GetIcpRequest request{.id = *canonical_id};
+  // Only the caller's organization is searched: another's ICP is missing to
+  // everyone, admins included, and its id is never confirmed.
+  GetIcpRequest request{.id = *canonical_id, .organization = caller.organization()};
   if (!caller.is_admin()) request.member = caller.user_id();
   auto loaded = call_store("read an ICP", [&] { return store_->get(request); });
   if (!loaded) return std::move(loaded).error();
@@ -132,12 +134,16 @@ Result<Icp> IcpService::load(std::string_view id, const AuthContext& caller,
     if (!request.member || options_.conceal_existence) return not_found(*canonical_id);
     // Not listed, or missing: only an answer that reveals existence asks.
     auto exists = call_store("read an ICP", [&] {
-      return store_->get(GetIcpRequest{.id = *canonical_id, .existence_only = true});
+      return store_->get(GetIcpRequest{.id = *canonical_id,
+                                       .existence_only = true,
+                                       .organization = caller.organization()});
     });
     if (!exists) return std::move(exists).error();
     if (!exists->has_value()) return not_found(*canonical_id);
     return forbidden();
   }
+  // A store that answered from another organization fails closed, as missing.
+  if ((**loaded).organization != caller.organization()) return not_found(*canonical_id);
   // Stores that ignore `member` still get the rules right, if not the timing.
   if (!allowed(**loaded, caller)) {
     if (options_.conceal_existence) return not_found(*canonical_id);
@@ -160,6 +166,7 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
   }
   // One more than the page tells whether more follow.
   ListIcpsRequest request{.limit = options.limit + 1, .max_bytes = options.max_bytes};
+  request.organization = caller.organization();
   if (options.scope == ListScope::mine) request.member = caller.user_id();
   if (!options.cursor.empty()) {
     request.after = decode_cursor(options.cursor);
@@ -167,6 +174,12 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
   }
   auto icps = call_store("list ICPs", [&] { return store_->list(request); });
   if (!icps) return std::move(icps).error();
+  // A store that answered from another organization fails closed.
+  if (std::ranges::any_of(*icps, [&](const Icp& icp) {
+        return icp.organization != caller.organization();
+      })) {
+    return Error{Errc::internal, "The ICP store listed another organization's ICP"};
+  }
   IcpPage page{.icps = std::move(*icps)};
   // The page: up to `limit` ICPs, stopping once they hold `max_bytes` (as
   // the store does); anything the store returned beyond says more follow.
@@ -188,6 +201,7 @@ Result<Icp> IcpService::create(const boost::json::object& body, const AuthContex
   if (!caller.is_authenticated()) return unauthorized();
   auto icp = detail::icp_from_create_body(body, new_icp_id(), now(), caller.user_id());
   if (!icp) return icp;
+  icp->organization = std::string(caller.organization());
   if (auto too_big = check_size(*icp, options_.max_icp_bytes)) return *std::move(too_big);
   icp->revision = new_revision();
   auto written = call_store("create an ICP", [&] {
@@ -281,7 +295,9 @@ Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
     if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
     auto erased = call_store("delete an ICP", [&] {
       return store_->erase(
-          EraseIcpRequest{.id = current->id, .expected_revision = current->revision});
+          EraseIcpRequest{.id = current->id,
+                          .expected_revision = current->revision,
+                          .organization = caller.organization()});
     });
     if (erased) {
       if (*erased) return {};

@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 namespace {
@@ -151,6 +152,62 @@ TEST_CASE("sqlite: a version-1 file is migrated forward and keeps its ICPs", "[s
   CHECK(icp::open_sqlite_store(path).has_value());
 }
 
+TEST_CASE("sqlite: a version-2 file gains organizations and keeps its ICPs in none", "[sqlite]") {
+  const TempDir dir;
+  const auto path = dir.path() / "v2.db";
+  auto example = icp::testing::spec_example();
+  example.revision = 42;
+  {
+    // A file as the release before organizations wrote it.
+    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(std::string(icp::detail::sqlite::kMigrations.at(0)));
+    db.exec(std::string(icp::detail::sqlite::kMigrations.at(1)));
+    SQLite::Statement insert(
+        db, "INSERT INTO icps (id, created_at, doc, revision) VALUES (?, ?, ?, 42)");
+    insert.bind(1, example.id);
+    insert.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
+    insert.bind(3, icp::to_json(example));
+    insert.exec();
+    for (const auto& user : example.user_ids) {
+      SQLite::Statement member(
+          db, "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?, ?, ?)");
+      member.bind(1, user);
+      member.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
+      member.bind(3, example.id);
+      member.exec();
+    }
+    db.exec("PRAGMA user_version = 2");
+  }
+  const auto store = icp::open_sqlite_store(path);
+  REQUIRE(store.has_value());
+  SQLite::Database db(path.string());
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() == icp::kSqliteSchemaVersion);
+  // Every key and index leads with the organization.
+  for (const char* index : {"icps_by_listing_order", "icp_members_by_icp"}) {
+    CAPTURE(index);
+    CHECK(db.execAndGet(
+                fmt::format("SELECT name FROM pragma_index_info('{}') WHERE seqno = 0", index))
+              .getString() == "organization");
+  }
+  CHECK(
+      db.execAndGet("SELECT name FROM pragma_table_info('icp_members') WHERE pk = 1").getString() ==
+      "organization");
+  CHECK(db.execAndGet("SELECT name FROM pragma_table_info('icps') WHERE pk = 1").getString() ==
+        "organization");
+
+  // The ICP and its members are kept, in no organization.
+  CHECK((*store)->get({.id = example.id}).value() == example);
+  CHECK_FALSE((*store)->get({.id = example.id, .organization = "org_a"}).value().has_value());
+  CHECK((*store)->list({.member = "user_def456"}).value().size() == 1);
+  CHECK((*store)->list({.member = "user_def456", .organization = "org_a"}).value().empty());
+  const icp::IcpService service(*store);
+  const auto read = service.get(example.id, icp::AuthContext::user("user_abc123"));
+  REQUIRE(read.has_value());
+  CHECK(read->organization.empty());
+  CHECK(service.get(example.id, icp::AuthContext::admin("user_root", "org_a")).error().code ==
+        icp::Errc::not_found);
+}
+
 TEST_CASE("sqlite: an empty file is a new database", "[sqlite]") {
   const TempDir dir;
   const auto path = dir.path() / "empty.db";
@@ -174,11 +231,18 @@ TEST_CASE("sqlite: get and list-for-user never scan a table", "[sqlite]") {
   open_new(path);
   SQLite::Database db(path.string());
   namespace sql = icp::detail::sqlite::sql;
-  for (const char* query : {sql::kGet, sql::kRevision, sql::kListForMember, sql::kListAll,
-                            sql::kEraseMembers, sql::kErase}) {
+  for (const char* query : {sql::kGet, sql::kGetForMember, sql::kRevision, sql::kListForMember,
+                            sql::kListAll, sql::kEraseMembers, sql::kErase}) {
     const auto plan = query_plan(db, query);
     CAPTURE(query, plan);
     CHECK_THAT(plan, !Catch::Contains("SCAN"));
+    // Every search starts at the organization.
+    std::istringstream lines(plan);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("SEARCH") != std::string::npos) {
+        CHECK_THAT(line, Catch::Contains("(organization=?"));
+      }
+    }
     // Ordering comes from the index, not a sort step.
     CHECK_THAT(plan, !Catch::Contains("TEMP B-TREE"));
   }

@@ -10,7 +10,8 @@ namespace icp {
 /// True when `caller` is listed in `icp.user_ids`.
 [[nodiscard]] bool is_member(const Icp& icp, const AuthContext& caller) noexcept;
 
-/// Get: members and admins. Anonymous callers never.
+/// Get: members and admins of the ICP's organization. Anonymous callers and
+/// callers of another organization never.
 [[nodiscard]] bool can_read(const Icp& icp, const AuthContext& caller) noexcept;
 
 /// Update: the same people who may read it.

@@ -100,6 +100,10 @@ struct Icp {
   /// Which write of this ICP this is: a new random value on every write, so
   /// it makes a strong ETag (see <icp/etag.hpp>). Not part of the JSON.
   std::uint64_t revision = 0;
+  /// The organization (tenant) it belongs to, set at create from the
+  /// caller's and never changed by an update; empty: no organization. Not
+  /// part of the JSON: stores keep it beside the document.
+  std::string organization;
 
   friend bool operator==(const Icp&, const Icp&) = default;
 };

@@ -27,7 +27,7 @@ struct PostgresOptions {
 };
 
 /// The schema version this build writes (table `icp_schema_version`).
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 2;
 
 /// Opens a PostgreSQL ICP store: `url` is a `postgresql://` URL or a libpq
 /// conninfo string (`host=/run/postgresql dbname=app`); libpq's environment

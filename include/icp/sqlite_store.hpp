@@ -28,7 +28,7 @@ struct SqliteOptions {
 };
 
 /// The schema version this build writes (`PRAGMA user_version`).
-inline constexpr int kSqliteSchemaVersion = 2;
+inline constexpr int kSqliteSchemaVersion = 3;
 
 /// Opens (or, with `create_if_missing`, creates) an SQLite ICP database in WAL
 /// mode and migrates its schema forward. A file that is not an SQLite

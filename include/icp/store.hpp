@@ -25,6 +25,8 @@ struct GetIcpRequest {
   /// Only whether the ICP exists: a store may answer with just its id and
   /// revision, without reading (or failing to read) the document.
   bool existence_only = false;
+  /// Only an ICP of this organization: one of another is missing.
+  std::string_view organization;
 };
 
 enum class WriteMode {
@@ -33,8 +35,10 @@ enum class WriteMode {
   upsert,   ///< insert or replace each
 };
 
-/// Writes a batch of ICPs, each with the revision it carries: all of them, or
-/// none when any fails.
+/// Writes a batch of ICPs, each with the revision and the organization it
+/// carries: all of them, or none when any fails. An ICP is named by its
+/// organization and id together: the same id in another organization is
+/// another ICP (insert does not conflict with it, replace does not find it).
 struct WriteIcpsRequest {
   std::span<const Icp> icps;
   WriteMode mode = WriteMode::upsert;
@@ -48,6 +52,7 @@ struct EraseIcpRequest {
   /// Erase only if the stored revision still equals this, else
   /// `precondition_failed` (and nothing is erased).
   std::optional<std::uint64_t> expected_revision;
+  std::string_view organization;  ///< only an ICP of this organization
 };
 
 /// Where a listing stands: the last ICP of the previous page.
@@ -68,6 +73,7 @@ struct ListIcpsRequest {
   /// one past the bound tells the service that more follow. Stores should
   /// honour it (the service cuts the page either way; the bound is on memory).
   std::size_t max_bytes = std::numeric_limits<std::size_t>::max();
+  std::string_view organization;  ///< only ICPs of this organization
 };
 
 /// About the length of `icp` as JSON, without writing it: what
@@ -75,7 +81,9 @@ struct ListIcpsRequest {
 [[nodiscard]] std::size_t listed_bytes(const Icp& icp) noexcept;
 
 /// Storage of ICPs. The store never sees who is calling: access rules live in
-/// the service. Ids it receives are canonical.
+/// the service. Ids it receives are canonical. Organizations partition it:
+/// every request names one, and nothing of another is read, changed or
+/// confirmed; indexes should lead with it.
 ///
 /// Every implementation must be safe to call from many threads at once and
 /// pass the conformance suite in <icp/testing/store_conformance.hpp>. A store

@@ -10,11 +10,11 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <boost/json.hpp>
-#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
 #include <condition_variable>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -242,22 +242,24 @@ class ConnectionPool {
 /// Thrown by decode, answered with detail::damaged_icp.
 struct DamagedIcp {};
 
-/// Decodes row `row` of (doc, revision). A document that does not parse was
-/// changed behind the store's back: internal, not the caller's fault.
-Icp decode(const PGresult* result, int row) {
+/// Decodes row `row` of (doc, revision) of `organization`. A document that
+/// does not parse was changed behind the store's back: internal, not the
+/// caller's fault.
+Icp decode(const PGresult* result, int row, std::string_view organization) {
   auto icp = detail::parse_stored_icp(pg::text_at(result, row, 0));
   if (!icp) {
     throw DamagedIcp();
   }
   icp->revision = static_cast<std::uint64_t>(pg::int8_at(result, row, 1));
+  icp->organization = organization;
   return std::move(*icp);
 }
 
 std::optional<std::uint64_t> stored_revision(PGconn* connection,
                                              const detail::postgres::Statement& statement,
-                                             std::string_view id) {
-  pg::Params<1> params;
-  params.text(id);
+                                             std::string_view organization, std::string_view id) {
+  pg::Params<2> params;
+  params.text(id).text(organization);
   const auto result = pg::exec_prepared(connection, statement.name, params, PGRES_TUPLES_OK);
   if (PQntuples(result.get()) == 0) return std::nullopt;
   return static_cast<std::uint64_t>(pg::int8_at(result.get(), 0, 0));
@@ -271,18 +273,22 @@ class PostgresStore final : public IcpStore {
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
     const auto connection = pool_.take();
     if (request.existence_only && !request.member) {
-      const auto revision = stored_revision(connection.get(), sql::kRevision, request.id);
+      const auto revision =
+          stored_revision(connection.get(), sql::kRevision, request.organization, request.id);
       if (!revision) return std::optional<Icp>{};
-      return std::optional<Icp>{Icp{.id = std::string(request.id), .revision = *revision}};
+      return std::optional<Icp>{Icp{.id = std::string(request.id),
+                                    .revision = *revision,
+                                    .organization = std::string(request.organization)}};
     }
-    pg::Params<2> params;
+    pg::Params<3> params;
     params.text(request.id);
     if (request.member) params.text(*request.member);
+    params.text(request.organization);
     const auto* statement = request.member ? &sql::kGetForMember : &sql::kGet;
     const auto result =
         pg::exec_prepared(connection.get(), statement->name, params, PGRES_TUPLES_OK);
     if (PQntuples(result.get()) == 0) return std::optional<Icp>{};
-    return std::optional<Icp>{decode(result.get(), 0)};
+    return std::optional<Icp>{decode(result.get(), 0, request.organization)};
   } catch (const pg::Failure& failure) {
     return postgres_error("read an ICP", failure);
   } catch (const DamagedIcp&) {
@@ -307,15 +313,15 @@ class PostgresStore final : public IcpStore {
         return *problem;
       }
     } else {
-      // Locks the rows the batch touches, in id order so that two batches
-      // never wait for each other crosswise.
-      std::vector<std::string_view> ids;
-      ids.reserve(request.icps.size());
-      for (const auto& icp : request.icps) ids.emplace_back(icp.id);
-      std::sort(ids.begin(), ids.end());
-      boost::unordered_flat_map<std::string_view, std::optional<std::uint64_t>> stored;
-      for (const auto id : ids) stored.try_emplace(id, stored_revision(db, sql::kLockRevision, id));
-      auto revision_of = [&](std::string_view id) { return stored.at(id); };
+      // Locks the rows the batch touches, in (organization, id) order so that
+      // two batches never wait for each other crosswise.
+      using Key = std::pair<std::string_view, std::string_view>;
+      std::map<Key, std::optional<std::uint64_t>> stored;
+      for (const auto& icp : request.icps) stored.try_emplace(Key{icp.organization, icp.id});
+      for (auto& [key, revision] : stored) {
+        revision = stored_revision(db, sql::kLockRevision, key.first, key.second);
+      }
+      auto revision_of = [&](const Icp& icp) { return stored.at(Key{icp.organization, icp.id}); };
       if (auto problem = detail::check_batch(request, revision_of)) return *problem;
       for (const auto& icp : request.icps) {
         if (auto problem = write_one(db, icp, request.mode)) return *problem;
@@ -332,18 +338,18 @@ class PostgresStore final : public IcpStore {
     PGconn* db = connection.get();
     if (!request.expected_revision) {
       // One statement (its own transaction); memberships go by cascade.
-      pg::Params<1> params;
-      params.text(request.id);
+      pg::Params<2> params;
+      params.text(request.id).text(request.organization);
       const auto result = pg::exec_prepared(db, sql::kErase.name, params, PGRES_COMMAND_OK);
       return pg::rows_changed(result.get()) > 0;
     }
     pg::exec(db, "BEGIN");
-    pg::Params<2> params;
-    params.text(request.id).int8(to_column(*request.expected_revision));
+    pg::Params<3> params;
+    params.text(request.id).int8(to_column(*request.expected_revision)).text(request.organization);
     const auto result = pg::exec_prepared(db, sql::kEraseIf.name, params, PGRES_COMMAND_OK);
     if (pg::rows_changed(result.get()) == 0) {
       // Nothing erased: tell "no such ICP" from "another revision".
-      if (!stored_revision(db, sql::kRevision, request.id)) return false;
+      if (!stored_revision(db, sql::kRevision, request.organization, request.id)) return false;
       return detail::stale(request.id);
     }
     pg::exec(db, "COMMIT");
@@ -363,17 +369,21 @@ class PostgresStore final : public IcpStore {
     detail::ListBounds bounds(request);
     // Row by row, so that a page cut short by bytes never holds the rest.
     const auto on_row = [&](const PGresult* result, int row) {
-      page.push_back(decode(result, row));
+      page.push_back(decode(result, row, request.organization));
       bounds.add(page.back());
       return bounds.wants_more();
     };
     if (request.member) {
-      pg::Params<4> params;
-      params.text(*request.member).int8(after_created_at).text(after_id).int8(limit);
+      pg::Params<5> params;
+      params.text(*request.member)
+          .int8(after_created_at)
+          .text(after_id)
+          .int8(limit)
+          .text(request.organization);
       pg::for_each_row(connection.get(), sql::kListForMember.name, params, on_row);
     } else {
-      pg::Params<3> params;
-      params.int8(after_created_at).text(after_id).int8(limit);
+      pg::Params<4> params;
+      params.int8(after_created_at).text(after_id).int8(limit).text(request.organization);
       pg::for_each_row(connection.get(), sql::kListAll.name, params, on_row);
     }
     return page;
@@ -387,15 +397,16 @@ class PostgresStore final : public IcpStore {
   /// The compare-and-swap: one UPDATE that matches only the expected revision.
   static std::optional<Error> replace_if(PGconn* db, const Icp& icp, std::uint64_t expected) {
     const auto doc = to_json(icp);
-    pg::Params<5> params;
+    pg::Params<6> params;
     params.text(icp.id)
         .int8(to_unix_ms(icp.created_at))
         .text(doc)
         .int8(to_column(icp.revision))
-        .int8(to_column(expected));
+        .int8(to_column(expected))
+        .text(icp.organization);
     const auto result = pg::exec_prepared(db, sql::kReplaceIf.name, params, PGRES_COMMAND_OK);
     if (pg::rows_changed(result.get()) == 0) {
-      if (!stored_revision(db, sql::kRevision, icp.id)) {
+      if (!stored_revision(db, sql::kRevision, icp.organization, icp.id)) {
         return Error{Errc::not_found, fmt::format("ICP not found: {}", icp.id)};
       }
       return detail::stale(icp.id);
@@ -406,8 +417,12 @@ class PostgresStore final : public IcpStore {
 
   static std::optional<Error> write_one(PGconn* db, const Icp& icp, WriteMode mode) {
     const auto doc = to_json(icp);
-    pg::Params<4> params;
-    params.text(icp.id).int8(to_unix_ms(icp.created_at)).text(doc).int8(to_column(icp.revision));
+    pg::Params<5> params;
+    params.text(icp.id)
+        .int8(to_unix_ms(icp.created_at))
+        .text(doc)
+        .int8(to_column(icp.revision))
+        .text(icp.organization);
     try {
       // Insert mode never overwrites: an ICP inserted by a concurrent batch
       // since the check is a unique violation, reported as the check would.
@@ -423,8 +438,8 @@ class PostgresStore final : public IcpStore {
 
   static void set_members(PGconn* db, const Icp& icp) {
     {
-      pg::Params<1> params;
-      params.text(icp.id);
+      pg::Params<2> params;
+      params.text(icp.id).text(icp.organization);
       (void)pg::exec_prepared(db, sql::kEraseMembers.name, params, PGRES_COMMAND_OK);
     }
     if (icp.user_ids.empty()) return;
@@ -432,8 +447,8 @@ class PostgresStore final : public IcpStore {
     user_ids.reserve(icp.user_ids.size());
     for (const auto& user_id : icp.user_ids) user_ids.emplace_back(user_id);
     const auto members = boost::json::serialize(user_ids);
-    pg::Params<3> params;
-    params.text(icp.id).int8(to_unix_ms(icp.created_at)).text(members);
+    pg::Params<4> params;
+    params.text(icp.id).int8(to_unix_ms(icp.created_at)).text(members).text(icp.organization);
     (void)pg::exec_prepared(db, sql::kInsertMembers.name, params, PGRES_COMMAND_OK);
   }
 

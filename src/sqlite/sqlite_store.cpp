@@ -151,15 +151,16 @@ std::uint64_t revision_of(const SQLite::Column& column) {
   return static_cast<std::uint64_t>(column.getInt64());
 }
 
-/// Decodes a row of (doc, revision). A document that does not parse means the
-/// file was changed behind the store's back: an internal error, not the
-/// caller's fault.
-Result<Icp> decode(SQLite::Statement& row) {
+/// Decodes a row of (doc, revision) of `organization`. A document that does
+/// not parse means the file was changed behind the store's back: an internal
+/// error, not the caller's fault.
+Result<Icp> decode(SQLite::Statement& row, std::string_view organization) {
   const auto doc = row.getColumn(0);
   auto icp = detail::parse_stored_icp(
       std::string_view(doc.getText(), static_cast<std::size_t>(doc.getBytes())));
   if (!icp) return detail::damaged_icp("SQLite");
   icp->revision = revision_of(row.getColumn(1));
+  icp->organization = organization;
   return icp;
 }
 
@@ -173,9 +174,11 @@ bool file_has_moved(Connection& connection) {
 }
 
 /// The stored revision of an ICP, nullopt when there is none.
-std::optional<std::uint64_t> stored_revision(Connection& connection, std::string_view id) {
+std::optional<std::uint64_t> stored_revision(Connection& connection, std::string_view organization,
+                                             std::string_view id) {
   StatementScope query(connection.revision);
   bind_text(*query, 1, id);
+  bind_text(*query, 2, organization);
   if (!query->executeStep()) return std::nullopt;
   return revision_of(query->getColumn(0));
 }
@@ -188,15 +191,22 @@ class SqliteStore final : public IcpStore {
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override try {
     auto connection = pool_.take();
     if (request.existence_only && !request.member) {
-      const auto revision = stored_revision(*connection, request.id);
+      const auto revision = stored_revision(*connection, request.organization, request.id);
       if (!revision) return std::optional<Icp>{};
-      return std::optional<Icp>{Icp{.id = std::string(request.id), .revision = *revision}};
+      return std::optional<Icp>{Icp{.id = std::string(request.id),
+                                    .revision = *revision,
+                                    .organization = std::string(request.organization)}};
     }
     StatementScope query(request.member ? connection->get_for_member : connection->get);
     bind_text(*query, 1, request.id);
-    if (request.member) bind_text(*query, 2, *request.member);
+    if (request.member) {
+      bind_text(*query, 2, *request.member);
+      bind_text(*query, 3, request.organization);
+    } else {
+      bind_text(*query, 2, request.organization);
+    }
     if (!query->executeStep()) return std::optional<Icp>{};
-    auto icp = decode(*query);
+    auto icp = decode(*query, request.organization);
     if (!icp) return std::move(icp).error();
     return std::optional<Icp>{std::move(*icp)};
   } catch (const SQLite::Exception& e) {
@@ -209,7 +219,9 @@ class SqliteStore final : public IcpStore {
     // IMMEDIATE takes the write lock up front: a deferred transaction that
     // reads first could fail to upgrade under a concurrent writer.
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
-    auto stored = [&](std::string_view id) { return stored_revision(*connection, id); };
+    auto stored = [&](const Icp& icp) {
+      return stored_revision(*connection, icp.organization, icp.id);
+    };
     if (auto problem = detail::check_batch(request, stored)) return *problem;
     for (const auto& icp : request.icps) write_one(*connection, icp);
     transaction.commit();
@@ -223,17 +235,19 @@ class SqliteStore final : public IcpStore {
     if (file_has_moved(*connection)) return moved("erase an ICP", false);
     SQLite::Transaction transaction(connection->db, SQLite::TransactionBehavior::IMMEDIATE);
     if (request.expected_revision) {
-      const auto stored = stored_revision(*connection, request.id);
+      const auto stored = stored_revision(*connection, request.organization, request.id);
       if (!stored) return false;
       if (*stored != *request.expected_revision) return detail::stale(request.id);
     }
     {
       StatementScope members(connection->erase_members);
       bind_text(*members, 1, request.id);
+      bind_text(*members, 2, request.organization);
       members->exec();
     }
     StatementScope erase(connection->erase);
     bind_text(*erase, 1, request.id);
+    bind_text(*erase, 2, request.organization);
     const bool erased = erase->exec() > 0;
     transaction.commit();
     return erased;
@@ -246,6 +260,7 @@ class SqliteStore final : public IcpStore {
     if (file_has_moved(*connection)) return moved("serve", true);
     StatementScope query(connection->revision);
     bind_text(*query, 1, std::string_view{});
+    bind_text(*query, 2, std::string_view{});
     (void)query->executeStep();
     return {};
   } catch (const SQLite::Exception& e) {
@@ -267,10 +282,11 @@ class SqliteStore final : public IcpStore {
     }
     const auto limit = std::min<std::size_t>(request.limit, std::numeric_limits<int>::max());
     query->bind(4, static_cast<std::int64_t>(limit));
+    bind_text(*query, 5, request.organization);
     std::vector<Icp> page;
     detail::ListBounds bounds(request);
     while (bounds.wants_more() && query->executeStep()) {
-      auto icp = decode(*query);
+      auto icp = decode(*query, request.organization);
       if (!icp) return std::move(icp).error();
       page.push_back(std::move(*icp));
       bounds.add(page.back());
@@ -290,11 +306,13 @@ class SqliteStore final : public IcpStore {
       upsert->bind(2, created_at);
       bind_text(*upsert, 3, doc);
       upsert->bind(4, to_column(icp.revision));
+      bind_text(*upsert, 5, icp.organization);
       upsert->exec();
     }
     {
       StatementScope members(connection.erase_members);
       bind_text(*members, 1, icp.id);
+      bind_text(*members, 2, icp.organization);
       members->exec();
     }
     for (const auto& user_id : icp.user_ids) {
@@ -302,6 +320,7 @@ class SqliteStore final : public IcpStore {
       bind_text(*member, 1, user_id);
       member->bind(2, created_at);
       bind_text(*member, 3, icp.id);
+      bind_text(*member, 4, icp.organization);
       member->exec();
     }
   }

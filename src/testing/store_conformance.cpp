@@ -8,11 +8,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <limits>
 #include <set>
 #include <thread>
+#include <utility>
 
 namespace icp::testing {
 
@@ -351,6 +353,121 @@ void list_stops_at_max_bytes(IcpStore& store, Checker& checker) {
   }
 }
 
+/// The ICP `id` of `organization` as the store has it.
+std::optional<Icp> get_in(IcpStore& store, std::string_view organization, std::string_view id) {
+  auto result = store.get(GetIcpRequest{.id = id, .organization = organization});
+  return result ? *result : std::nullopt;
+}
+
+void organizations_partition_reads(IcpStore& store, Checker& checker) {
+  // One id in two organizations: two ICPs, neither of which sees the other.
+  Icp in_a = make_icp({"user_a"}, at_ms(1000));
+  in_a.organization = "org_a";
+  in_a.name = "of a";
+  Icp in_b = in_a;
+  in_b.organization = "org_b";
+  in_b.name = "of b";
+  ICP_REQUIRE(insert(store, in_a).has_value());
+  ICP_REQUIRE(insert(store, in_b).has_value());
+  ICP_CHECK(get_in(store, "org_a", in_a.id) == in_a);
+  ICP_CHECK(get_in(store, "org_b", in_a.id) == in_b);
+  ICP_CHECK(!get_in(store, "", in_a.id).has_value());
+  ICP_CHECK(!get_in(store, "org_c", in_a.id).has_value());
+  // Case and prefixes are other organizations.
+  ICP_CHECK(!get_in(store, "ORG_A", in_a.id).has_value());
+  ICP_CHECK(!get_in(store, "org_", in_a.id).has_value());
+  const auto member_of = [&](std::string_view organization, bool existence_only) {
+    auto result = store.get(GetIcpRequest{.id = in_a.id,
+                                          .member = "user_a",
+                                          .existence_only = existence_only,
+                                          .organization = organization});
+    return result && result->has_value() ? (*result)->organization : std::string("none");
+  };
+  ICP_CHECK(member_of("org_a", false) == "org_a");
+  ICP_CHECK(member_of("org_b", true) == "org_b");
+  ICP_CHECK(member_of("org_c", false) == "none");
+  const auto exists_in = [&](std::string_view organization) {
+    auto result = store.get(
+        GetIcpRequest{.id = in_a.id, .existence_only = true, .organization = organization});
+    return result && result->has_value();
+  };
+  ICP_CHECK(exists_in("org_a"));
+  ICP_CHECK(!exists_in("org_c"));
+
+  for (const auto& [organization, expected] :
+       {std::pair<std::string_view, std::string_view>{"org_a", "of a"}, {"org_b", "of b"}}) {
+    for (const std::optional<std::string_view> member :
+         {std::optional<std::string_view>("user_a"), std::optional<std::string_view>()}) {
+      const auto page =
+          store.list(ListIcpsRequest{.member = member, .limit = 10, .organization = organization});
+      ICP_CHECK(page.has_value() && page->size() == 1 && page->front().name == expected &&
+                page->front().organization == organization);
+    }
+  }
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.limit = 10, .organization = "org_c"})).empty());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.limit = 10})).empty());
+}
+
+void organizations_partition_writes(IcpStore& store, Checker& checker) {
+  Icp in_a = make_icp({"user_a"}, at_ms(1000));
+  in_a.organization = "org_a";
+  in_a.revision = 1;
+  Icp in_b = in_a;
+  in_b.organization = "org_b";
+  in_b.revision = 2;
+  // One batch may hold the same id in two organizations.
+  const std::array both{in_a, in_b};
+  ICP_REQUIRE(store.write(WriteIcpsRequest{.icps = both, .mode = WriteMode::insert}).has_value());
+  // Insert conflicts only within the organization.
+  const auto again = insert(store, in_a);
+  ICP_CHECK(!again && again.error().code == Errc::conflict);
+
+  // Replace finds only its own organization's ICP.
+  Icp in_c = in_a;
+  in_c.organization = "org_c";
+  const auto missing =
+      store.write(WriteIcpsRequest{.icps = {&in_c, 1}, .mode = WriteMode::replace});
+  ICP_CHECK(!missing && missing.error().code == Errc::not_found);
+  ICP_CHECK(!get_in(store, "org_c", in_a.id).has_value());
+  // A compare-and-swap compares with its own organization's revision.
+  Icp changed = in_a;
+  changed.name = "changed in a";
+  changed.revision = 3;
+  const auto stale = store.write(WriteIcpsRequest{
+      .icps = {&changed, 1}, .mode = WriteMode::replace, .expected_revision = in_b.revision});
+  ICP_CHECK(!stale && stale.error().code == Errc::precondition_failed);
+  ICP_CHECK(store
+                .write(WriteIcpsRequest{.icps = {&changed, 1},
+                                        .mode = WriteMode::replace,
+                                        .expected_revision = in_a.revision})
+                .has_value());
+  ICP_CHECK(get_in(store, "org_a", in_a.id) == changed);
+  ICP_CHECK(get_in(store, "org_b", in_a.id) == in_b);
+  // Membership changes stay in their organization.
+  changed.user_ids = {"user_z"};
+  changed.revision = 4;
+  ICP_CHECK(store.write(WriteIcpsRequest{.icps = {&changed, 1}}).has_value());
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a", .organization = "org_b"})) ==
+            std::vector<std::string>{in_a.id});
+  ICP_CHECK(
+      ids_of(store.list(ListIcpsRequest{.member = "user_a", .organization = "org_a"})).empty());
+
+  // Erase takes only its own organization's ICP, and its members with it.
+  const auto in_other = store.erase(EraseIcpRequest{.id = in_a.id, .organization = "org_c"});
+  ICP_CHECK(in_other.has_value() && !*in_other);
+  const auto stale_erase = store.erase(
+      EraseIcpRequest{.id = in_a.id, .expected_revision = in_b.revision, .organization = "org_a"});
+  ICP_CHECK(!stale_erase && stale_erase.error().code == Errc::precondition_failed);
+  const auto erased = store.erase(EraseIcpRequest{.id = in_a.id, .organization = "org_a"});
+  ICP_CHECK(erased.has_value() && *erased);
+  ICP_CHECK(!get_in(store, "org_a", in_a.id).has_value());
+  ICP_CHECK(get_in(store, "org_b", in_a.id) == in_b);
+  ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = "user_a", .organization = "org_b"})) ==
+            std::vector<std::string>{in_a.id});
+  ICP_CHECK(
+      ids_of(store.list(ListIcpsRequest{.member = "user_z", .organization = "org_a"})).empty());
+}
+
 void ids_are_data_not_sql(IcpStore& store, Checker& checker) {
   const Icp icp = make_icp({"o'brien\"; DROP TABLE icps; --", "user_%"}, at_ms(10));
   ICP_REQUIRE(insert(store, icp).has_value());
@@ -533,6 +650,8 @@ constexpr std::array kCases{
     Case{"list pages by keyset with no skips or repeats", list_pages_by_keyset},
     Case{"list of all ICPs in listing order", list_all_in_order},
     Case{"list stops at max_bytes, one ICP past it", list_stops_at_max_bytes},
+    Case{"organizations partition reads: one id, two ICPs", organizations_partition_reads},
+    Case{"organizations partition writes and erases", organizations_partition_writes},
     Case{"ids and user ids are data, never SQL or patterns", ids_are_data_not_sql},
     Case{"revisions are kept as written", revisions_are_kept},
     Case{"replace with an expected revision is a compare-and-swap", replace_compares_and_swaps},
