@@ -56,3 +56,25 @@ TEST_CASE("AuthContext says who is calling", "[access]") {
   CHECK(admin.user_id() == "user_admin");
   CHECK_FALSE(icp::AuthContext::user("u").is_admin());
 }
+
+TEST_CASE("nobody reaches an ICP of another organization, admins included", "[access]") {
+  using icp::AuthContext;
+  auto icp = owned_by({"user_abc123"});
+  icp.organization = "org_b";
+  for (const auto& caller :
+       {AuthContext::user("user_abc123"), AuthContext::admin("user_admin"),
+        AuthContext::user("user_abc123", "org_a"), AuthContext::admin("user_admin", "org_a"),
+        AuthContext::admin("user_admin", "ORG_B"), AuthContext::admin("user_admin", "org_b ")}) {
+    CAPTURE(caller.user_id(), caller.organization());
+    CHECK_FALSE(icp::can_read(icp, caller));
+    CHECK_FALSE(icp::can_update(icp, caller));
+    CHECK_FALSE(icp::can_delete(icp, caller));
+  }
+  CHECK(icp::can_read(icp, AuthContext::user("user_abc123", "org_b")));
+  CHECK(icp::can_delete(icp, AuthContext::admin("user_admin", "org_b")));
+  CHECK_FALSE(icp::can_read(icp, AuthContext::user("user_other", "org_b")));
+  // A caller's organization is what they were given; anonymous has none.
+  CHECK(AuthContext::admin("user_admin", "org_b").organization() == "org_b");
+  CHECK(AuthContext::user("user_abc123").organization().empty());
+  CHECK(AuthContext::anonymous().organization().empty());
+}

@@ -697,3 +697,123 @@ TEST_CASE("update: concurrent updates without If-Match all land (merged, none lo
   CHECK_THAT(*f.service.get(kExampleId, AuthContext::admin("root"))->description,
              Catch::EndsWith("step 9"));
 }
+
+// ---- organizations -----------------------------------------------------------
+
+TEST_CASE("organizations: another organization's ICP is 404 to everyone, admins included",
+          "[service][organizations]") {
+  const bool conceal = GENERATE(false, true);
+  Fixture f(any_store(), {.conceal_existence = conceal});
+  CAPTURE(conceal);
+  const auto member_in_b = AuthContext::user("user_b", "org_b");
+  const auto created = f.service.create(kMinimalBody, member_in_b);
+  REQUIRE(created.has_value());
+  CHECK(created->organization == "org_b");
+  CHECK(f.recording->get({.id = created->id, .organization = "org_b"}).value().has_value());
+
+  const std::vector<AuthContext> outsiders{
+      AuthContext::admin("user_root", "org_a"),
+      // Listed in userIds, but calling from another organization.
+      AuthContext::user("user_b", "org_a"),
+      AuthContext::admin("user_b"),
+      AuthContext::user("user_b"),
+  };
+  for (const auto& caller : outsiders) {
+    CAPTURE(caller.user_id(), caller.organization(), caller.is_admin());
+    CHECK(f.service.get(created->id, caller).error().code == Errc::not_found);
+    CHECK(f.service.update(created->id, R"({"name":"taken"})", caller).error().code ==
+          Errc::not_found);
+    CHECK(f.service.update(created->id, R"({"name":"taken"})", caller, IfMatch::any())
+              .error()
+              .code == Errc::not_found);
+    CHECK(f.service.check_update(created->id, caller, std::nullopt).error().code ==
+          Errc::not_found);
+    CHECK(f.service.remove(created->id, caller).error().code == Errc::not_found);
+    for (const auto scope : {icp::ListScope::mine, icp::ListScope::all}) {
+      const auto page = f.service.list(caller, {.scope = scope});
+      if (page) {
+        CHECK(std::ranges::none_of(page->icps,
+                                   [&](const icp::Icp& icp) { return icp.id == created->id; }));
+      }
+    }
+  }
+  // Nothing of it changed.
+  const auto kept = f.service.get(created->id, member_in_b);
+  REQUIRE(kept.has_value());
+  CHECK(*kept == *created);
+  // Its own organization's admin and members keep the spec's rules.
+  CHECK(f.service.get(created->id, AuthContext::admin("user_root", "org_b")).has_value());
+  const auto stranger = f.service.get(created->id, AuthContext::user("user_x", "org_b"));
+  CHECK(stranger.error().code == (conceal ? Errc::not_found : Errc::forbidden));
+}
+
+TEST_CASE("organizations: create puts the ICP in the caller's, update keeps it, list stays in it",
+          "[service][organizations]") {
+  Fixture f(any_store());
+  const auto admin_a = AuthContext::admin("user_root", "org_a");
+  const auto user_a = AuthContext::user("user_1", "org_a");
+  const auto user_b = AuthContext::user("user_1", "org_b");
+  const auto in_a = f.service.create(kMinimalBody, user_a);
+  const auto in_b = f.service.create(kMinimalBody, user_b);
+  REQUIRE((in_a && in_b));
+  CHECK(in_a->organization == "org_a");
+  CHECK(in_b->organization == "org_b");
+  const auto updated = f.service.update(in_a->id, R"({"name":"renamed"})", admin_a);
+  REQUIRE(updated.has_value());
+  CHECK(updated->organization == "org_a");
+
+  const auto ids = [](const icp::Result<icp::IcpPage>& page) {
+    std::vector<std::string> listed;
+    REQUIRE(page.has_value());
+    for (const auto& icp : page->icps) listed.push_back(icp.id);
+    return listed;
+  };
+  // The same user id in two organizations is two callers.
+  CHECK(ids(f.service.list(user_a)) == std::vector<std::string>{in_a->id});
+  CHECK(ids(f.service.list(user_b)) == std::vector<std::string>{in_b->id});
+  CHECK(ids(f.service.list(admin_a, {.scope = icp::ListScope::all})) ==
+        std::vector<std::string>{in_a->id});
+  // With no organization: the fixture's example, as before organizations.
+  CHECK(ids(f.service.list(AuthContext::admin("user_root"), {.scope = icp::ListScope::all})) ==
+        std::vector<std::string>{std::string(kExampleId)});
+  // Page by page, a cursor never leaves the organization.
+  for (int i = 0; i < 5; ++i) REQUIRE(f.service.create(kMinimalBody, user_b).has_value());
+  std::string cursor;
+  std::size_t seen = 0;
+  for (int pages = 0; pages < 10; ++pages) {
+    const auto page = f.service.list(user_b, {.limit = 2, .cursor = cursor});
+    REQUIRE(page.has_value());
+    for (const auto& icp : page->icps) CHECK(icp.organization == "org_b");
+    seen += page->icps.size();
+    if (!page->next_cursor) break;
+    cursor = *page->next_cursor;
+  }
+  CHECK(seen == 6);
+}
+
+TEST_CASE("organizations: a store that answers from another organization fails closed",
+          "[service][organizations]") {
+  // A store that ignores the organization it is asked for.
+  class Leaky final : public icp::testing::ForwardingStore {
+   public:
+    using ForwardingStore::ForwardingStore;
+    icp::Result<std::optional<icp::Icp>> get(const icp::GetIcpRequest& request) override {
+      auto any = request;
+      any.organization = "org_b";
+      return ForwardingStore::get(any);
+    }
+    icp::Result<std::vector<icp::Icp>> list(const icp::ListIcpsRequest& request) override {
+      auto any = request;
+      any.organization = "org_b";
+      return ForwardingStore::list(any);
+    }
+  };
+  auto inner = icp::make_memory_store();
+  const icp::IcpService writer(inner);
+  const auto in_b = writer.create(kMinimalBody, AuthContext::user("user_1", "org_b"));
+  REQUIRE(in_b.has_value());
+  const icp::IcpService service(std::make_shared<Leaky>(inner));
+  const auto caller = AuthContext::admin("user_1", "org_a");
+  CHECK(service.get(in_b->id, caller).error().code == Errc::not_found);
+  CHECK(service.list(caller, {.scope = icp::ListScope::all}).error().code == Errc::internal);
+}
