@@ -93,6 +93,40 @@ TEST_CASE("clerk: a valid token gives the user, and the admin flag by the claim"
   const auto org_clerk = verifier(by_org);
   CHECK(org_clerk->verify(token(claims(R"(,"o":{"id":"org_1","rol":"admin"})")))->is_admin());
   CHECK_FALSE(org_clerk->verify(token(claims(R"(,"metadata":{"role":"admin"})")))->is_admin());
+  // Session tokens v1 name the role with its prefix.
+  CHECK(
+      org_clerk->verify(token(claims(R"(,"org_id":"org_1","org_role":"org:admin")")))->is_admin());
+  CHECK_FALSE(
+      org_clerk->verify(token(claims(R"(,"org_id":"org_1","org_role":"admin")")))->is_admin());
+  CHECK_FALSE(
+      org_clerk->verify(token(claims(R"(,"o":{"id":"org_1","rol":"org:admin"})")))->is_admin());
+  CHECK_FALSE(
+      org_clerk->verify(token(claims(R"(,"o":{"id":"org_1","rol":"member"})")))->is_admin());
+  // The role may be given either way.
+  const auto with_prefix = icp::clerk::AdminClaim::organization_role("org:admin");
+  CHECK(with_prefix.value == "admin");
+  CHECK(with_prefix.alternatives ==
+        std::vector<std::pair<std::string, std::string>>{{"org_role", "org:admin"}});
+}
+
+TEST_CASE("clerk: the active organization is o.id (v2) or org_id (v1)", "[clerk][organizations]") {
+  const auto clerk = verifier();
+  CHECK(clerk->verify(token(claims(R"(,"o":{"id":"org_2v2","rol":"admin"})")))->organization() ==
+        "org_2v2");
+  CHECK(clerk->verify(token(claims(R"(,"org_id":"org_2v1")")))->organization() == "org_2v1");
+  CHECK(clerk->verify(token(claims(R"(,"o":{"id":"org_x"},"org_id":"org_x")")))->organization() ==
+        "org_x");
+  // A personal session has none.
+  CHECK(clerk->verify(token())->organization().empty());
+  CHECK(clerk->verify(token(claims(R"(,"o":{"rol":"admin"})")))->organization().empty());
+  // Wrong shapes are refused, never read as "no organization".
+  for (const std::string_view extra :
+       {R"(,"o":"org_1")", R"(,"o":{"id":1})", R"(,"o":{"id":""})", R"(,"org_id":null)",
+        R"(,"org_id":"org 1")", R"(,"o":{"id":"org_a"},"org_id":"org_b")"}) {
+    refused(*clerk, token(claims(extra)), "token-invalid");
+  }
+  refused(*clerk, token(claims(R"(,"org_id":")" + std::string(257, 'o') + R"(")")),
+          "token-invalid");
 }
 
 TEST_CASE("clerk: RS384 and RS512 are accepted, each checked with its own hash", "[clerk]") {

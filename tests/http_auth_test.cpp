@@ -84,6 +84,10 @@ TEST_CASE("http auth: malformed tokens documents are refused without echoing tok
        "entry #2: a token must be one word of visible ASCII"},
       {R"({"secret\t1": {"userId": "u"}})", "entry #1: a token must be one word"},
       {R"({"secret\u00e91": {"userId": "u"}})", "entry #1: a token must be one word"},
+      {R"({"secret1": {"userId": "u", "org": ""}})", "entry #1: org must be 1 to 256"},
+      {R"({"secret1": {"userId": "u", "org": 7}})", "entry #1: org must be"},
+      {R"({"secret1": {"userId": "u", "org": "org a"}})", "entry #1: org must be"},
+      {R"({"secret1": {"userId": "u", "org": "org\u0000"}})", "entry #1: org must be"},
   };
   for (const auto& [json, reason] : cases) {
     CAPTURE(json);
@@ -93,6 +97,30 @@ TEST_CASE("http auth: malformed tokens documents are refused without echoing tok
     CHECK_THAT(result.error().message, Catch::Contains(std::string(reason)));
     CHECK_THAT(result.error().message, !Catch::Contains("secret"));
   }
+}
+
+TEST_CASE("http auth: a token may name the caller's organization", "[http][organizations]") {
+  const auto auth = StaticTokenAuthenticator::from_json(R"({
+    "tok_a": {"userId": "user_1", "org": "org_a"},
+    "tok_b_admin": {"userId": "user_1", "admin": true, "org": "org_b"},
+    "tok_none": {"userId": "user_1"}
+  })")
+                        .value();
+  const auto in_a = auth->authenticate(with_authorization({"Bearer tok_a"}));
+  REQUIRE(in_a.has_value());
+  CHECK(in_a->organization() == "org_a");
+  CHECK_FALSE(in_a->is_admin());
+  const auto admin_b = auth->authenticate(with_authorization({"Bearer tok_b_admin"}));
+  CHECK(admin_b->organization() == "org_b");
+  CHECK(admin_b->is_admin());
+  CHECK(auth->authenticate(with_authorization({"Bearer tok_none"}))->organization().empty());
+  // At most 256 bytes.
+  CHECK(StaticTokenAuthenticator::from_json(R"({"t": {"userId": "u", "org": ")" +
+                                            std::string(256, 'o') + R"("}})")
+            .has_value());
+  CHECK_FALSE(StaticTokenAuthenticator::from_json(R"({"t": {"userId": "u", "org": ")" +
+                                                  std::string(257, 'o') + R"("}})")
+                  .has_value());
 }
 
 TEST_CASE("http auth: tokens load from a file", "[http]") {

@@ -723,9 +723,9 @@ TEST_CASE("organizations: another organization's ICP is 404 to everyone, admins 
     CHECK(f.service.get(created->id, caller).error().code == Errc::not_found);
     CHECK(f.service.update(created->id, R"({"name":"taken"})", caller).error().code ==
           Errc::not_found);
-    CHECK(f.service.update(created->id, R"({"name":"taken"})", caller, IfMatch::any())
-              .error()
-              .code == Errc::not_found);
+    CHECK(
+        f.service.update(created->id, R"({"name":"taken"})", caller, IfMatch::any()).error().code ==
+        Errc::not_found);
     CHECK(f.service.check_update(created->id, caller, std::nullopt).error().code ==
           Errc::not_found);
     CHECK(f.service.remove(created->id, caller).error().code == Errc::not_found);

@@ -25,15 +25,18 @@ PostgreSQL database.
 Options:
   --db PATH|URL          The SQLite database (must exist; create it with icpctl put),
                          or a postgresql:// URL (tables are created on first use).
-  --tokens FILE          Bearer tokens: {"<token>": {"userId": "...", "admin": false}}.
+  --tokens FILE          Bearer tokens: {"<token>": {"userId": "...", "admin": false,
+                         "org": "org_..."}} ("org" optional: the caller's organization).
   --clerk-jwt-key FILE   Verify Clerk session tokens offline with this PEM public key
                          (or with "env:VAR" to read it from an environment variable,
                          e.g. env:CLERK_JWT_KEY).
   --clerk-authorized-party URL
                          Accept only tokens whose azp is URL (repeat for more).
-  --clerk-admin-claim PATH=VALUE
-                         Who is an admin (default metadata.role=admin; o.rol=admin for
-                         the organisation role).
+  --clerk-admin-claim PATH=VALUE|org-role
+                         Who is an admin (default metadata.role=admin; repeat for
+                         more; org-role: the active organization's admin role, in
+                         both token shapes, o.rol=admin and org_role=org:admin).
+                         Admins administer their active organization (o.id, org_id).
   --listen HOST:PORT     Where to listen (default 127.0.0.1:8080; port 0 picks a free one).
   --threads N            Worker threads (default: one per core).
   --conceal-existence    Answer 404 rather than 403 to callers without access.
@@ -168,9 +171,18 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
     } else if (arg == "--clerk-authorized-party") {
       config.clerk_authorized_parties.emplace_back(value);
     } else if (arg == "--clerk-admin-claim") {
-      auto admin = clerk::AdminClaim::parse(value);
+      auto admin = value == "org-role"
+                       ? Result<clerk::AdminClaim>(clerk::AdminClaim::organization_role())
+                       : clerk::AdminClaim::parse(value);
       if (!admin) return usage_error(fmt::format("--clerk-admin-claim: {}", admin.error().message));
-      config.clerk_admin = *admin;
+      if (!config.clerk_admin) {
+        config.clerk_admin = *admin;
+      } else {  // repeated: any of them makes an admin
+        auto& alternatives = config.clerk_admin->alternatives;
+        alternatives.emplace_back(admin->path, admin->value);
+        alternatives.insert(alternatives.end(), admin->alternatives.begin(),
+                            admin->alternatives.end());
+      }
     } else if (arg == "--listen") {
       const auto listen = parse_listen(value);
       if (!listen) return usage_error(fmt::format("--listen needs HOST:PORT, got \"{}\"", value));

@@ -2,11 +2,26 @@
 
 // Who is calling: the result of authentication, whatever the transport.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace icp {
+
+/// The longest organization name accepted from a credential, in bytes.
+inline constexpr std::size_t kMaxOrganizationBytes = 256;
+
+/// Whether `organization` may name one: 1 to kMaxOrganizationBytes of visible
+/// ASCII (Clerk's are `org_` and 27 more). Credentials carrying another are
+/// refused, so a store never keys on control bytes or unbounded text.
+[[nodiscard]] constexpr bool is_valid_organization(std::string_view organization) noexcept {
+  if (organization.empty() || organization.size() > kMaxOrganizationBytes) return false;
+  for (const char c : organization) {
+    if (c <= ' ' || c >= 0x7f) return false;
+  }
+  return true;
+}
 
 /// The caller of an operation. Anonymous callers are not signed in. Every
 /// caller acts within one organization (a tenant; empty: a personal account,

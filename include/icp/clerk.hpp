@@ -11,21 +11,30 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace icp::clerk {
 
 /// Who is an admin: the claim at a dot-separated `path` holds `value` (a
-/// string equal to it, or an array of strings containing it).
+/// string equal to it, or an array of strings containing it), or so does one
+/// of the `alternatives`. An admin administers their active organization only.
 struct AdminClaim {
   std::string path = "metadata.role";  ///< Clerk's RBAC guide: public metadata as a session claim
   std::string value = "admin";
+  /// Further (path, value) pairs, any of which also makes an admin.
+  std::vector<std::pair<std::string, std::string>> alternatives;
 
   /// `PATH=VALUE`, e.g. `metadata.role=admin`; `bad_request` when malformed.
   [[nodiscard]] static Result<AdminClaim> parse(std::string_view spec);
-  /// The organisation role of the active organisation (`o.rol`, session token v2).
-  [[nodiscard]] static AdminClaim organization_role(std::string role = "admin") {
-    return {.path = "o.rol", .value = std::move(role)};
+  /// The role in the active organization, in both of Clerk's session token
+  /// shapes: `o.rol` = `admin` (v2, the role without its prefix) and
+  /// `org_role` = `org:admin` (v1). `role` may be given with or without `org:`.
+  [[nodiscard]] static AdminClaim organization_role(std::string_view role = "admin") {
+    const auto bare = role.starts_with("org:") ? role.substr(4) : role;
+    return {.path = "o.rol",
+            .value = std::string(bare),
+            .alternatives = {{"org_role", "org:" + std::string(bare)}}};
   }
 };
 

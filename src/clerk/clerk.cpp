@@ -233,9 +233,19 @@ struct ClerkAuthenticator::Impl {
   }
 
   [[nodiscard]] bool is_admin(const json::object& claims) const {
+    const auto& admin = options.admin;
+    return holds(claims, admin.path, admin.value) ||
+           std::ranges::any_of(admin.alternatives, [&](const auto& alternative) {
+             return holds(claims, alternative.first, alternative.second);
+           });
+  }
+
+  /// Whether the claim at the dot-separated `path` is `value`, or an array
+  /// of strings holding it.
+  [[nodiscard]] static bool holds(const json::object& claims, std::string_view path,
+                                  std::string_view value) {
     const json::value* node = nullptr;
     const json::object* object = &claims;
-    std::string_view path = options.admin.path;
     while (object != nullptr) {
       const auto dot = path.find('.');
       node = object->if_contains(path.substr(0, dot));
@@ -245,13 +255,12 @@ struct ClerkAuthenticator::Impl {
       node = nullptr;
     }
     if (node == nullptr) return false;
-    if (const auto* text = node->if_string()) return *text == options.admin.value;
+    if (const auto* text = node->if_string()) return *text == value;
     if (const auto* list = node->if_array()) {
-      for (const auto& item : *list) {
-        if (const auto* text = item.if_string(); text != nullptr && *text == options.admin.value) {
-          return true;
-        }
-      }
+      return std::ranges::any_of(*list, [&](const json::value& item) {
+        const auto* text = item.if_string();
+        return text != nullptr && *text == value;
+      });
     }
     return false;
   }
@@ -259,6 +268,39 @@ struct ClerkAuthenticator::Impl {
 
 ClerkAuthenticator::ClerkAuthenticator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ClerkAuthenticator::~ClerkAuthenticator() = default;
+
+namespace {
+
+/// The session's active organization: `o.id` (session token v2) or `org_id`
+/// (v1); empty for a personal session. A claim of the wrong shape is refused
+/// rather than read as "no organization".
+Result<std::string> active_organization(const json::object& claims) {
+  const auto invalid = [] {
+    return reject("token-invalid",
+                  fmt::format("the active organization (o.id or org_id) must be 1 to {} "
+                              "characters of visible ASCII",
+                              kMaxOrganizationBytes));
+  };
+  const json::value* v2 = nullptr;
+  if (const auto* o = claims.if_contains("o")) {
+    if (!o->is_object()) return invalid();
+    v2 = o->get_object().if_contains("id");
+  }
+  const json::value* v1 = claims.if_contains("org_id");
+  for (const auto* claim : {v2, v1}) {
+    if (claim != nullptr && (!claim->is_string() || !is_valid_organization(claim->get_string()))) {
+      return invalid();
+    }
+  }
+  if (v2 != nullptr && v1 != nullptr && v2->get_string() != v1->get_string()) {
+    return reject("token-invalid",
+                  "the token names two different active organizations (o.id and org_id)");
+  }
+  const auto* active = v2 != nullptr ? v2 : v1;
+  return active != nullptr ? std::string(active->get_string()) : std::string();
+}
+
+}  // namespace
 
 Result<AdminClaim> AdminClaim::parse(std::string_view spec) {
   const auto equals = spec.find('=');
@@ -473,9 +515,11 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
                     "the session has tasks to complete before it may call this API");
     }
   }
+  auto organization = active_organization(claims);
+  if (!organization) return std::move(organization).error();
   std::string user_id(sub->as_string());
-  return impl_->is_admin(claims) ? AuthContext::admin(std::move(user_id))
-                                 : AuthContext::user(std::move(user_id));
+  return impl_->is_admin(claims) ? AuthContext::admin(std::move(user_id), std::move(*organization))
+                                 : AuthContext::user(std::move(user_id), std::move(*organization));
 }
 
 Result<std::string> read_key_file(const std::filesystem::path& path) {

@@ -101,15 +101,23 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     }
     const auto* admin = fields->if_contains("admin");
     if (admin != nullptr && !admin->is_bool()) return bad_tokens(index, "admin must be a boolean");
+    const auto* organization = fields->if_contains("org");
+    if (organization != nullptr &&
+        (!organization->is_string() || !is_valid_organization(organization->get_string()))) {
+      return bad_tokens(index, fmt::format("org must be 1 to {} characters of visible ASCII",
+                                           kMaxOrganizationBytes));
+    }
     for (const auto& field : *fields) {
-      if (field.key() != "userId" && field.key() != "admin") {
+      if (field.key() != "userId" && field.key() != "admin" && field.key() != "org") {
         return bad_tokens(index, fmt::format("unknown field \"{}\"", field.key()));
       }
     }
     std::string id(user_id->get_string());
+    std::string in(organization != nullptr ? std::string_view(organization->get_string())
+                                           : std::string_view());
     tokens.emplace_back(std::string(token), admin != nullptr && admin->get_bool()
-                                                ? AuthContext::admin(std::move(id))
-                                                : AuthContext::user(std::move(id)));
+                                                ? AuthContext::admin(std::move(id), std::move(in))
+                                                : AuthContext::user(std::move(id), std::move(in)));
     ++index;
   }
   return std::make_shared<StaticTokenAuthenticator>(std::move(tokens));
