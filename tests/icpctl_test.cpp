@@ -105,6 +105,35 @@ TEST_CASE("icpctl: put then get as member, admin, stranger, anonymous", "[icpctl
   CHECK(error_code_of(missing) == "NOT_FOUND");
 }
 
+TEST_CASE("icpctl: put --org imports into one organization; --org picks the caller's",
+          "[icpctl][organizations]") {
+  const Icpctl icpctl;
+  REQUIRE(icpctl({"put", "-", "--org", "org_a"}, icp::testing::spec_example_json()).status == 0);
+  const std::string id(kExampleId);
+  // Its members and admins in org_a reach it; nobody elsewhere does, admins included.
+  CHECK(icpctl({"get", id, "--as", "user_abc123", "--org", "org_a"}).status == 0);
+  CHECK(icpctl({"get", id, "--as", "root", "--admin", "--org", "org_a"}).status == 0);
+  for (const auto& outside : std::vector<std::vector<std::string>>{
+           {"get", id, "--as", "user_abc123"},
+           {"get", id, "--as", "root", "--admin"},
+           {"get", id, "--as", "root", "--admin", "--org", "org_b"}}) {
+    const auto run = icpctl(outside);
+    CHECK(run.status == 1);
+    CHECK(error_code_of(run) == "NOT_FOUND");
+  }
+  // put and list agree on where it went.
+  const auto listed = icpctl({"list", "--as", "root", "--admin", "--all", "--org", "org_a"});
+  REQUIRE(listed.status == 0);
+  CHECK(boost::json::parse(listed.out).as_array().size() == 1);
+  const auto elsewhere = icpctl({"list", "--as", "root", "--admin", "--all"});
+  REQUIRE(elsewhere.status == 0);
+  CHECK(boost::json::parse(elsewhere.out).as_array().empty());
+  // The same ICP may be imported into another organization beside it.
+  REQUIRE(icpctl({"put", "-", "--org", "org_b"}, icp::testing::spec_example_json()).status == 0);
+  CHECK(icpctl({"delete", id, "--as", "root", "--admin", "--org", "org_b"}).status == 0);
+  CHECK(icpctl({"get", id, "--as", "user_abc123", "--org", "org_a"}).status == 0);
+}
+
 TEST_CASE("icpctl: put keeps an array exactly, all or nothing", "[icpctl]") {
   const Icpctl icpctl;
   auto first = boost::json::parse(icp::testing::spec_example_json()).as_object();
@@ -233,6 +262,9 @@ TEST_CASE("icpctl: usage errors are one line and exit 2", "[icpctl]") {
       {"update", id, "--if-match"},
       {"create", "a.json", "b.json"},
       {"put", "/nonexistent/file.json"},
+      {"get", id, "--org", "org_a"},
+      {"get", id, "--as", "u", "--org", "org a"},
+      {"get", id, "--as", "u", "--org", std::string(257, 'o')},
   };
   for (const auto& args : cases) {
     std::string joined;

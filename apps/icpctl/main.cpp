@@ -29,7 +29,8 @@ Commands (the API's access rules apply to all but put):
                           exactly as given (ids and timestamps too), inserting or
                           replacing by id; all or nothing. Administrative: no
                           access rules. Creates the database if missing. Prints
-                          the ids.
+                          the ids. --org ORG imports into that organization
+                          (default: none).
   get ID                  Get ICP. Prints the ICP as JSON (--etag: its ETag).
   list                    The caller's ICPs, newest first (--all: every ICP,
                           admins only), a page of --limit at a time. Prints a
@@ -45,6 +46,8 @@ Options:
   --db PATH|URL           The SQLite database file, or a postgresql:// URL (required).
   --as USER_ID            The calling user (without it: an anonymous caller).
   --admin                 The caller is an admin (needs --as).
+  --org ORG               The caller's organization (needs --as), or put's; only
+                          ICPs of that organization are reached (default: none).
   --all                   list: every ICP rather than the caller's own.
   --limit N               list: at most N ICPs (1-500, default 50).
   --cursor C              list: continue after the page that gave C.
@@ -67,6 +70,7 @@ struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::optional<std::string> as_user;
+  std::string organization;
   bool admin = false;
   bool all = false;
   bool etag = false;
@@ -88,7 +92,7 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string_view arg = argv[i];
     const bool takes_value = arg == "--db" || arg == "--as" || arg == "--limit" ||
-                             arg == "--cursor" || arg == "--if-match";
+                             arg == "--cursor" || arg == "--if-match" || arg == "--org";
     if (takes_value) {
       if (i + 1 >= argv.size()) return UsageError{fmt::format("{} needs a value", arg)};
       const std::string value = argv[++i];
@@ -97,6 +101,12 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
         args.db = value;
       } else if (arg == "--as") {
         args.as_user = value;
+      } else if (arg == "--org") {
+        if (!icp::is_valid_organization(value)) {
+          return UsageError{fmt::format("--org needs 1 to {} characters of visible ASCII",
+                                        icp::kMaxOrganizationBytes)};
+        }
+        args.organization = value;
       } else if (arg == "--cursor") {
         args.cursor = value;
       } else if (arg == "--if-match") {
@@ -123,6 +133,9 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
     }
   }
   if (args.admin && !args.as_user) return UsageError{"--admin needs --as USER_ID"};
+  if (!args.organization.empty() && !args.as_user && args.command != "put") {
+    return UsageError{"--org needs --as USER_ID (or the put command)"};
+  }
   return args;
 }
 
@@ -151,8 +164,8 @@ int print_icp(const icp::Result<icp::Icp>& icp) {
 
 icp::AuthContext caller_of(const Args& args) {
   if (!args.as_user) return icp::AuthContext::anonymous();
-  return args.admin ? icp::AuthContext::admin(*args.as_user)
-                    : icp::AuthContext::user(*args.as_user);
+  return args.admin ? icp::AuthContext::admin(*args.as_user, args.organization)
+                    : icp::AuthContext::user(*args.as_user, args.organization);
 }
 
 std::optional<icp::IfMatch> if_match_of(const Args& args) {
@@ -208,7 +221,10 @@ int run_put(const Context& c) {
   auto icps = parse_icps(*text);
   if (!icps) return fail(icps.error());
   // Every import is a new write of each ICP, so each gets a new ETag.
-  for (auto& icp : *icps) icp.revision = icp::new_revision();
+  for (auto& icp : *icps) {
+    icp.revision = icp::new_revision();
+    icp.organization = c.args.organization;
+  }
   if (auto written = c.store.write({.icps = *icps, .mode = icp::WriteMode::upsert}); !written) {
     return fail(written.error());
   }
