@@ -1,5 +1,7 @@
-// Property-style test: random sequences of operations by random callers,
-// checked against a small reference model of ICP-API.md's rules.
+// Property-style test: random sequences of operations by random callers of
+// three organizations, checked against a small reference model of
+// ICP-API.md's rules; after every step the store holds exactly the model,
+// organization by organization.
 //
 // The seed is printed with any failure; rerun one with ICP_MODEL_SEED=<seed>.
 #include <icp/etag.hpp>
@@ -22,8 +24,16 @@ using icp::AuthContext;
 using icp::Errc;
 using icp::Icp;
 
+// Fewer under sanitizers, which run it 5-20x slower: the store is compared
+// with the model after every step, so the cost grows with steps squared.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kSteps = 800;
+#else
 constexpr int kSteps = 2500;
+#endif
 const std::vector<std::string> kUsers{"user_1", "user_2", "user_3", "user_4"};
+// "" is no organization; the same user ids appear in each.
+const std::vector<std::string> kOrganizations{"", "org_a", "org_b"};
 
 std::uint64_t seed_from_environment() {
   if (const char* seed = std::getenv("ICP_MODEL_SEED")) return std::strtoull(seed, nullptr, 10);
@@ -33,7 +43,13 @@ std::uint64_t seed_from_environment() {
 /// The reference: what is stored, and who may do what with it.
 class Model {
  public:
-  std::map<std::string, Icp> icps;
+  /// By (organization, id).
+  std::map<std::pair<std::string, std::string>, Icp> icps;
+
+  [[nodiscard]] static std::pair<std::string, std::string> key(const AuthContext& caller,
+                                                               std::string_view id) {
+    return {std::string(caller.organization()), std::string(id)};
+  }
 
   [[nodiscard]] static bool allowed(const Icp& icp, const AuthContext& caller) {
     return caller.is_admin() ||
@@ -46,15 +62,17 @@ class Model {
                                                  const AuthContext& caller) const {
     if (!caller.is_authenticated()) return Errc::unauthorized;
     const auto canonical = icp::canonical_icp_id(id);
-    if (!canonical || !icps.contains(*canonical)) return Errc::not_found;
-    if (!allowed(icps.at(*canonical), caller)) return Errc::forbidden;
+    // Another organization's ICP is missing, whoever asks.
+    if (!canonical || !icps.contains(key(caller, *canonical))) return Errc::not_found;
+    if (!allowed(icps.at(key(caller, *canonical)), caller)) return Errc::forbidden;
     return std::nullopt;
   }
 
   /// The ids a full listing must show, in order.
   [[nodiscard]] std::vector<std::string> listing(const AuthContext& caller, bool all) const {
     std::vector<const Icp*> shown;
-    for (const auto& [id, icp] : icps) {
+    for (const auto& [key, icp] : icps) {
+      if (key.first != caller.organization()) continue;
       if (all || std::ranges::find(icp.user_ids, caller.user_id()) != icp.user_ids.end()) {
         shown.push_back(&icp);
       }
@@ -85,11 +103,14 @@ bool succeeds_as_modelled(const Result& result, std::optional<Errc> expected) {
 class Runner {
  public:
   Runner(std::shared_ptr<icp::IcpStore> store, std::uint64_t seed)
-      : random_(seed), service_(std::move(store), {.clock = [this] { return now_; }}) {}
+      : random_(seed),
+        store_(store),
+        service_(std::move(store), {.clock = [this] { return now_; }}) {}
 
   void step(int number) {
     now_ += std::chrono::milliseconds{pick(3)};  // 0 ms sometimes: createdAt ties
     const auto caller = random_caller();
+    current_organization_ = caller.organization();
     const auto operation = pick(10);
     INFO("step " << number << ", caller " << describe(caller));
     if (operation < 2) {
@@ -103,11 +124,38 @@ class Runner {
     } else {
       list(caller);
     }
+    store_holds_the_model();
   }
 
   [[nodiscard]] const Model& model() const { return model_; }
 
  private:
+  /// Nothing of another organization was returned or changed: each
+  /// organization's ICPs in the store are exactly the model's.
+  void store_holds_the_model() {
+    // By (id, revision): every write makes a new revision, so equal pairs
+    // mean nothing else changed. One assertion per organization keeps it fast.
+    using Written = std::vector<std::pair<std::string, std::uint64_t>>;
+    for (const auto& organization : kOrganizations) {
+      INFO("organization \"" << organization << "\"");
+      const auto stored = store_->list({.limit = 10'000, .organization = organization});
+      REQUIRE(stored.has_value());
+      Written in_store;
+      bool all_of_it = true;
+      for (const auto& icp : *stored) {
+        in_store.emplace_back(icp.id, icp.revision);
+        all_of_it = all_of_it && icp.organization == organization;
+      }
+      Written in_model;
+      for (const auto& [key, icp] : model_.icps) {
+        if (key.first == organization) in_model.emplace_back(icp.id, icp.revision);
+      }
+      std::ranges::sort(in_store);
+      REQUIRE(all_of_it);
+      REQUIRE(in_store == in_model);
+    }
+  }
+
   std::size_t pick(std::size_t n) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_);
   }
@@ -115,13 +163,16 @@ class Runner {
 
   static std::string describe(const AuthContext& caller) {
     if (!caller.is_authenticated()) return "anonymous";
-    return fmt::format("{}{}", caller.user_id(), caller.is_admin() ? " (admin)" : "");
+    return fmt::format("{}{} in \"{}\"", caller.user_id(), caller.is_admin() ? " (admin)" : "",
+                       caller.organization());
   }
 
   AuthContext random_caller() {
     if (chance(8)) return AuthContext::anonymous();
     const auto& user = kUsers[pick(kUsers.size())];
-    return chance(12) ? AuthContext::admin(user) : AuthContext::user(user);
+    const auto& organization = kOrganizations[pick(kOrganizations.size())];
+    return chance(12) ? AuthContext::admin(user, organization)
+                      : AuthContext::user(user, organization);
   }
 
   std::vector<std::string> random_users() {
@@ -132,13 +183,14 @@ class Runner {
     return users;
   }
 
-  /// A known id (in any letter case), an unknown UUID, or not a UUID at all.
+  /// A known id of any organization (in any letter case), an unknown UUID,
+  /// or not a UUID at all.
   std::string random_id() {
     const auto roll = pick(10);
     if (roll < 7 && !model_.icps.empty()) {
       auto it = model_.icps.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(pick(model_.icps.size())));
-      std::string id = it->first;
+      std::string id = it->first.second;
       if (chance(20)) std::ranges::transform(id, id.begin(), ::toupper);
       return id;
     }
@@ -170,8 +222,9 @@ class Runner {
     CHECK(result->name == body["name"].as_string());
     CHECK(result->created_at == now_);
     CHECK(result->updated_at == now_);
-    REQUIRE_FALSE(model_.icps.contains(result->id));
-    model_.icps.emplace(result->id, *result);
+    CHECK(result->organization == caller.organization());
+    REQUIRE_FALSE(model_.icps.contains(Model::key(caller, result->id)));
+    model_.icps.emplace(Model::key(caller, result->id), *result);
   }
 
   void get(const AuthContext& caller) {
@@ -179,7 +232,7 @@ class Runner {
     INFO("get " << id);
     const auto result = service_.get(id, caller);
     if (!succeeds_as_modelled(result, model_.access_error(id, caller))) return;
-    REQUIRE(*result == model_.icps.at(*icp::canonical_icp_id(id)));
+    REQUIRE(*result == model_.icps.at(Model::key(caller, *icp::canonical_icp_id(id))));
   }
 
   /// An If-Match: none, the current ETag, `*`, or a stale one.
@@ -189,8 +242,16 @@ class Runner {
     if (roll < 5) return std::nullopt;
     if (roll < 6) return "*";
     const auto canonical = icp::canonical_icp_id(id);
-    const auto known = canonical ? model_.icps.find(*canonical) : model_.icps.end();
-    if (roll < 9 && known != model_.icps.end()) return icp::etag_of(known->second);
+    // The caller's organization's, or another's of the same id (stale then).
+    auto known = model_.icps.end();
+    for (const auto& organization : kOrganizations) {
+      if (canonical && known == model_.icps.end())
+        known = model_.icps.find({organization, *canonical});
+    }
+    if (roll < 9 && known != model_.icps.end()) {
+      stale = known->first.first != current_organization_;
+      return icp::etag_of(known->second);
+    }
     stale = true;
     return "\"0123456789abcdef\"";
   }
@@ -217,7 +278,7 @@ class Runner {
     if (!expected_error && stale) expected_error = Errc::precondition_failed;
     if (!expected_error && invalid) expected_error = Errc::bad_request;
     if (!succeeds_as_modelled(result, expected_error)) return;
-    auto& stored = model_.icps.at(result->id);
+    auto& stored = model_.icps.at(Model::key(caller, result->id));
     auto expected = stored;
     if (patch.contains("name")) expected.name = patch["name"].as_string();
     if (patch.contains("userIds")) {
@@ -244,7 +305,7 @@ class Runner {
     auto expected_error = model_.access_error(id, caller);
     if (!expected_error && stale) expected_error = Errc::precondition_failed;
     if (!succeeds_as_modelled(result, expected_error)) return;
-    model_.icps.erase(*icp::canonical_icp_id(id));
+    model_.icps.erase(Model::key(caller, *icp::canonical_icp_id(id)));
   }
 
   void list(const AuthContext& caller) {
@@ -267,7 +328,7 @@ class Runner {
       REQUIRE(page.has_value());
       REQUIRE(page->icps.size() <= limit);
       for (const auto& icp : page->icps) {
-        REQUIRE(icp == model_.icps.at(icp.id));
+        REQUIRE(icp == model_.icps.at(Model::key(caller, icp.id)));
         listed.push_back(icp.id);
       }
       if (!page->next_cursor) break;
@@ -279,6 +340,8 @@ class Runner {
   }
 
   std::mt19937_64 random_;
+  std::string current_organization_;  ///< the caller's, for random_if_match
+  std::shared_ptr<icp::IcpStore> store_;
   icp::Timestamp now_{std::chrono::milliseconds{1'735'689'600'000}};
   Model model_;
   icp::IcpService service_;
