@@ -195,6 +195,8 @@ TEST_CASE("sqlite: a version-2 file gains organizations and keeps its ICPs in no
   CHECK(db.execAndGet("SELECT name FROM pragma_table_info('icps') WHERE pk = 1").getString() ==
         "organization");
 
+  // The rebuilt tables were compacted: no page of the old ones is left.
+  CHECK(db.execAndGet("PRAGMA freelist_count").getInt() == 0);
   // The ICP and its members are kept, in no organization.
   CHECK((*store)->get({.id = example.id}).value() == example);
   CHECK_FALSE((*store)->get({.id = example.id, .organization = "org_a"}).value().has_value());

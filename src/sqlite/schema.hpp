@@ -35,7 +35,9 @@ ALTER TABLE icps ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     // Version 3: organizations. An ICP is named by (organization, id), and
     // every key and index leads with the organization, so each statement
     // stays an index search within one. Existing ICPs belong to none ('').
-    // SQLite cannot change a primary key in place: both tables are rebuilt.
+    // SQLite cannot change a primary key in place: both tables are rebuilt,
+    // in key order, so that the new key's index is built densely (copied in
+    // the old row order, a 100k-ICP file's gets were ~30% slower after).
     R"sql(
 CREATE TABLE icps_v3 (
   organization TEXT NOT NULL,
@@ -46,7 +48,7 @@ CREATE TABLE icps_v3 (
   PRIMARY KEY (organization, id)
 );
 INSERT INTO icps_v3 (organization, id, created_at, doc, revision)
-  SELECT '', id, created_at, doc, revision FROM icps;
+  SELECT '', id, created_at, doc, revision FROM icps ORDER BY id;
 DROP TABLE icps;
 ALTER TABLE icps_v3 RENAME TO icps;
 CREATE INDEX icps_by_listing_order ON icps (organization, created_at DESC, id);
@@ -58,7 +60,7 @@ CREATE TABLE icp_members_v3 (
   PRIMARY KEY (organization, user_id, created_at DESC, icp_id)
 ) WITHOUT ROWID;
 INSERT INTO icp_members_v3 (organization, user_id, created_at, icp_id)
-  SELECT '', user_id, created_at, icp_id FROM icp_members;
+  SELECT '', user_id, created_at, icp_id FROM icp_members ORDER BY user_id, created_at DESC, icp_id;
 DROP TABLE icp_members;
 ALTER TABLE icp_members_v3 RENAME TO icp_members;
 CREATE INDEX icp_members_by_icp ON icp_members (organization, icp_id);
