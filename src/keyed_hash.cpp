@@ -72,11 +72,12 @@ SipKey process_sip_key() noexcept {
     const auto draw = [&device] { return (static_cast<std::uint64_t>(device()) << 32) | device(); };
     return SipKey{draw(), draw()};
   } catch (...) {
-    // No entropy source: fall back to the address of this function (ASLR) and
-    // the clock, which still keeps the key out of an attacker's reach remotely.
-    const auto seed =
-        static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    return SipKey{seed, reinterpret_cast<std::uintptr_t>(&process_sip_key)};
+    // No entropy source: fall back to the clocks, which still keep the key
+    // out of a remote attacker's reach.
+    const auto since = [](auto clock_now) {
+      return static_cast<std::uint64_t>(clock_now.time_since_epoch().count());
+    };
+    return SipKey{since(std::chrono::steady_clock::now()), since(std::chrono::system_clock::now())};
   }
 }
 

@@ -104,7 +104,7 @@ class MemoryStore final : public IcpStore {
   using IcpsById = boost::unordered_flat_map<std::string, Icp, IdHash, std::equal_to<>>;
 
   /// The ICP `id` of `organization`, null when there is none; under the lock.
-  const Icp* find(std::string_view organization, std::string_view id) const {
+  [[nodiscard]] const Icp* find(std::string_view organization, std::string_view id) const {
     const auto icps = organizations_.find(organization);
     if (icps == organizations_.end()) return nullptr;
     const auto found = icps->second.find(id);

@@ -2,6 +2,7 @@
 
 // Who is calling: the result of authentication, whatever the transport.
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -16,11 +17,8 @@ inline constexpr std::size_t kMaxOrganizationBytes = 256;
 /// ASCII (Clerk's are `org_` and 27 more). Credentials carrying another are
 /// refused, so a store never keys on control bytes or unbounded text.
 [[nodiscard]] constexpr bool is_valid_organization(std::string_view organization) noexcept {
-  if (organization.empty() || organization.size() > kMaxOrganizationBytes) return false;
-  for (const char c : organization) {
-    if (c <= ' ' || c >= 0x7f) return false;
-  }
-  return true;
+  return !organization.empty() && organization.size() <= kMaxOrganizationBytes &&
+         std::ranges::all_of(organization, [](char c) { return c > ' ' && c < 0x7f; });
 }
 
 /// The caller of an operation. Anonymous callers are not signed in. Every

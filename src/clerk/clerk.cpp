@@ -429,7 +429,7 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
       return reject("token-invalid-algorithm",
                     "the header names no alg; RS256, RS384 or RS512 only");
     }
-    const auto known = std::ranges::find(kKnown, std::string_view(*alg_name));
+    const auto* const known = std::ranges::find(kKnown, std::string_view(*alg_name));
     return reject("token-invalid-algorithm",
                   known != kKnown.end()
                       ? fmt::format("alg {} is not accepted; RS256, RS384 or RS512 only", *known)

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -168,8 +167,7 @@ void for_each_row(PGconn* connection, const char* statement, const Params<N>& pa
   // Can only fail right after a send; then the rows simply come all at once.
   (void)PQsetSingleRowMode(connection);
   bool wanted = true;
-  std::exception_ptr thrown;
-  std::optional<Failure> failed;
+  std::exception_ptr thrown;  // the first failure, of the statement or of on_row
   while (ResultPtr result{PQgetResult(connection)}) {
     const auto status = PQresultStatus(result.get());
     if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
@@ -181,11 +179,11 @@ void for_each_row(PGconn* connection, const char* statement, const Params<N>& pa
           wanted = false;
         }
       }
-    } else if (!failed) {
-      failed = failure_of(connection, result.get());
+    } else if (!thrown) {
+      thrown = std::make_exception_ptr(failure_of(connection, result.get()));
+      wanted = false;
     }
   }
-  if (failed) throw *failed;
   if (thrown) std::rethrow_exception(thrown);
 }
 
