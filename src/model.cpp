@@ -109,12 +109,26 @@ const json::value& OpaqueJson::value() const noexcept { return state_->value(); 
 
 namespace {
 
-/// An upper estimate of `value`'s length as JSON (escapes aside), without
-/// writing it: numbers count as the longest a double or integer can be.
+/// `text` as a JSON string: quotes, and the escapes a writer may use (at
+/// most six bytes for a control character, two for `"` and `\`).
+std::size_t json_string_bytes(std::string_view text) noexcept {
+  std::size_t bytes = text.size() + 2;
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      bytes += 1;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      bytes += 5;
+    }
+  }
+  return bytes;
+}
+
+/// An upper estimate of `value`'s length as JSON, without writing it:
+/// numbers count as the longest a double or integer can be.
 std::size_t estimated_json_bytes(const json::value& value) noexcept {
   constexpr std::size_t kLongestNumber = 24;
   switch (value.kind()) {
-    case json::kind::string: return value.get_string().size() + 2;
+    case json::kind::string: return json_string_bytes(value.get_string());
     case json::kind::array: {
       std::size_t bytes = 2;
       for (const auto& element : value.get_array()) bytes += estimated_json_bytes(element) + 1;
@@ -123,7 +137,7 @@ std::size_t estimated_json_bytes(const json::value& value) noexcept {
     case json::kind::object: {
       std::size_t bytes = 2;
       for (const auto& member : value.get_object()) {
-        bytes += member.key().size() + 4 + estimated_json_bytes(member.value());
+        bytes += json_string_bytes(member.key()) + 2 + estimated_json_bytes(member.value());
       }
       return bytes;
     }
@@ -143,15 +157,15 @@ std::size_t listed_bytes(const Icp& icp) noexcept {
   // The field names, punctuation, timestamps and numbers of the spec's JSON.
   constexpr std::size_t kFixedBytes = 320;
   constexpr std::size_t kPerCriterion = 48;
-  std::size_t bytes = kFixedBytes + icp.id.size() + icp.name.size() +
-                      (icp.description ? icp.description->size() : 0);
-  for (const auto& user_id : icp.user_ids) bytes += user_id.size() + 3;
+  std::size_t bytes = kFixedBytes + json_string_bytes(icp.id) + json_string_bytes(icp.name) +
+                      (icp.description ? json_string_bytes(*icp.description) : 0);
+  for (const auto& user_id : icp.user_ids) bytes += json_string_bytes(user_id) + 1;
   for (const auto& criterion : icp.lead_provider_criteria) {
-    bytes += kPerCriterion + criterion.provider.size() + criterion.type.size() +
-             opaque_bytes(criterion.filters);
+    bytes += kPerCriterion + json_string_bytes(criterion.provider) +
+             json_string_bytes(criterion.type) + opaque_bytes(criterion.filters);
   }
   for (const auto& criterion : icp.custom_filter_criteria) {
-    bytes += kPerCriterion + criterion.type.size();
+    bytes += kPerCriterion + json_string_bytes(criterion.type);
   }
   if (icp.crm_filters) bytes += opaque_bytes(*icp.crm_filters);
   return bytes;

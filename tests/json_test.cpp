@@ -1,4 +1,5 @@
 #include <icp/json.hpp>
+#include <icp/store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
 #include <boost/json.hpp>
@@ -378,4 +379,26 @@ TEST_CASE("a double read back one unit in the last place away still compares equ
   CHECK(again == first);
   CHECK_FALSE(icp::OpaqueJson(boost::json::parse(R"({"n":2.1e301})")) ==
               icp::OpaqueJson(boost::json::parse(R"({"n":2.2e301})")));
+}
+
+TEST_CASE("listed_bytes is never less than the JSON it stands for, escapes included",
+          "[json][list]") {
+  auto icp = icp::testing::spec_example();
+  CHECK(icp::listed_bytes(icp) >= icp::to_json(icp).size());
+  // Every string full of what a writer escapes: quotes, backslashes, controls.
+  const std::string nasty = "\"\\\x01\x1f\"\\\n\t" + std::string(50, '\x02');
+  icp.name = nasty;
+  icp.description = nasty;
+  icp.user_ids = {nasty, nasty + "2", nasty + "3"};
+  icp.lead_provider_criteria.front().provider = nasty;
+  icp.lead_provider_criteria.front().filters =
+      boost::json::object{{nasty, nasty}, {"list", boost::json::array{nasty, 1.5e300, nullptr}}};
+  icp.custom_filter_criteria = {{.type = nasty, .value = -123456789.125}};
+  icp.crm_filters = icp::OpaqueJson(boost::json::object{{nasty, boost::json::object{{nasty, 1}}}});
+  const auto json = icp::to_json(icp);
+  CHECK(icp::listed_bytes(icp) >= json.size());
+  // Read back from its text, opaque parts count their exact text.
+  const auto read = icp::parse_icp(json);
+  REQUIRE(read.has_value());
+  CHECK(icp::listed_bytes(*read) >= json.size());
 }

@@ -156,8 +156,8 @@ Route route_of(const boost::urls::url_view& url) {
 /// The path and query of a request target in origin form (`/api/...`) or
 /// absolute form (`http://host/api/...`, RFC 9112 section 3.2.2, which a
 /// server must accept); nullopt for anything else. An absolute form's empty
-/// path is "/" (RFC 9110 4.2.3): then the result views `scratch`.
-std::optional<boost::urls::url_view> path_of_target(std::string_view target, std::string& scratch) {
+/// path is "/" (RFC 9110 4.2.3), which names no resource: its query is dropped.
+std::optional<boost::urls::url_view> path_of_target(std::string_view target) {
   if (target.starts_with('/')) {
     auto url = boost::urls::parse_origin_form(target);
     if (!url) return std::nullopt;
@@ -170,13 +170,9 @@ std::optional<boost::urls::url_view> path_of_target(std::string_view target, std
     return std::nullopt;
   }
   // Only the path and query name the resource; the authority is the Host's.
-  std::string_view rest =
+  const std::string_view rest =
       target.substr(static_cast<std::size_t>(absolute->encoded_path().data() - target.data()));
-  if (!rest.starts_with('/')) {
-    scratch.assign("/").append(rest);
-    rest = scratch;
-  }
-  auto url = boost::urls::parse_origin_form(rest);
+  auto url = boost::urls::parse_origin_form(rest.starts_with('/') ? rest : std::string_view("/"));
   if (!url) return std::nullopt;
   return *url;
 }
@@ -194,18 +190,14 @@ Adapter::Adapter(IcpService service, std::shared_ptr<const Authenticator> authen
     : service_(std::move(service)), authenticator_(std::move(authenticator)), options_(options) {}
 
 bool Adapter::serves(std::string_view target) {
-  std::string scratch;
-  const auto url = path_of_target(target, scratch);
+  const auto url = path_of_target(target);
   return url && route_of(*url).kind != Route::Kind::none;
 }
 
 std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request) const {
-  std::string scratch;
-  const auto url = path_of_target(request.target, scratch);
+  const auto url = path_of_target(request.target);
   if (!url) return error_response({Errc::bad_request, "The request target is not a valid path"});
   Route route = route_of(*url);
-  // A url viewing `scratch` has the path "/", which is no route: an Admitted
-  // never views this frame.
   if (route.kind == Route::Kind::none) {
     return error_response({Errc::not_found, fmt::format("No such resource: {}", url->path())});
   }

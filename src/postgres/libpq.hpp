@@ -155,7 +155,8 @@ ResultPtr exec_prepared(PGconn* connection, const char* statement, const Params<
 /// Runs a prepared statement in single-row mode, handing `on_row` one row at a
 /// time (a result of one row) while it returns true: a caller that stops
 /// early holds no more than one row in memory. The rows after that are read
-/// and dropped, so the connection is ready for its next query either way.
+/// and dropped, so the connection is ready for its next query either way
+/// (the server still sends them: memory is bounded, not the server's work).
 /// Throws Failure when the statement fails, or what `on_row` threw.
 template <std::size_t N, class OnRow>
 void for_each_row(PGconn* connection, const char* statement, const Params<N>& params,
@@ -179,7 +180,10 @@ void for_each_row(PGconn* connection, const char* statement, const Params<N>& pa
           wanted = false;
         }
       }
-    } else if (!thrown) {
+    } else if (!thrown && wanted) {
+      // An error after the caller stopped (a statement timeout while the
+      // rest streams in) fails nothing it kept; a lost connection is seen by
+      // the pool's own status check.
       thrown = std::make_exception_ptr(failure_of(connection, result.get()));
       wanted = false;
     }
