@@ -82,10 +82,11 @@ inline constexpr unsigned kText = 25;
 inline constexpr unsigned kInt8 = 20;
 
 // The organization is each statement's last parameter.
-inline constexpr Statement kGet{"icp_get",
-                                "SELECT doc, revision FROM icps WHERE organization = $2 AND id = $1",
-                                2,
-                                {kText, kText}};
+inline constexpr Statement kGet{
+    "icp_get",
+    "SELECT doc, revision FROM icps WHERE organization = $2 AND id = $1",
+    2,
+    {kText, kText}};
 inline constexpr Statement kGetForMember{
     "icp_get_for_member",
     "SELECT doc, revision FROM icps WHERE organization = $3 AND id = $1 AND EXISTS "
@@ -93,7 +94,9 @@ inline constexpr Statement kGetForMember{
     3,
     {kText, kText, kText}};
 inline constexpr Statement kRevision{
-    "icp_revision", "SELECT revision FROM icps WHERE organization = $2 AND id = $1", 2,
+    "icp_revision",
+    "SELECT revision FROM icps WHERE organization = $2 AND id = $1",
+    2,
     {kText, kText}};
 inline constexpr Statement kLockRevision{
     "icp_lock_revision",
@@ -128,7 +131,9 @@ inline constexpr Statement kEraseIf{"icp_erase_if",
                                     3,
                                     {kText, kInt8, kText}};
 inline constexpr Statement kEraseMembers{
-    "icp_erase_members", "DELETE FROM icp_members WHERE organization = $2 AND icp_id = $1", 2,
+    "icp_erase_members",
+    "DELETE FROM icp_members WHERE organization = $2 AND icp_id = $1",
+    2,
     {kText, kText}};
 // $3: the user ids as a JSON array of strings.
 inline constexpr Statement kInsertMembers{"icp_insert_members",
