@@ -9,9 +9,6 @@
 #include <optional>
 #include <set>
 #include <utility>
-#include <unordered_set>
-
-#include "keyed_hash.hpp"
 
 namespace icp::detail {
 

@@ -42,6 +42,34 @@ std::string query_plan(SQLite::Database& db, const char* sql) {
   return plan;
 }
 
+/// A file holding `icp` as schema `version` (1 or 2) wrote it: a revision
+/// column only from version 2.
+void write_old_file(const std::filesystem::path& path, int version, const icp::Icp& icp) {
+  SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  for (int step = 0; step < version; ++step) {
+    db.exec(std::string(icp::detail::sqlite::kMigrations.at(static_cast<std::size_t>(step))));
+  }
+  const auto created_at = static_cast<std::int64_t>(icp.created_at.time_since_epoch().count());
+  SQLite::Statement insert(db, version >= 2 ? "INSERT INTO icps (id, created_at, doc, revision) "
+                                              "VALUES (?, ?, ?, ?)"
+                                            : "INSERT INTO icps (id, created_at, doc) "
+                                              "VALUES (?, ?, ?)");
+  insert.bind(1, icp.id);
+  insert.bind(2, created_at);
+  insert.bind(3, icp::to_json(icp));
+  if (version >= 2) insert.bind(4, static_cast<std::int64_t>(icp.revision));
+  insert.exec();
+  for (const auto& user : icp.user_ids) {
+    SQLite::Statement member(
+        db, "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?, ?, ?)");
+    member.bind(1, user);
+    member.bind(2, created_at);
+    member.bind(3, icp.id);
+    member.exec();
+  }
+  db.exec(fmt::format("PRAGMA user_version = {}", version));
+}
+
 }  // namespace
 
 TEST_CASE("sqlite: a missing file is an error unless creation is asked for", "[sqlite]") {
@@ -113,25 +141,7 @@ TEST_CASE("sqlite: a version-1 file is migrated forward and keeps its ICPs", "[s
   const TempDir dir;
   const auto path = dir.path() / "v1.db";
   const auto example = icp::testing::spec_example();
-  {
-    // A file as the first release wrote it.
-    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec(std::string(icp::detail::sqlite::kMigrations.at(0)));
-    SQLite::Statement insert(db, "INSERT INTO icps (id, created_at, doc) VALUES (?, ?, ?)");
-    insert.bind(1, example.id);
-    insert.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
-    insert.bind(3, icp::to_json(example));
-    insert.exec();
-    for (const auto& user : example.user_ids) {
-      SQLite::Statement member(
-          db, "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?, ?, ?)");
-      member.bind(1, user);
-      member.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
-      member.bind(3, example.id);
-      member.exec();
-    }
-    db.exec("PRAGMA user_version = 1");
-  }
+  write_old_file(path, 1, example);  // as the first release wrote it
   const auto store = icp::open_sqlite_store(path);
   REQUIRE(store.has_value());
   CHECK(SQLite::Database(path.string()).execAndGet("PRAGMA user_version").getInt() ==
@@ -157,27 +167,7 @@ TEST_CASE("sqlite: a version-2 file gains organizations and keeps its ICPs in no
   const auto path = dir.path() / "v2.db";
   auto example = icp::testing::spec_example();
   example.revision = 42;
-  {
-    // A file as the release before organizations wrote it.
-    SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec(std::string(icp::detail::sqlite::kMigrations.at(0)));
-    db.exec(std::string(icp::detail::sqlite::kMigrations.at(1)));
-    SQLite::Statement insert(
-        db, "INSERT INTO icps (id, created_at, doc, revision) VALUES (?, ?, ?, 42)");
-    insert.bind(1, example.id);
-    insert.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
-    insert.bind(3, icp::to_json(example));
-    insert.exec();
-    for (const auto& user : example.user_ids) {
-      SQLite::Statement member(
-          db, "INSERT INTO icp_members (user_id, created_at, icp_id) VALUES (?, ?, ?)");
-      member.bind(1, user);
-      member.bind(2, static_cast<std::int64_t>(example.created_at.time_since_epoch().count()));
-      member.bind(3, example.id);
-      member.exec();
-    }
-    db.exec("PRAGMA user_version = 2");
-  }
+  write_old_file(path, 2, example);  // as the release before organizations wrote it
   const auto store = icp::open_sqlite_store(path);
   REQUIRE(store.has_value());
   SQLite::Database db(path.string());
