@@ -10,6 +10,7 @@ int http_status(Errc code) noexcept {
     case Errc::not_found: return 404;
     case Errc::conflict: return 409;
     case Errc::precondition_failed: return 412;
+    case Errc::unavailable: return 503;
     case Errc::internal: return 500;
   }
   return 500;
@@ -23,6 +24,7 @@ std::string_view code_name(Errc code) noexcept {
     case Errc::not_found: return "NOT_FOUND";
     case Errc::conflict: return "CONFLICT";
     case Errc::precondition_failed: return "PRECONDITION_FAILED";
+    case Errc::unavailable: return "UNAVAILABLE";
     case Errc::internal: return "INTERNAL_ERROR";
   }
   return "INTERNAL_ERROR";

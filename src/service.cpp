@@ -20,18 +20,18 @@ namespace icp {
 
 namespace {
 
-/// How often an update or delete without If-Match re-reads after losing a
-/// compare-and-swap to a concurrent writer before it gives up.
-constexpr int kMaxAttempts = 16;
-
-/// Waits a random while, longer after each lost attempt, so writers that keep
-/// colliding on one ICP fall out of step (with a networked store a loser
-/// could otherwise re-read just before every winner's commit, 16 times over).
-void back_off(int lost_attempts) {
+/// Waits a random while up to the policy's cap after `lost` lost attempts, so
+/// writers that keep colliding on one ICP fall out of step (with a networked
+/// store a loser could otherwise re-read just before every winner's commit).
+void back_off(const RetryPolicy& policy, int lost) {
   thread_local std::minstd_rand random(std::random_device{}());
-  const auto cap_us = std::min(50 << std::min(lost_attempts, 8), 10'000);
-  std::uniform_int_distribution<int> wait_us(0, cap_us);
-  std::this_thread::sleep_for(std::chrono::microseconds(wait_us(random)));
+  std::uniform_int_distribution<std::int64_t> wait_us(0, policy.backoff_cap(lost).count());
+  const std::chrono::microseconds wait{wait_us(random)};
+  if (policy.sleep) {
+    policy.sleep(wait);
+  } else {
+    std::this_thread::sleep_for(wait);
+  }
 }
 
 Error unauthorized() {
@@ -115,6 +115,19 @@ Timestamp system_now() {
 
 IcpService::IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options)
     : store_(std::move(store)), options_(std::move(options)) {}
+
+std::chrono::microseconds RetryPolicy::backoff_cap(int lost) const noexcept {
+  // Doubling stops once it passes the maximum; the shift cannot overflow.
+  auto cap = initial_backoff;
+  for (int i = 0; i < lost && cap < max_backoff; ++i) cap *= 2;
+  return std::min(cap, max_backoff);
+}
+
+std::chrono::microseconds RetryPolicy::worst_case_delay() const noexcept {
+  std::chrono::microseconds total{0};
+  for (int lost = 0; lost + 1 < max_attempts; ++lost) total += backoff_cap(lost);
+  return total;
+}
 
 Timestamp IcpService::now() const { return options_.clock ? options_.clock() : system_now(); }
 
@@ -271,10 +284,10 @@ Result<Icp> IcpService::merge_and_write(Icp current, const boost::json::object& 
     if (code != Errc::precondition_failed || !retries_lost_writes(if_match)) {
       return std::move(written).error();
     }
-    if (attempt == kMaxAttempts) {
+    if (attempt >= options_.write_retry.max_attempts) {
       return Error{Errc::conflict, "The ICP kept changing under concurrent updates; try again"};
     }
-    back_off(attempt - 1);
+    back_off(options_.write_retry, attempt - 1);
     auto reloaded = load_for_write(current.id, caller, can_update, if_match);
     if (!reloaded) return reloaded;
     current = std::move(*reloaded);
@@ -290,7 +303,7 @@ Result<void> IcpService::check_update(std::string_view id, const AuthContext& ca
 
 Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
                                 const std::optional<IfMatch>& if_match) const {
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+  for (int attempt = 1;; ++attempt) {
     auto current = load(id, caller, can_delete);
     if (!current) return std::move(current).error();
     if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
@@ -307,9 +320,11 @@ Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
     if (erased.error().code != Errc::precondition_failed || !retries_lost_writes(if_match)) {
       return std::move(erased).error();
     }
-    back_off(attempt);
+    if (attempt >= options_.write_retry.max_attempts) {
+      return Error{Errc::conflict, "The ICP kept changing while being deleted; try again"};
+    }
+    back_off(options_.write_retry, attempt - 1);
   }
-  return Error{Errc::conflict, "The ICP kept changing while being deleted; try again"};
 }
 
 }  // namespace icp

@@ -13,6 +13,7 @@ TEST_CASE("each error code has its HTTP status and wire name", "[error]") {
   CHECK(icp::http_status(Errc::not_found) == 404);
   CHECK(icp::http_status(Errc::conflict) == 409);
   CHECK(icp::http_status(Errc::precondition_failed) == 412);
+  CHECK(icp::http_status(Errc::unavailable) == 503);
   CHECK(icp::http_status(Errc::internal) == 500);
   CHECK(icp::code_name(Errc::bad_request) == "BAD_REQUEST");
   CHECK(icp::code_name(Errc::unauthorized) == "UNAUTHORIZED");
@@ -20,6 +21,7 @@ TEST_CASE("each error code has its HTTP status and wire name", "[error]") {
   CHECK(icp::code_name(Errc::not_found) == "NOT_FOUND");
   CHECK(icp::code_name(Errc::conflict) == "CONFLICT");
   CHECK(icp::code_name(Errc::precondition_failed) == "PRECONDITION_FAILED");
+  CHECK(icp::code_name(Errc::unavailable) == "UNAVAILABLE");
   CHECK(icp::code_name(Errc::internal) == "INTERNAL_ERROR");
 }
 

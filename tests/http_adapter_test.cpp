@@ -367,3 +367,14 @@ TEST_CASE("http: precheck answers what the body cannot change", "[http]") {
   CHECK_FALSE(head("PATCH", kItem, "tok_alice", {json_type}).has_value());
   CHECK_FALSE(head("PATCH", kItem, "tok_admin", {json_type, {"If-Match", "*"}}).has_value());
 }
+
+TEST_CASE("http: a store that is unavailable is 503 UNAVAILABLE with Retry-After", "[http]") {
+  Api api;
+  api.store->inject(icp::testing::StoreOperation::get, icp::testing::FaultKind::unavailable);
+  const auto response = api.call("GET", kItem);
+  CHECK(response.status == 503);
+  CHECK(code_of(response) == "UNAVAILABLE");
+  CHECK(response.header("Retry-After") == "1");
+  // Other errors carry no Retry-After.
+  CHECK(api.call("GET", kItem, "tok_nobody").header("Retry-After").empty());
+}

@@ -817,3 +817,83 @@ TEST_CASE("organizations: a store that answers from another organization fails c
   CHECK(service.get(in_b->id, caller).error().code == Errc::not_found);
   CHECK(service.list(caller, {.scope = icp::ListScope::all}).error().code == Errc::internal);
 }
+
+TEST_CASE("a store that is unavailable makes the call unavailable (503), not internal",
+          "[service]") {
+  Fixture f("memory");
+  const auto alice = AuthContext::user("user_abc123");
+  f.faulty->inject(StoreOperation::get, FaultKind::unavailable);
+  const auto got = f.service.get(kExampleId, alice);
+  REQUIRE_FALSE(got.has_value());
+  CHECK(got.error().code == Errc::unavailable);
+  CHECK(icp::http_status(got.error().code) == 503);
+  f.faulty->inject(StoreOperation::write, FaultKind::unavailable);
+  CHECK(f.service.update(kExampleId, R"({"leadsPerList":7})", alice).error().code ==
+        Errc::unavailable);
+  f.faulty->inject(StoreOperation::list, FaultKind::unavailable);
+  CHECK(f.service.list(alice, {}).error().code == Errc::unavailable);
+  // Nothing was retried: whether to try again is the host's decision.
+  CHECK(f.service.get(kExampleId, alice)->leads_per_list != 7);
+}
+
+namespace {
+
+/// Loses every compare-and-swap, as if another writer always came first.
+class AlwaysLosing final : public icp::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  icp::Result<void> write(const icp::WriteIcpsRequest& request) override {
+    if (request.expected_revision) return icp::Error{Errc::precondition_failed, "changed"};
+    return ForwardingStore::write(request);
+  }
+  icp::Result<bool> erase(const icp::EraseIcpRequest& request) override {
+    if (request.expected_revision) return icp::Error{Errc::precondition_failed, "changed"};
+    return ForwardingStore::erase(request);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("write retry: attempts and waits follow the policy, within its worst case",
+          "[service]") {
+  auto inner = icp::make_memory_store();
+  const auto example = icp::testing::spec_example();
+  REQUIRE(inner->write({.icps = {&example, 1}}).has_value());
+  auto recording = std::make_shared<RecordingStore>(std::make_shared<AlwaysLosing>(inner));
+  std::vector<std::chrono::microseconds> waits;
+  const int attempts = GENERATE(1, 2, 5, 16);
+  icp::RetryPolicy policy{.max_attempts = attempts,
+                          .initial_backoff = std::chrono::microseconds{100},
+                          .max_backoff = std::chrono::microseconds{1000},
+                          .sleep = [&](std::chrono::microseconds wait) { waits.push_back(wait); }};
+  const icp::IcpService service(recording, {.write_retry = policy});
+  const auto alice = AuthContext::user("user_abc123");
+
+  const bool deleting = GENERATE(false, true);
+  const auto failed = deleting
+                          ? service.remove(kExampleId, alice).error()
+                          : service.update(kExampleId, R"({"leadsPerList":7})", alice).error();
+  CHECK(failed.code == Errc::conflict);
+  const auto operation = deleting ? StoreOperation::erase : StoreOperation::write;
+  CHECK(recording->calls(operation) == static_cast<std::size_t>(attempts));
+  REQUIRE(waits.size() == static_cast<std::size_t>(attempts - 1));
+  std::chrono::microseconds total{0};
+  for (std::size_t lost = 0; lost < waits.size(); ++lost) {
+    CHECK(waits[lost] >= std::chrono::microseconds{0});
+    CHECK(waits[lost] <= policy.backoff_cap(static_cast<int>(lost)));
+    total += waits[lost];
+  }
+  CHECK(total <= policy.worst_case_delay());
+}
+
+TEST_CASE("write retry: caps double up to the maximum; the default worst case is 82.75 ms",
+          "[service]") {
+  const icp::RetryPolicy defaults;
+  CHECK(defaults.backoff_cap(0) == std::chrono::microseconds{50});
+  CHECK(defaults.backoff_cap(1) == std::chrono::microseconds{100});
+  CHECK(defaults.backoff_cap(7) == std::chrono::microseconds{6400});
+  CHECK(defaults.backoff_cap(8) == std::chrono::microseconds{10'000});
+  CHECK(defaults.backoff_cap(1000) == std::chrono::microseconds{10'000});
+  CHECK(defaults.worst_case_delay() == std::chrono::microseconds{82'750});
+  CHECK(icp::RetryPolicy{.max_attempts = 1}.worst_case_delay() == std::chrono::microseconds{0});
+}

@@ -340,3 +340,38 @@ TEST_CASE("sqlite: a database file deleted or replaced while open fails writes a
     CHECK_THAT(health.error().message, Catch::Contains(path.string()));
   }
 }
+
+TEST_CASE("sqlite: a write lock held past busy_timeout is unavailable (retry), not internal",
+          "[sqlite]") {
+  const icp::test::TempDir dir;
+  const auto path = dir.path() / "icps.db";
+  (void)open_new(path);
+  auto store = icp::open_sqlite_store(path, {.busy_timeout = std::chrono::milliseconds{50}});
+  REQUIRE(store.has_value());
+  const auto example = icp::testing::spec_example();
+
+  // Another process's writer holds the lock; readers in WAL mode are not blocked.
+  SQLite::Database other(path.string(), SQLite::OPEN_READWRITE);
+  other.exec("BEGIN IMMEDIATE");
+  const auto written = (*store)->write({.icps = {&example, 1}});
+  REQUIRE_FALSE(written.has_value());
+  CHECK(written.error().code == icp::Errc::unavailable);
+  CHECK_THAT(written.error().message, Catch::Contains("busy_timeout"));
+  CHECK((*store)->get({.id = example.id}).has_value());
+
+  other.exec("ROLLBACK");
+  CHECK((*store)->write({.icps = {&example, 1}}).has_value());
+}
+
+TEST_CASE("sqlite: pool_stats counts connections open and in use", "[sqlite]") {
+  const icp::test::TempDir dir;
+  const auto store = open_new(dir.path() / "icps.db");
+  const auto example = icp::testing::spec_example();
+  REQUIRE(store->write({.icps = {&example, 1}}).has_value());
+  const auto stats = store->pool_stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->in_use == 0);
+  CHECK(stats->open >= 1);
+  CHECK(stats->capacity == 0);
+  CHECK(stats->waits == 0);
+}

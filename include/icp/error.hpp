@@ -21,7 +21,12 @@ enum class Errc {
   not_found,
   conflict,
   precondition_failed,
-  internal,
+  /// May succeed if retried later: the database is unreachable or restarting,
+  /// a connection pool stayed busy, SQLite stayed locked. HTTP 503 with
+  /// `Retry-After`. Nothing was changed, except that a write whose commit was
+  /// cut off may have been applied: read before retrying it.
+  unavailable,
+  internal,  ///< a bug or damaged data: retrying will not help
 };
 
 /// One problem with one field of a request body: `path` names the field
@@ -51,10 +56,10 @@ struct Error {
 template <class T>
 using Result = boost::system::result<T, Error>;
 
-/// The HTTP status an Errc stands for (400, 401, 403, 404, 409, 412, 500).
+/// The HTTP status an Errc stands for (400, 401, 403, 404, 409, 412, 503, 500).
 [[nodiscard]] int http_status(Errc code) noexcept;
 
-/// The wire name of an Errc: "BAD_REQUEST", ..., "INTERNAL_ERROR".
+/// The wire name of an Errc: "BAD_REQUEST", ..., "UNAVAILABLE", "INTERNAL_ERROR".
 [[nodiscard]] std::string_view code_name(Errc code) noexcept;
 
 /// Thrown only by `Result<T>::value()` on an error, for callers who prefer

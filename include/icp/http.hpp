@@ -139,8 +139,12 @@ class Adapter {
   AdapterOptions options_;
 };
 
-/// The response for an Error: its status, the API's error body, and
-/// `WWW-Authenticate: Bearer` for 401.
+/// What `Retry-After` says on a 503: the store is usually back within a
+/// second (a PostgreSQL restart, a lock released); clients back off further.
+inline constexpr int kRetryAfterSeconds = 1;
+
+/// The response for an Error: its status, the API's error body,
+/// `WWW-Authenticate: Bearer` for 401 and `Retry-After` for 503.
 [[nodiscard]] Response error_response(const Error& error);
 
 }  // namespace icp::http

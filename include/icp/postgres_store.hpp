@@ -37,7 +37,8 @@ inline constexpr int kPostgresSchemaVersion = 2;
 ///
 /// Thread-safe: each call takes a pooled connection and is one transaction.
 /// A connection the server dropped is replaced on the next call; a call that
-/// was using it fails as `internal`. Messages never hold SQL text or secrets.
+/// was using it fails as `unavailable` (503: retry), as does a call that
+/// found no connection in time. Messages never hold SQL text or secrets.
 [[nodiscard]] Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
                                                                     PostgresOptions options = {});
 

@@ -10,6 +10,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <limits>
@@ -27,6 +28,27 @@ using Clock = std::function<Timestamp()>;
 /// The system clock, truncated to milliseconds.
 [[nodiscard]] Timestamp system_now();
 
+/// How an update or delete without a revision asked for (no If-Match, or
+/// `If-Match: *`) retries after a concurrent writer changed the ICP between
+/// its read and its compare-and-swap. Each retry re-reads and re-checks
+/// access. Waits are random ("full jitter"), up to a cap that doubles from
+/// `initial_backoff` to `max_backoff`, so colliding writers fall out of step.
+struct RetryPolicy {
+  /// Tries at most this often (1: never retries); then `conflict`.
+  int max_attempts = 16;
+  std::chrono::microseconds initial_backoff{50};
+  std::chrono::microseconds max_backoff{10'000};
+  /// Waits on the caller's thread; tests inject their own. Empty:
+  /// std::this_thread::sleep_for.
+  std::function<void(std::chrono::microseconds)> sleep;
+
+  /// The cap of the wait after `lost` lost attempts (0, 1, ...).
+  [[nodiscard]] std::chrono::microseconds backoff_cap(int lost) const noexcept;
+  /// The most a call can spend waiting: the sum of every cap (82.75 ms with
+  /// the defaults), on top of `max_attempts` store round trips.
+  [[nodiscard]] std::chrono::microseconds worst_case_delay() const noexcept;
+};
+
 struct ServiceOptions {
   /// Answer `not_found` instead of `forbidden` to a caller without access, so
   /// that ids cannot be probed for existence (RFC 9110, section 15.5.4).
@@ -37,6 +59,8 @@ struct ServiceOptions {
   /// update: successive PATCHes cannot grow one past what a body may carry,
   /// and every later read and listing stays bounded.
   std::size_t max_icp_bytes = std::size_t{1} << 20;
+  /// Retries of writes that lost a compare-and-swap to a concurrent writer.
+  RetryPolicy write_retry;
 };
 
 /// Which ICPs a listing covers.

@@ -6,6 +6,7 @@
 #include <icp/model.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -80,6 +81,15 @@ struct ListIcpsRequest {
 /// ListIcpsRequest::max_bytes and ListOptions::max_bytes count.
 [[nodiscard]] std::size_t listed_bytes(const Icp& icp) noexcept;
 
+/// A store's connection pool at one moment, for metrics.
+struct PoolStats {
+  std::size_t capacity = 0;  ///< most connections it opens; 0: no fixed bound
+  std::size_t open = 0;      ///< connections open now, idle or in use
+  std::size_t in_use = 0;    ///< connections serving a call now
+  std::uint64_t waits = 0;   ///< calls that had to wait for a connection, ever
+  std::uint64_t timeouts = 0;  ///< calls that gave up waiting (`unavailable`), ever
+};
+
 /// Storage of ICPs. The store never sees who is calling: access rules live in
 /// the service. Ids it receives are canonical. Organizations partition it:
 /// every request names one, and nothing of another is read, changed or
@@ -108,6 +118,8 @@ class IcpStore {
   /// Whether the store can serve: a cheap call to its database (for a
   /// health check); an error says what is wrong. The default says yes.
   [[nodiscard]] virtual Result<void> check_health() { return {}; }
+  /// Its connection pool, for metrics; nullopt for a store without one.
+  [[nodiscard]] virtual std::optional<PoolStats> pool_stats() const { return std::nullopt; }
 };
 
 /// A store in process memory: fast, thread-safe (readers share a lock),

@@ -182,6 +182,9 @@ std::optional<boost::urls::url_view> path_of_target(std::string_view target) {
 Response error_response(const Error& error) {
   auto response = json_response(http_status(error.code), error_body(error));
   if (error.code == Errc::unauthorized) response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (error.code == Errc::unavailable) {
+    response.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
+  }
   return response;
 }
 

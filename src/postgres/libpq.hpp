@@ -30,10 +30,11 @@ using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
 /// into an Error at its boundary; never crosses the public API.
 class Failure : public std::exception {
  public:
-  Failure(std::string reason, std::string sqlstate, bool connection_lost)
+  Failure(std::string reason, std::string sqlstate, bool connection_lost, bool transient = false)
       : reason_(std::move(reason)),
         sqlstate_(std::move(sqlstate)),
-        connection_lost_(connection_lost) {}
+        connection_lost_(connection_lost),
+        transient_(transient) {}
   [[nodiscard]] const char* what() const noexcept override { return reason_.c_str(); }
   /// libpq's or the server's primary message, on one line; no SQL, no values.
   [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
@@ -41,11 +42,15 @@ class Failure : public std::exception {
   [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
   /// The connection is unusable (dropped, server shut down, protocol broken).
   [[nodiscard]] bool connection_lost() const noexcept { return connection_lost_; }
+  /// Retrying later may succeed though the connection is fine (a pool that
+  /// stayed busy).
+  [[nodiscard]] bool transient() const noexcept { return transient_; }
 
  private:
   std::string reason_;
   std::string sqlstate_;
   bool connection_lost_;
+  bool transient_;
 };
 
 /// libpq messages span lines ("...failed: ...\n\tIs the server running...");

@@ -37,27 +37,39 @@ std::int64_t to_column(std::uint64_t revision) { return static_cast<std::int64_t
 /// How a failure to open a connection begins its reason.
 constexpr std::string_view kCannotConnect = "cannot connect: ";
 
+/// SQLSTATEs after which the same call may succeed (PostgreSQL's appendix A):
+/// connection exceptions, serialization failures and deadlocks, a lock not
+/// available, the server shutting down or starting, too many connections.
+bool is_transient(std::string_view sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate == "40001" || sqlstate == "40P01" ||
+         sqlstate == "55P03" || sqlstate.starts_with("57P") || sqlstate == "53300";
+}
+
 /// The Error for a failure during `operation`: what failed, the server's or
 /// libpq's reason, and what to do about it. Never SQL text or values.
 Error postgres_error(std::string_view operation, const pg::Failure& failure) {
   if (failure.sqlstate() == "57014") {
-    return Error{Errc::internal,
+    return Error{Errc::unavailable,
                  fmt::format("PostgreSQL store: failed to {}: the statement timeout cancelled it "
                              "({}); raise PostgresOptions::statement_timeout or look for locks",
                              operation, failure.reason())};
   }
   if (failure.reason().starts_with(kCannotConnect)) {
-    return Error{Errc::internal,
+    return Error{Errc::unavailable,
                  fmt::format("PostgreSQL store: failed to {}: {}; check that the server is up and "
                              "reachable (calls wait for it up to PostgresOptions::acquire_timeout)",
                              operation, failure.reason())};
   }
   if (failure.connection_lost()) {
-    return Error{Errc::internal,
+    return Error{Errc::unavailable,
                  fmt::format("PostgreSQL store: failed to {}: the connection to the server was "
                              "lost ({}); the next call reconnects. A write whose commit was cut "
                              "off may or may not have been applied: read before retrying it",
                              operation, failure.reason())};
+  }
+  if (failure.transient() || is_transient(failure.sqlstate())) {
+    return Error{Errc::unavailable, fmt::format("PostgreSQL store: failed to {} ({}); try again",
+                                                operation, failure.reason())};
   }
   return Error{Errc::internal,
                fmt::format("PostgreSQL store: failed to {} ({})", operation, failure.reason())};
@@ -186,15 +198,26 @@ class ConnectionPool {
           throw;
         }
       }
+      ++waits_;
       if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
           open_ >= size_) {
+        ++timeouts_;
         throw pg::Failure(
             fmt::format("all {} connections stayed busy for {} ms; raise PostgresOptions::"
                         "pool_size or acquire_timeout",
                         size_, acquire_timeout_.count()),
-            "", false);
+            "", false, true);
       }
     }
+  }
+
+  [[nodiscard]] PoolStats stats() const {
+    const std::lock_guard lock(mutex_);
+    return {.capacity = size_,
+            .open = open_,
+            .in_use = open_ - idle_.size(),
+            .waits = waits_,
+            .timeouts = timeouts_};
   }
 
  private:
@@ -233,10 +256,12 @@ class ConnectionPool {
   Session session_;
   std::size_t size_;
   std::chrono::milliseconds acquire_timeout_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<pg::ConnectionPtr> idle_;
   std::size_t open_ = 0;  ///< idle plus leased
+  std::uint64_t waits_ = 0;
+  std::uint64_t timeouts_ = 0;
 };
 
 /// Thrown by decode, answered with detail::damaged_icp.
@@ -294,6 +319,8 @@ class PostgresStore final : public IcpStore {
   } catch (const DamagedIcp&) {
     return detail::damaged_icp("PostgreSQL");
   }
+
+  [[nodiscard]] std::optional<PoolStats> pool_stats() const override { return pool_.stats(); }
 
   Result<void> check_health() override try {
     const auto connection = pool_.take();

@@ -29,6 +29,15 @@ std::int64_t to_unix_ms(Timestamp at) { return at.time_since_epoch().count(); }
 /// A message that names the failed operation and SQLite's reason for the
 /// error code, but never the statement or the values (they may be sensitive).
 Error sqlite_error(std::string_view operation, const SQLite::Exception& e) {
+  // Another process held the database locked past busy_timeout: it may be
+  // free on the next try, so the caller may retry (503), unlike damage (500).
+  const int primary = e.getErrorCode() & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Error{Errc::unavailable,
+                 fmt::format("SQLite store: failed to {}: the database stayed locked by another "
+                             "connection past SqliteOptions::busy_timeout; try again",
+                             operation)};
+  }
   return Error{Errc::internal, fmt::format("SQLite store: failed to {} ({})", operation,
                                            sqlite3_errstr(e.getErrorCode()))};
 }
@@ -126,22 +135,34 @@ class ConnectionPool {
       if (!idle_.empty()) {
         auto connection = std::move(idle_.back());
         idle_.pop_back();
+        ++in_use_;
         return {*this, std::move(connection)};
       }
     }
-    return {*this, std::make_unique<Connection>(path_, options_)};
+    auto opened = std::make_unique<Connection>(path_, options_);
+    const std::lock_guard lock(mutex_);
+    ++in_use_;
+    return {*this, std::move(opened)};
+  }
+
+  /// No fixed capacity and no waiting: a call opens a connection when none is idle.
+  [[nodiscard]] PoolStats stats() const {
+    const std::lock_guard lock(mutex_);
+    return {.open = in_use_ + idle_.size(), .in_use = in_use_};
   }
 
  private:
   void give_back(std::unique_ptr<Connection> connection) {
     const std::lock_guard lock(mutex_);
+    --in_use_;
     if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(connection));
   }
 
   std::filesystem::path path_;
   SqliteOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t in_use_ = 0;
 };
 
 // Revisions are unsigned 64-bit; SQLite integers are signed 64-bit. The bit
@@ -254,6 +275,8 @@ class SqliteStore final : public IcpStore {
   } catch (const SQLite::Exception& e) {
     return sqlite_error("erase an ICP", e);
   }
+
+  [[nodiscard]] std::optional<PoolStats> pool_stats() const override { return pool_.stats(); }
 
   Result<void> check_health() override try {
     auto connection = pool_.take();

@@ -30,6 +30,7 @@ std::optional<Error> FaultInjectingStore::trip(StoreOperation operation) {
     kind = fault.kind;
   }
   if (kind == FaultKind::exception) throw std::runtime_error(std::string(kExceptionText));
+  if (kind == FaultKind::unavailable) return Error{Errc::unavailable, "injected outage"};
   return Error{Errc::internal, "injected store fault"};
 }
 

@@ -31,6 +31,9 @@ class ForwardingStore : public IcpStore {
     return inner_->list(request);
   }
   Result<void> check_health() override { return inner_->check_health(); }
+  [[nodiscard]] std::optional<PoolStats> pool_stats() const override {
+    return inner_->pool_stats();
+  }
 
  protected:
   [[nodiscard]] IcpStore& inner() const { return *inner_; }
@@ -41,8 +44,9 @@ class ForwardingStore : public IcpStore {
 
 /// How an injected fault shows itself.
 enum class FaultKind {
-  error,      ///< the call returns an `internal` Error
-  exception,  ///< the call throws std::runtime_error whose text looks like SQL
+  error,        ///< the call returns an `internal` Error
+  exception,    ///< the call throws std::runtime_error whose text looks like SQL
+  unavailable,  ///< the call returns an `unavailable` Error, as a database that is down
 };
 
 /// Fails chosen operations on purpose, to test what callers make of store
