@@ -60,7 +60,7 @@ int main() {
       {"GET", "/api/v1/entities/icps", {}, ""},
   };
   for (const auto& request : requests) {
-    if (!icp::http::Adapter::serves(request.url)) continue;  // the host's own routes
+    if (!adapter.serves(request.url)) continue;  // the host's own routes
     const auto response = serve_icp_routes(adapter, request);
     std::printf("%s %s -> %d %s\n", request.method.c_str(), request.url.c_str(), response.code,
                 response.body.substr(0, 60).c_str());

@@ -273,11 +273,119 @@ TEST_CASE("http: list pages with Link rel=next; bad queries are 400", "[http]") 
   CHECK(api.call("GET", std::string(kItem) + "?x=1").status == 400);
 }
 
-TEST_CASE("http: serves() tells a host which targets are the adapter's", "[http]") {
-  CHECK(icp::http::Adapter::serves(kCollection));
-  CHECK(icp::http::Adapter::serves(std::string(kItem) + "?x"));
-  CHECK_FALSE(icp::http::Adapter::serves("/healthz"));
-  CHECK_FALSE(icp::http::Adapter::serves("not a path"));
+TEST_CASE("http: serves() and route() tell a host which targets are the adapter's", "[http]") {
+  const Api api;
+  CHECK(api.adapter.serves(kCollection));
+  CHECK(api.adapter.serves(std::string(kItem) + "?x"));
+  CHECK_FALSE(api.adapter.serves("/healthz"));
+  CHECK_FALSE(api.adapter.serves("not a path"));
+  CHECK(api.adapter.route(kCollection) == icp::http::Route::collection);
+  CHECK(api.adapter.route(std::string(kCollection) + "/") == icp::http::Route::collection);
+  CHECK(api.adapter.route(kItem) == icp::http::Route::item);
+  CHECK(api.adapter.route("/api/v1/entities") == icp::http::Route::none);
+  CHECK(api.adapter.route(std::string(kItem) + "/more") == icp::http::Route::none);
+}
+
+TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link follow it",
+          "[http]") {
+  CHECK(icp::http::is_valid_base_path("/icps"));
+  CHECK(icp::http::is_valid_base_path("/v2/my%20icps"));
+  for (const std::string_view bad : {"", "/", "icps", "/icps/", "//icps", "/a//b", "/icps?x=1",
+                                     "/icps#top", "/a b"}) {
+    INFO(bad);
+    CHECK_FALSE(icp::http::is_valid_base_path(bad));
+  }
+  Api api({.max_page_bytes = 1 << 20, .base_path = "/v2/profiles"});
+  CHECK(api.call("GET", kItem).status == 404);
+  CHECK(api.call("GET", fmt::format("/v2/profiles/{}", kExampleId)).status == 200);
+  CHECK_FALSE(api.adapter.serves(kCollection));
+  CHECK(api.adapter.route("/v2/profiles") == icp::http::Route::collection);
+  const auto created =
+      api.call("POST", "/v2/profiles", "tok_alice", R"({"name":"n","leadProviderCriteria":[]})");
+  REQUIRE(created.status == 201);
+  CHECK(created.header("Location").starts_with("/v2/profiles/"));
+  const auto page = api.call("GET", "/v2/profiles?limit=1");
+  CHECK(page.header("Link").starts_with("</v2/profiles?limit=1&cursor="));
+  // An invalid base path serves nothing rather than guessing.
+  Api none({.base_path = "profiles"});
+  CHECK(none.call("GET", kItem).status == 404);
+  CHECK_FALSE(none.adapter.serves("/profiles"));
+}
+
+TEST_CASE("http: CORS: allowed origins get preflights and shared answers, others nothing",
+          "[http][cors]") {
+  Api api({.cors_origins = {"https://app.example", "https://other.example"}});
+  using Headers = std::vector<std::pair<std::string_view, std::string_view>>;
+  const auto has_cors = [](const Response& response) {
+    return std::ranges::any_of(response.headers, [](const auto& header) {
+      return header.first.starts_with("Access-Control-");
+    });
+  };
+  const Headers preflight{{"Origin", "https://app.example"},
+                          {"Access-Control-Request-Method", "PATCH"},
+                          {"Access-Control-Request-Headers", "authorization, if-match"}};
+  SECTION("preflight, without credentials") {
+    const auto item = api.call("OPTIONS", kItem, "", {}, preflight);
+    CHECK(item.status == 204);
+    CHECK(item.body.empty());
+    CHECK(item.header("Access-Control-Allow-Origin") == "https://app.example");
+    CHECK(item.header("Access-Control-Allow-Methods") == "GET, PATCH, DELETE");
+    CHECK_THAT(std::string(item.header("Access-Control-Allow-Headers")),
+               Catch::Contains("Authorization") && Catch::Contains("If-Match") &&
+                   Catch::Contains("Content-Type"));
+    CHECK(item.header("Vary") == "Origin");
+    const auto collection = api.call("OPTIONS", kCollection, "", {}, preflight);
+    CHECK(collection.status == 204);
+    CHECK(collection.header("Access-Control-Allow-Methods") == "GET, POST");
+    // The transport's early answer is the same.
+    const Request head{.method = "OPTIONS", .target = kItem, .headers = preflight};
+    const auto early = api.adapter.precheck(head);
+    REQUIRE(early.has_value());
+    CHECK(early->status == 204);
+  }
+  SECTION("actual requests, answers and errors alike") {
+    const Headers from_app{{"Origin", "https://other.example"}};
+    const auto got = api.call("GET", kItem, "tok_alice", {}, from_app);
+    CHECK(got.status == 200);
+    CHECK(got.header("Access-Control-Allow-Origin") == "https://other.example");
+    CHECK_THAT(std::string(got.header("Access-Control-Expose-Headers")),
+               Catch::Contains("ETag") && Catch::Contains("Location") && Catch::Contains("Link"));
+    CHECK(got.header("Vary") == "Origin");
+    const auto refused = api.call("GET", kItem, "tok_nobody", {}, from_app);
+    CHECK(refused.status == 401);
+    CHECK(refused.header("Access-Control-Allow-Origin") == "https://other.example");
+  }
+  SECTION("other origins, no origin, two origins, null: no CORS header") {
+    const std::vector<Headers> others{
+        {{"Origin", "https://evil.example"}},
+        {},
+        {{"Origin", "https://app.example"}, {"Origin", "https://evil.example"}},
+        {{"Origin", "null"}},
+        {{"Origin", "https://app.example.evil"}},
+        {{"Origin", "http://app.example"}}};
+    for (const auto& headers : others) {
+      CHECK_FALSE(has_cors(api.call("GET", kItem, "tok_alice", {}, headers)));
+      auto asked = headers;
+      asked.emplace_back("Access-Control-Request-Method", "GET");
+      const auto refused = api.call("OPTIONS", kItem, "", {}, asked);
+      CHECK(refused.status == 405);
+      CHECK_FALSE(has_cors(refused));
+    }
+    // Preflights name a route: elsewhere 404.
+    CHECK(api.call("OPTIONS", "/elsewhere", "", {}, preflight).status == 404);
+  }
+  SECTION("without cors_origins nothing changes") {
+    Api plain;
+    const auto answer = plain.call("OPTIONS", kItem, "", {}, preflight);
+    CHECK(answer.status == 405);
+    CHECK_FALSE(has_cors(answer));
+    CHECK(plain.call("GET", kItem, "tok_alice", {}, preflight).header("Vary").empty());
+  }
+  SECTION("any origin with *") {
+    Api any({.cors_origins = {"*"}});
+    const auto got = any.call("GET", kItem, "tok_alice", {}, {{"Origin", "https://x.example"}});
+    CHECK(got.header("Access-Control-Allow-Origin") == "https://x.example");
+  }
 }
 
 TEST_CASE("http: absolute-form targets name the same resources (RFC 9112 3.2.2)", "[http]") {
@@ -286,7 +394,7 @@ TEST_CASE("http: absolute-form targets name the same resources (RFC 9112 3.2.2)"
   CHECK(absolute.status == 200);
   CHECK(json::parse(absolute.body).at("id").as_string() == kExampleId);
   CHECK(api.call("GET", fmt::format("https://api.example{}?limit=1", kCollection)).status == 200);
-  CHECK(icp::http::Adapter::serves(fmt::format("http://h{}", kItem)));
+  CHECK(api.adapter.serves(fmt::format("http://h{}", kItem)));
   // An empty path is "/" (RFC 9110 4.2.3), with or without a query: found, not malformed.
   for (const std::string target : {"http://h", "http://h?x=1", "http://h:80?"}) {
     INFO(target);

@@ -95,11 +95,32 @@ struct AdapterOptions {
   /// A list page stops before its body reaches this many bytes (it always
   /// holds one ICP), and its Link continues from there.
   std::size_t max_page_bytes = std::size_t{1} << 20;
+  /// Where the routes are mounted: the collection's path, percent-encoded as
+  /// on the wire, without a trailing slash ("/" + segments). Links and
+  /// Locations follow it. One that is_valid_base_path() refuses serves nothing.
+  std::string base_path = "/api/v1/entities/icps";
+  /// Origins (`https://app.example.com`, exact; "*" for any) whose browser
+  /// scripts may call the API: preflight OPTIONS are answered and responses
+  /// carry Access-Control-Allow-Origin. Empty: no CORS headers at all.
+  std::vector<std::string> cors_origins;
 };
 
-/// The routes of ICP-API.md under /api/v1/entities/icps:
+/// True for an AdapterOptions::base_path the adapter can serve: an absolute
+/// path of one or more non-empty segments, no query or fragment.
+[[nodiscard]] bool is_valid_base_path(std::string_view path);
+
+/// What a request target names among the adapter's routes.
+enum class Route {
+  none,        ///< none of them
+  collection,  ///< the base path
+  item,        ///< base path / {id}
+};
+
+/// The routes of ICP-API.md under AdapterOptions::base_path (by default
+/// /api/v1/entities/icps):
 ///   GET, POST  /api/v1/entities/icps          list (?limit, ?cursor, ?scope=all), create
 ///   GET, PATCH, DELETE  /api/v1/entities/icps/{id}
+///   OPTIONS (CORS preflight, from AdapterOptions::cors_origins)
 /// with the API's statuses and error bodies, `WWW-Authenticate: Bearer` on
 /// 401, `Location` on 201, `ETag` on every single-ICP response, `If-Match` on
 /// PATCH and DELETE, `Link: <...>; rel="next"` on list pages, 405 with
@@ -119,9 +140,11 @@ class Adapter {
   /// read the body and call handle().
   [[nodiscard]] std::optional<Response> precheck(const Request& head) const;
 
-  /// True when `path` (no query) is one of the adapter's routes, for hosts
-  /// that mount it beside their own.
-  [[nodiscard]] static bool serves(std::string_view target);
+  /// True when `target` names one of the adapter's routes, for hosts that
+  /// mount it beside their own.
+  [[nodiscard]] bool serves(std::string_view target) const;
+  /// Which route `target` names (for a host's metrics or logs).
+  [[nodiscard]] Route route(std::string_view target) const;
 
  private:
   /// A request past routing, method, size, query and authentication.
@@ -132,11 +155,19 @@ class Adapter {
     AuthContext caller;
   };
   [[nodiscard]] std::variant<Response, Admitted> admit(const Request& request) const;
+  [[nodiscard]] Response answer(const Request& request) const;
+  [[nodiscard]] std::optional<Response> answer_early(const Request& head) const;
   [[nodiscard]] Response list_response(const IcpPage& page, const ListOptions& options) const;
+  [[nodiscard]] std::string next_link(const ListOptions& options,
+                                      std::string_view next_cursor) const;
+  /// The CORS answer to a preflight, or the CORS headers of an answer.
+  [[nodiscard]] std::optional<Response> preflight(const Request& request) const;
+  void share(const Request& request, Response& response) const;
 
   IcpService service_;
   std::shared_ptr<const Authenticator> authenticator_;
   AdapterOptions options_;
+  std::vector<std::string> base_segments_;  ///< decoded; empty: serves nothing
 };
 
 /// What `Retry-After` says on a 503: the store is usually back within a

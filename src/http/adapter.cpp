@@ -9,6 +9,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include "cors.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -21,7 +22,6 @@ namespace {
 
 using icp::detail::equals_ignoring_case;
 
-constexpr std::string_view kCollection = "/api/v1/entities/icps";
 constexpr std::string_view kJson = "application/json";
 
 Response json_response(int status, std::string body) {
@@ -126,31 +126,34 @@ Result<ListOptions> list_options(const boost::urls::url_view& url, std::string& 
   return options;
 }
 
-std::string next_link(const ListOptions& options, std::string_view next_cursor) {
-  const auto cursor = boost::urls::encode(next_cursor, boost::urls::unreserved_chars);
-  return fmt::format("<{}?limit={}&cursor={}{}>; rel=\"next\"", kCollection, options.limit, cursor,
-                     options.scope == ListScope::all ? "&scope=all" : "");
-}
-
-/// Which route a path names.
-struct Route {
-  enum class Kind { none, collection, item } kind = Kind::none;
+/// Which route a path names, and the item's id.
+struct RouteMatch {
+  Route route = Route::none;
   std::string id;  ///< decoded, for items
 };
 
-Route route_of(const boost::urls::url_view& url) {
+RouteMatch route_of(const boost::urls::url_view& url, const std::vector<std::string>& base) {
+  if (!url.is_path_absolute() || base.empty()) return {};
   std::vector<std::string> segments;
   for (auto segment : url.segments()) segments.push_back(segment);
-  if (!url.is_path_absolute()) return {};
   if (!segments.empty() && segments.back().empty()) segments.pop_back();  // one trailing slash
-  constexpr std::array<std::string_view, 4> kPrefix{"api", "v1", "entities", "icps"};
-  if (segments.size() < kPrefix.size() || segments.size() > kPrefix.size() + 1 ||
-      !std::equal(kPrefix.begin(), kPrefix.end(), segments.begin())) {
+  if (segments.size() < base.size() || segments.size() > base.size() + 1 ||
+      !std::equal(base.begin(), base.end(), segments.begin())) {
     return {};
   }
-  if (segments.size() == kPrefix.size()) return {Route::Kind::collection, {}};
+  if (segments.size() == base.size()) return {Route::collection, {}};
   if (segments.back().empty()) return {};
-  return {Route::Kind::item, segments.back()};
+  return {Route::item, segments.back()};
+}
+
+/// The decoded segments of a valid base path; empty for an invalid one.
+std::vector<std::string> base_segments(std::string_view base_path) {
+  if (!is_valid_base_path(base_path)) return {};
+  std::vector<std::string> segments;
+  for (auto segment : boost::urls::parse_origin_form(base_path)->segments()) {
+    segments.push_back(segment);
+  }
+  return segments;
 }
 
 /// The path and query of a request target in origin form (`/api/...`) or
@@ -179,6 +182,13 @@ std::optional<boost::urls::url_view> path_of_target(std::string_view target) {
 
 }  // namespace
 
+bool is_valid_base_path(std::string_view path) {
+  const auto url = boost::urls::parse_origin_form(path);
+  if (!url || url->has_query() || url->has_fragment() || url->segments().empty()) return false;
+  return std::ranges::none_of(url->encoded_segments(),
+                              [](auto segment) { return segment.empty(); });
+}
+
 Response error_response(const Error& error) {
   auto response = json_response(http_status(error.code), error_body(error));
   if (error.code == Errc::unauthorized) response.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -190,22 +200,72 @@ Response error_response(const Error& error) {
 
 Adapter::Adapter(IcpService service, std::shared_ptr<const Authenticator> authenticator,
                  AdapterOptions options)
-    : service_(std::move(service)), authenticator_(std::move(authenticator)), options_(options) {}
+    : service_(std::move(service)),
+      authenticator_(std::move(authenticator)),
+      options_(std::move(options)),
+      base_segments_(base_segments(options_.base_path)) {}
 
-bool Adapter::serves(std::string_view target) {
+Route Adapter::route(std::string_view target) const {
   const auto url = path_of_target(target);
-  return url && route_of(*url).kind != Route::Kind::none;
+  return url ? route_of(*url, base_segments_).route : Route::none;
+}
+
+bool Adapter::serves(std::string_view target) const { return route(target) != Route::none; }
+
+std::string Adapter::next_link(const ListOptions& options, std::string_view next_cursor) const {
+  const auto cursor = boost::urls::encode(next_cursor, boost::urls::unreserved_chars);
+  return fmt::format("<{}?limit={}&cursor={}{}>; rel=\"next\"", options_.base_path, options.limit,
+                     cursor, options.scope == ListScope::all ? "&scope=all" : "");
+}
+
+std::optional<Response> Adapter::preflight(const Request& request) const {
+  if (!detail::is_preflight(request)) return std::nullopt;
+  const auto origin = detail::allowed_origin(request, options_.cors_origins);
+  if (!origin) return std::nullopt;  // answered as any OPTIONS: 405
+  const auto url = path_of_target(request.target);
+  if (!url) return std::nullopt;
+  const auto route = route_of(*url, base_segments_).route;
+  if (route == Route::none) return std::nullopt;
+  return detail::preflight_response(*origin,
+                                    route == Route::collection ? "GET, POST" : "GET, PATCH, DELETE");
+}
+
+void Adapter::share(const Request& request, Response& response) const {
+  if (options_.cors_origins.empty()) return;
+  // What a response carries depends on the Origin: caches must know.
+  response.headers.emplace_back("Vary", "Origin");
+  if (const auto origin = detail::allowed_origin(request, options_.cors_origins)) {
+    detail::share_with(response, *origin);
+  }
+}
+
+Response Adapter::handle(const Request& request) const try {
+  if (auto preflighted = preflight(request)) return *std::move(preflighted);
+  auto response = answer(request);
+  share(request, response);
+  return response;
+} catch (const std::exception&) {
+  return error_response({Errc::internal, "The server failed to answer this request"});
+}
+
+std::optional<Response> Adapter::precheck(const Request& head) const try {
+  if (auto preflighted = preflight(head)) return preflighted;
+  auto response = answer_early(head);
+  if (response) share(head, *response);
+  return response;
+} catch (const std::exception&) {
+  return error_response({Errc::internal, "The server failed to answer this request"});
 }
 
 std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request) const {
   const auto url = path_of_target(request.target);
   if (!url) return error_response({Errc::bad_request, "The request target is not a valid path"});
-  Route route = route_of(*url);
-  if (route.kind == Route::Kind::none) {
+  RouteMatch route = route_of(*url, base_segments_);
+  if (route.route == Route::none) {
     return error_response({Errc::not_found, fmt::format("No such resource: {}", url->path())});
   }
   const auto& method = request.method;
-  const bool collection = route.kind == Route::Kind::collection;
+  const bool collection = route.route == Route::collection;
   const bool known_method = collection
                                 ? (method == "GET" || method == "POST")
                                 : (method == "GET" || method == "PATCH" || method == "DELETE");
@@ -228,7 +288,7 @@ std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request)
                   .caller = std::move(*caller)};
 }
 
-std::optional<Response> Adapter::precheck(const Request& head) const try {
+std::optional<Response> Adapter::answer_early(const Request& head) const try {
   auto admitted = admit(head);
   if (auto* refused = std::get_if<Response>(&admitted)) return std::move(*refused);
   const auto& [url, collection, id, caller] = std::get<Admitted>(admitted);
@@ -244,7 +304,7 @@ std::optional<Response> Adapter::precheck(const Request& head) const try {
   return error_response({Errc::internal, "The server failed to answer this request"});
 }
 
-Response Adapter::handle(const Request& request) const try {
+Response Adapter::answer(const Request& request) const try {
   auto admitted = admit(request);
   if (auto* refused = std::get_if<Response>(&admitted)) return std::move(*refused);
   const auto& [url, collection, id, caller] = std::get<Admitted>(admitted);
@@ -266,7 +326,8 @@ Response Adapter::handle(const Request& request) const try {
     const auto created = service_.create(request.body, caller);
     if (!created) return error_response(created.error());
     auto response = icp_response(201, *created);
-    response.headers.emplace_back("Location", fmt::format("{}/{}", kCollection, created->id));
+    response.headers.emplace_back("Location",
+                                  fmt::format("{}/{}", options_.base_path, created->id));
     return response;
   }
   if (method == "GET") {
