@@ -286,12 +286,11 @@ TEST_CASE("http: serves() and route() tell a host which targets are the adapter'
   CHECK(api.adapter.route(std::string(kItem) + "/more") == icp::http::Route::none);
 }
 
-TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link follow it",
-          "[http]") {
+TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link follow it", "[http]") {
   CHECK(icp::http::is_valid_base_path("/icps"));
   CHECK(icp::http::is_valid_base_path("/v2/my%20icps"));
-  for (const std::string_view bad : {"", "/", "icps", "/icps/", "//icps", "/a//b", "/icps?x=1",
-                                     "/icps#top", "/a b"}) {
+  for (const std::string_view bad :
+       {"", "/", "icps", "/icps/", "//icps", "/a//b", "/icps?x=1", "/icps#top", "/a b"}) {
     INFO(bad);
     CHECK_FALSE(icp::http::is_valid_base_path(bad));
   }

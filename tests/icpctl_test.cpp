@@ -303,4 +303,8 @@ TEST_CASE("icpctl: --help documents every command", "[icpctl]") {
         "--cursor", "--if-match", "--etag", "--db", "Exit status"}) {
     CHECK_THAT(help.out, Catch::Contains(word));
   }
+  const auto version = icpctl({"--version"}, "", false);
+  CHECK(version.status == 0);
+  CHECK_THAT(version.out, Catch::StartsWith("icpctl ") && Catch::EndsWith("\n"));
+  CHECK(version.out.find('.') != std::string::npos);
 }

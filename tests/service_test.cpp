@@ -854,8 +854,7 @@ class AlwaysLosing final : public icp::testing::ForwardingStore {
 
 }  // namespace
 
-TEST_CASE("write retry: attempts and waits follow the policy, within its worst case",
-          "[service]") {
+TEST_CASE("write retry: attempts and waits follow the policy, within its worst case", "[service]") {
   auto inner = icp::make_memory_store();
   const auto example = icp::testing::spec_example();
   REQUIRE(inner->write({.icps = {&example, 1}}).has_value());
@@ -870,9 +869,8 @@ TEST_CASE("write retry: attempts and waits follow the policy, within its worst c
   const auto alice = AuthContext::user("user_abc123");
 
   const bool deleting = GENERATE(false, true);
-  const auto failed = deleting
-                          ? service.remove(kExampleId, alice).error()
-                          : service.update(kExampleId, R"({"leadsPerList":7})", alice).error();
+  const auto failed = deleting ? service.remove(kExampleId, alice).error()
+                               : service.update(kExampleId, R"({"leadsPerList":7})", alice).error();
   CHECK(failed.code == Errc::conflict);
   const auto operation = deleting ? StoreOperation::erase : StoreOperation::write;
   CHECK(recording->calls(operation) == static_cast<std::size_t>(attempts));

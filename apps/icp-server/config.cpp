@@ -1,11 +1,11 @@
 #include "config.hpp"
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <iostream>
 #include <limits>
@@ -16,50 +16,23 @@ namespace icp::server {
 
 namespace {
 
-constexpr std::string_view kUsage =
-    R"(Usage: icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE) [OPTIONS]
+constexpr std::string_view kDescription =
+    "Serves the ICP API (/api/v1/entities/icps) over HTTP/1.1 from an SQLite or PostgreSQL "
+    "database.\nEvery option may also come from the environment variable shown beside it; an "
+    "option given on the command line wins.";
 
-Serves the ICP API (/api/v1/entities/icps) over HTTP/1.1 from an SQLite or
-PostgreSQL database.
+constexpr std::string_view kFooter = R"(
+Limits bound what one client may hold: bytes, time and count.
 
-Options:
-  --db PATH|URL          The SQLite database (must exist; create it with icpctl put),
-                         or a postgresql:// URL (tables are created on first use).
-  --tokens FILE          Bearer tokens: {"<token>": {"userId": "...", "admin": false,
-                         "org": "org_..."}} ("org" optional: the caller's organization).
-  --clerk-jwt-key FILE   Verify Clerk session tokens offline with this PEM public key
-                         (or with "env:VAR" to read it from an environment variable,
-                         e.g. env:CLERK_JWT_KEY).
-  --clerk-authorized-party URL
-                         Accept only tokens whose azp is URL (repeat for more).
-  --clerk-admin-claim PATH=VALUE|org-role
-                         Who is an admin (default metadata.role=admin; repeat for
-                         more; org-role: the active organization's admin role, in
-                         both token shapes, o.rol=admin and org_role=org:admin).
-                         Admins administer their active organization (o.id, org_id).
-  --listen HOST:PORT     Where to listen (default 127.0.0.1:8080; port 0 picks a free one).
-  --threads N            Worker threads (default: one per core).
-  --conceal-existence    Answer 404 rather than 403 to callers without access.
-  -h, --help             Show this help.
-
-Limits (what one client may hold):
-  --max-connections N    Connections at once (default 1000, or fewer when the
-                         file-descriptor limit is lower); past it, new clients wait.
-  --max-header-bytes N   Request headers (default 16384; larger: 431).
-  --max-body-bytes N     Request bodies (default 1048576; larger: 413).
-  --max-page-bytes N     A list page's body (default 1048576; at least one ICP).
-  --max-icp-bytes N      One ICP as JSON after a create or update (default
-                         1048576; larger: 400).
-  --request-timeout S    From a connection being ready to a request's last byte
-                         (default 30; not extended by progress).
-  --write-timeout S      To send one response (default 30).
-  --shutdown-timeout S   After SIGTERM/SIGINT, how long connections may finish
-                         before they are closed (default 10).
-
-Also: GET /healthz (503 when the database cannot serve). Stops on SIGINT or SIGTERM.
+Also served: GET /healthz (liveness: 200 while the process serves), GET /readyz
+(200 when the database answers, else 503 with Retry-After), GET /metrics
+(Prometheus text; on --metrics-listen instead, when given). SIGHUP re-reads
+the --tokens file (a bad file keeps the tokens in use). SIGINT or SIGTERM stop
+the server after --shutdown-timeout. Exit status: 0 after a stop, 2 for a usage
+error or an unusable database or key (one line on stderr).
 )";
 
-std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return std::nullopt;
   std::uint16_t port = 0;
@@ -72,18 +45,7 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_listen(std::string_vi
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  return std::pair{host, port};
-}
-
-/// An integer flag's value in [min, max].
-std::optional<std::uint64_t> parse_count(std::string_view text, std::uint64_t min,
-                                         std::uint64_t max) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
-    return std::nullopt;
-  }
-  return value;
+  return Endpoint{std::move(host), port};
 }
 
 /// Connections the file-descriptor limit leaves room for: each takes one,
@@ -100,21 +62,38 @@ std::size_t connections_the_fd_limit_allows() {
 
 constexpr std::uint64_t kMaxSeconds = std::uint64_t{24} * 3600;
 
-constexpr std::array<std::string_view, 15> kValueFlags{"--db",
-                                                       "--tokens",
-                                                       "--clerk-jwt-key",
-                                                       "--clerk-authorized-party",
-                                                       "--clerk-admin-claim",
-                                                       "--listen",
-                                                       "--threads",
-                                                       "--max-connections",
-                                                       "--max-header-bytes",
-                                                       "--max-body-bytes",
-                                                       "--max-page-bytes",
-                                                       "--max-icp-bytes",
-                                                       "--request-timeout",
-                                                       "--write-timeout",
-                                                       "--shutdown-timeout"};
+/// Accepts HOST:PORT ([v6]:PORT too).
+CLI::Validator kEndpoint(
+    [](const std::string& text) {
+      return parse_endpoint(text) ? std::string() : "needs HOST:PORT, got \"" + text + "\"";
+    },
+    "HOST:PORT");
+
+const CLI::Validator kNotEmpty(
+    [](const std::string& text) { return text.empty() ? "needs a value" : std::string(); }, "");
+
+/// Adds a numeric option in [min, max] with its environment variable.
+template <class T>
+CLI::Option* add_number(CLI::App& app, const std::string& flag, T& value, std::uint64_t min,
+                        std::uint64_t max, const std::string& env, const std::string& help) {
+  return app.add_option(flag, value, fmt::format("{} ({} to {})", help, min, max))
+      ->envname(env)
+      ->check(CLI::Range(static_cast<T>(min), static_cast<T>(max)).description(""))
+      ->type_name("N")
+      ->default_val(value);
+}
+
+/// Adds a duration option in whole seconds, [1, kMaxSeconds].
+CLI::Option* add_seconds(CLI::App& app, const std::string& flag, std::chrono::seconds& value,
+                         const std::string& env, const std::string& help) {
+  return app
+      .add_option_function<std::uint64_t>(
+          flag, [&value](std::uint64_t seconds) { value = std::chrono::seconds{seconds}; }, help)
+      ->envname(env)
+      ->check(CLI::Range(std::uint64_t{1}, kMaxSeconds).description(""))
+      ->type_name("SECONDS")
+      ->default_str(std::to_string(value.count()));
+}
 
 }  // namespace
 
@@ -126,99 +105,136 @@ int usage_error(std::string_view message) {
 std::variant<Config, int> parse_args(int argc, char** argv) {
   Config config;
   config.threads = std::max(1U, std::thread::hardware_concurrency());
-  config.limits.max_connections =
-      std::min(config.limits.max_connections, connections_the_fd_limit_allows());
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const auto arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
+  auto& limits = config.limits;
+  limits.max_connections = std::min(limits.max_connections, connections_the_fd_limit_allows());
+
+  CLI::App app{std::string(kDescription), "icp-server"};
+  app.footer(std::string(kFooter));
+  app.get_formatter()->column_width(44);
+  app.set_version_flag("--version", std::string("icp-server ") + ICP_VERSION_STRING,
+                       "Print the version and exit");
+  app.option_defaults()->always_capture_default();
+
+  std::string listen;
+  std::string metrics_listen;
+  std::vector<std::string> admin_claims;
+  std::string log_format = "text";
+  app.add_option("--db", config.db,
+                 "The SQLite database (must exist; create it with icpctl put), or a "
+                 "postgresql:// URL (tables are created on first use). Required.")
+      ->envname("ICP_DB")
+      ->type_name("PATH|URL")
+      ->check(kNotEmpty);
+  app.add_option(
+         "--tokens", config.tokens,
+         R"(Bearer tokens: {"<token>": {"userId": "...", "admin": false, "org": "org_..."}})")
+      ->envname("ICP_TOKENS")
+      ->type_name("FILE")
+      ->check(kNotEmpty);
+  app.add_option("--clerk-jwt-key", config.clerk_key,
+                 "Verify Clerk session tokens offline with this PEM public key (or \"env:VAR\" "
+                 "to read it from the environment variable VAR)")
+      ->envname("ICP_CLERK_JWT_KEY")
+      ->type_name("FILE")
+      ->check(kNotEmpty);
+  app.add_option("--clerk-authorized-party", config.clerk_authorized_parties,
+                 "Accept only tokens whose azp is URL (repeat for more; comma-separated in "
+                 "the environment)")
+      ->envname("ICP_CLERK_AUTHORIZED_PARTY")
+      ->delimiter(',')
+      ->type_name("URL");
+  app.add_option("--clerk-admin-claim", admin_claims,
+                 "Who is an admin: PATH=VALUE (default metadata.role=admin) or org-role (the "
+                 "active organization's admin role, o.rol=admin or org_role=org:admin); any "
+                 "of several")
+      ->envname("ICP_CLERK_ADMIN_CLAIM")
+      ->delimiter(',')
+      ->type_name("CLAIM");
+  app.add_option("--listen", listen,
+                 "Where to listen (default 127.0.0.1:8080; port 0 picks a free one)")
+      ->envname("ICP_LISTEN")
+      ->type_name("HOST:PORT")
+      ->check(kEndpoint.description(""));
+  add_number(app, "--threads", config.threads, 1, 256, "ICP_THREADS",
+             "Worker threads (default: one per core)");
+  app.add_flag("--conceal-existence", config.conceal_existence,
+               "Answer 404 rather than 403 to callers without access")
+      ->envname("ICP_CONCEAL_EXISTENCE");
+  app.add_option("--metrics-listen", metrics_listen, "Serve /metrics here instead of on --listen")
+      ->envname("ICP_METRICS_LISTEN")
+      ->type_name("HOST:PORT")
+      ->check(kEndpoint.description(""));
+  app.add_option("--log-format", log_format, "Access log lines: text or json (JSON lines)")
+      ->envname("ICP_LOG_FORMAT")
+      ->type_name("FORMAT")
+      ->check(CLI::IsMember({"text", "json"}).description(""));
+  app.add_option("--cors-origin", config.cors_origins,
+                 "Let browser scripts from ORIGIN (https://app.example; * for any) call the "
+                 "API (repeat for more; comma-separated in the environment)")
+      ->envname("ICP_CORS_ORIGIN")
+      ->delimiter(',')
+      ->type_name("ORIGIN");
+
+  constexpr auto kLimits = "Limits";
+  add_number(app, "--max-connections", limits.max_connections, 1, 1'000'000, "ICP_MAX_CONNECTIONS",
+             "Connections at once (fewer when the file-descriptor limit is lower); past it, "
+             "new clients wait")
+      ->group(kLimits);
+  add_number(app, "--max-header-bytes", limits.max_header_bytes, 1024, std::uint64_t{1} << 20,
+             "ICP_MAX_HEADER_BYTES", "Request headers (larger: 431)")
+      ->group(kLimits);
+  add_number(app, "--max-body-bytes", limits.max_body_bytes, 1, std::uint64_t{1} << 30,
+             "ICP_MAX_BODY_BYTES", "Request bodies (larger: 413)")
+      ->group(kLimits);
+  add_number(app, "--max-page-bytes", limits.max_page_bytes, 1024, std::uint64_t{1} << 30,
+             "ICP_MAX_PAGE_BYTES", "A list page's body (it holds one ICP at least)")
+      ->group(kLimits);
+  add_number(app, "--max-icp-bytes", limits.max_icp_bytes, 1024, std::uint64_t{1} << 30,
+             "ICP_MAX_ICP_BYTES", "One ICP as JSON after a create or update (larger: 400)")
+      ->group(kLimits);
+  add_seconds(app, "--request-timeout", limits.request_timeout, "ICP_REQUEST_TIMEOUT",
+              "From a connection being ready to a request's last byte; progress does not "
+              "extend it")
+      ->group(kLimits);
+  add_seconds(app, "--write-timeout", limits.write_timeout, "ICP_WRITE_TIMEOUT",
+              "To send one response")
+      ->group(kLimits);
+  add_seconds(app, "--shutdown-timeout", limits.shutdown_timeout, "ICP_SHUTDOWN_TIMEOUT",
+              "After SIGTERM/SIGINT, how long connections may finish before they are closed")
+      ->group(kLimits);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
+  } catch (const CLI::ParseError& error) {
+    return usage_error(error.what());
+  }
+
+  if (!listen.empty()) config.listen = *parse_endpoint(listen);
+  if (!metrics_listen.empty()) config.metrics_listen = parse_endpoint(metrics_listen);
+  config.log_format = log_format == "json" ? LogFormat::json : LogFormat::text;
+  for (const auto& claim : admin_claims) {
+    auto admin = claim == "org-role"
+                     ? Result<clerk::AdminClaim>(clerk::AdminClaim::organization_role())
+                     : clerk::AdminClaim::parse(claim);
+    if (!admin) return usage_error(fmt::format("--clerk-admin-claim: {}", admin.error().message));
+    if (!config.clerk_admin) {
+      config.clerk_admin = *admin;
+    } else {  // repeated: any of them makes an admin
+      auto& alternatives = config.clerk_admin->alternatives;
+      alternatives.emplace_back(admin->path, admin->value);
+      alternatives.insert(alternatives.end(), admin->alternatives.begin(),
+                          admin->alternatives.end());
     }
-    if (arg == "--conceal-existence") {
-      config.conceal_existence = true;
-      continue;
+  }
+  for (const auto& origin : config.cors_origins) {
+    if (origin != "*" && !origin.starts_with("http://") && !origin.starts_with("https://")) {
+      return usage_error(
+          fmt::format("--cors-origin needs scheme://host[:port] (or *), got \"{}\"", origin));
     }
-    if (std::ranges::find(kValueFlags, arg) == kValueFlags.end()) {
-      return usage_error(fmt::format("unknown argument {}", arg));
-    }
-    if (i + 1 >= args.size() || args[i + 1].empty()) {
-      return usage_error(fmt::format("{} needs a value", arg));
-    }
-    const auto value = args[++i];
-    // A number flag: its value within [min, max], else a usage error.
-    auto number = [&](std::uint64_t min, std::uint64_t max) -> std::optional<std::uint64_t> {
-      auto parsed = parse_count(value, min, max);
-      if (!parsed) {
-        usage_error(
-            fmt::format("{} needs a whole number from {} to {}, got \"{}\"", arg, min, max, value));
-      }
-      return parsed;
-    };
-    auto seconds = [&](std::chrono::seconds& out) {
-      const auto parsed = number(1, kMaxSeconds);
-      if (parsed) out = std::chrono::seconds{*parsed};
-      return parsed.has_value();
-    };
-    auto& limits = config.limits;
-    bool ok = true;
-    if (arg == "--db") {
-      config.db = value;
-    } else if (arg == "--tokens") {
-      config.tokens = value;
-    } else if (arg == "--clerk-jwt-key") {
-      config.clerk_key = value;
-    } else if (arg == "--clerk-authorized-party") {
-      config.clerk_authorized_parties.emplace_back(value);
-    } else if (arg == "--clerk-admin-claim") {
-      auto admin = value == "org-role"
-                       ? Result<clerk::AdminClaim>(clerk::AdminClaim::organization_role())
-                       : clerk::AdminClaim::parse(value);
-      if (!admin) return usage_error(fmt::format("--clerk-admin-claim: {}", admin.error().message));
-      if (!config.clerk_admin) {
-        config.clerk_admin = *admin;
-      } else {  // repeated: any of them makes an admin
-        auto& alternatives = config.clerk_admin->alternatives;
-        alternatives.emplace_back(admin->path, admin->value);
-        alternatives.insert(alternatives.end(), admin->alternatives.begin(),
-                            admin->alternatives.end());
-      }
-    } else if (arg == "--listen") {
-      const auto listen = parse_listen(value);
-      if (!listen) return usage_error(fmt::format("--listen needs HOST:PORT, got \"{}\"", value));
-      std::tie(config.host, config.port) = *listen;
-    } else if (arg == "--threads") {
-      const auto threads = number(1, 256);
-      if (threads) config.threads = static_cast<unsigned>(*threads);
-      ok = threads.has_value();
-    } else if (arg == "--max-connections") {
-      const auto connections = number(1, 1'000'000);
-      if (connections) limits.max_connections = *connections;
-      ok = connections.has_value();
-    } else if (arg == "--max-header-bytes") {
-      const auto bytes = number(1024, std::uint64_t{1} << 20);
-      if (bytes) limits.max_header_bytes = static_cast<std::uint32_t>(*bytes);
-      ok = bytes.has_value();
-    } else if (arg == "--max-body-bytes") {
-      const auto bytes = number(1, std::uint64_t{1} << 30);
-      if (bytes) limits.max_body_bytes = *bytes;
-      ok = bytes.has_value();
-    } else if (arg == "--max-page-bytes") {
-      const auto bytes = number(1024, std::uint64_t{1} << 30);
-      if (bytes) limits.max_page_bytes = *bytes;
-      ok = bytes.has_value();
-    } else if (arg == "--max-icp-bytes") {
-      const auto bytes = number(1024, std::uint64_t{1} << 30);
-      if (bytes) limits.max_icp_bytes = *bytes;
-      ok = bytes.has_value();
-    } else if (arg == "--request-timeout") {
-      ok = seconds(limits.request_timeout);
-    } else if (arg == "--write-timeout") {
-      ok = seconds(limits.write_timeout);
-    } else {  // --shutdown-timeout
-      ok = seconds(limits.shutdown_timeout);
-    }
-    if (!ok) return 2;
   }
   if (config.db.empty()) return usage_error("--db PATH|URL is required");
   if (config.tokens.empty() == config.clerk_key.empty()) {

@@ -46,21 +46,37 @@ struct Limits {
   static constexpr auto kAcceptBackoff = std::chrono::milliseconds{100};
 };
 
+/// How access log lines are written.
+enum class LogFormat {
+  text,  ///< `TIME ID METHOD PATH STATUS 123us 456B`
+  json,  ///< one JSON object per line
+};
+
+/// A host and port to listen on.
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
 struct Config {
   std::string db;
   std::string tokens;
   std::string clerk_key;
   std::vector<std::string> clerk_authorized_parties;
   std::optional<clerk::AdminClaim> clerk_admin;
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;
+  Endpoint listen{"127.0.0.1", 8080};
+  /// Where /metrics is served instead of the main listener.
+  std::optional<Endpoint> metrics_listen;
   unsigned threads = 1;
   bool conceal_existence = false;
+  LogFormat log_format = LogFormat::text;
+  std::vector<std::string> cors_origins;
   Limits limits;
 };
 
-/// The configuration the arguments ask for, or the exit code to leave with
-/// (0 after --help; 2 after a usage error, reported on stderr).
+/// The configuration the arguments and the environment (ICP_DB, ...; an
+/// argument wins) ask for, or the exit code to leave with (0 after --help or
+/// --version; 2 after a usage error, reported on stderr in one line).
 [[nodiscard]] std::variant<Config, int> parse_args(int argc, char** argv);
 
 /// Reports a usage error on stderr; returns the exit code 2.

@@ -3,11 +3,13 @@
 //
 //   icp-server --db PATH|URL (--tokens FILE | --clerk-jwt-key FILE ...) [OPTIONS]
 //
-// Prints `listening on http://HOST:PORT` on stdout once it accepts; one access
-// log line per request on stderr; on SIGINT or SIGTERM it stops accepting,
-// lets open connections finish for --shutdown-timeout, and exits 0. Bad
-// flags or an unusable database: one line on stderr, exit 2. `--help` lists
-// the flags and the limits they set.
+// Prints `listening on http://HOST:PORT` on stdout once it accepts (and
+// `metrics on http://HOST:PORT` with --metrics-listen); one access log line
+// per request on stderr; on SIGHUP it re-reads the tokens file; on SIGINT or
+// SIGTERM it stops accepting, lets open connections finish for
+// --shutdown-timeout, and exits 0. Bad flags or an unusable database: one
+// line on stderr, exit 2. `--help` lists the flags, their environment
+// variables and the limits they set.
 
 #include <icp/clerk.hpp>
 #include <icp/http.hpp>
@@ -15,6 +17,8 @@
 #include "access_log.hpp"
 #include "common/open_store.hpp"
 #include "config.hpp"
+#include "metrics.hpp"
+#include "reloadable_authenticator.hpp"
 #include "server.hpp"
 
 #include <fmt/format.h>
@@ -53,44 +57,105 @@ icp::Result<std::shared_ptr<const icp::http::Authenticator>> make_authenticator(
   return std::shared_ptr<const icp::http::Authenticator>(*clerk);
 }
 
+std::string url_of(const tcp::endpoint& bound) {
+  const bool v6 = bound.address().is_v6();
+  return fmt::format("http://{}{}{}:{}", v6 ? "[" : "", bound.address().to_string(), v6 ? "]" : "",
+                     bound.port());
+}
+
+/// On every SIGHUP: the tokens file again, or the tokens in use when it is bad.
+void reload_tokens_on_sighup(asio::signal_set& hangups, const Config& config,
+                             icp::server::ReloadableAuthenticator& authenticator,
+                             icp::server::AccessLog& log) {
+  hangups.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (config.tokens.empty()) {
+      log.message("SIGHUP: nothing to reload (tokens come from --clerk-jwt-key)");
+    } else if (auto tokens = icp::http::StaticTokenAuthenticator::from_file(config.tokens)) {
+      authenticator.replace(*std::move(tokens));
+      log.message(fmt::format("SIGHUP: tokens reloaded from {}", config.tokens));
+    } else {
+      log.message(fmt::format("SIGHUP: kept the previous tokens: {}", tokens.error().message));
+    }
+    reload_tokens_on_sighup(hangups, config, authenticator, log);
+  });
+}
+
 int run(int argc, char** argv) {
   auto parsed = icp::server::parse_args(argc, argv);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const auto& config = std::get<Config>(parsed);
 
-  auto store = icp::apps::open_store(config.db, false);
-  if (!store) return usage_error(store.error().message);
-  auto authenticator = make_authenticator(config);
-  if (!authenticator) return usage_error(authenticator.error().message);
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(config.host, ec);
-  if (ec) return usage_error(fmt::format("--listen: \"{}\" is not an IP address", config.host));
+  auto opened = icp::apps::open_store(config.db, false);
+  if (!opened) return usage_error(opened.error().message);
+  auto first_authenticator = make_authenticator(config);
+  if (!first_authenticator) return usage_error(first_authenticator.error().message);
+  auto authenticator =
+      std::make_shared<icp::server::ReloadableAuthenticator>(*std::move(first_authenticator));
+  auto address_of = [](const icp::server::Endpoint& endpoint,
+                       std::string_view flag) -> std::optional<asio::ip::address> {
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(endpoint.host, ec);
+    if (ec) {
+      usage_error(fmt::format("{}: \"{}\" is not an IP address", flag, endpoint.host));
+      return std::nullopt;
+    }
+    return address;
+  };
+  const auto address = address_of(config.listen, "--listen");
+  if (!address) return 2;
+  std::optional<asio::ip::address> metrics_address;
+  if (config.metrics_listen) {
+    metrics_address = address_of(*config.metrics_listen, "--metrics-listen");
+    if (!metrics_address) return 2;
+  }
 
-  icp::server::AccessLog log;
+  icp::server::AccessLog log(config.log_format);
+  const icp::http::AdapterOptions adapter_options{.max_body_bytes = config.limits.max_body_bytes,
+                                                  .max_page_bytes = config.limits.max_page_bytes,
+                                                  .cors_origins = config.cors_origins};
+  icp::server::Metrics metrics(adapter_options.base_path);
+  const auto store = std::make_shared<icp::server::MeteredStore>(*opened, metrics);
   asio::io_context io(static_cast<int>(config.threads));
   const auto& limits = config.limits;
   icp::server::Server server(
       io,
-      icp::http::Adapter(
-          icp::IcpService(*store, {.conceal_existence = config.conceal_existence,
-                                   .max_icp_bytes = limits.max_icp_bytes}),
-          *authenticator,
-          {.max_body_bytes = limits.max_body_bytes, .max_page_bytes = limits.max_page_bytes}),
-      *store, limits, log);
+      icp::http::Adapter(icp::IcpService(store, {.conceal_existence = config.conceal_existence,
+                                                 .max_icp_bytes = limits.max_icp_bytes}),
+                         authenticator, adapter_options),
+      store, limits, log, metrics);
   tcp::endpoint bound;
+  tcp::endpoint metrics_bound;
+  const auto& listen = config.listen;
   try {
-    bound = server.listen({address, config.port});
+    bound = server.listen({*address, listen.port}, config.metrics_listen
+                                                       ? icp::server::Serves::api
+                                                       : icp::server::Serves::api_and_metrics);
   } catch (const boost::system::system_error& e) {
     return usage_error(
-        fmt::format("cannot listen on {}:{} ({})", config.host, config.port, e.code().message()));
+        fmt::format("cannot listen on {}:{} ({})", listen.host, listen.port, e.code().message()));
   }
+  if (config.metrics_listen) {
+    try {
+      metrics_bound = server.listen({*metrics_address, config.metrics_listen->port},
+                                    icp::server::Serves::metrics);
+    } catch (const boost::system::system_error& e) {
+      return usage_error(fmt::format("cannot listen on {}:{} for metrics ({})",
+                                     config.metrics_listen->host, config.metrics_listen->port,
+                                     e.code().message()));
+    }
+  }
+  asio::signal_set hangups(io, SIGHUP);
+  reload_tokens_on_sighup(hangups, config, *authenticator, log);
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) { server.stop(); });
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    hangups.cancel();  // else its wait would keep io_context::run from returning
+    server.stop();
+  });
 
-  const bool v6 = bound.address().is_v6();
-  std::cout << fmt::format("listening on http://{}{}{}:{}", v6 ? "[" : "",
-                           bound.address().to_string(), v6 ? "]" : "", bound.port())
-            << std::endl;  // flushed: scripts wait for this line
+  std::cout << "listening on " << url_of(bound) << '\n';
+  if (config.metrics_listen) std::cout << "metrics on " << url_of(metrics_bound) << '\n';
+  std::cout << std::flush;  // scripts wait for these lines
 
   std::vector<std::jthread> workers;
   for (unsigned i = 1; i < config.threads; ++i) workers.emplace_back([&] { io.run(); });

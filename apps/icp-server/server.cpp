@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "framing.hpp"
+#include "request_id.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
@@ -35,11 +36,24 @@ std::string error_json(std::string_view code, std::string_view message) {
   return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
 }
 
-/// Whether a target (origin or absolute form) names /healthz.
-bool is_healthz(std::string_view target) {
-  if (target.starts_with('/')) return target == "/healthz";
+/// The path of a target (origin or absolute form), without its query:
+/// what the log shows, since a query may hold a secret.
+std::string_view path_of(std::string_view target) {
+  if (target.starts_with('/')) return target.substr(0, target.find_first_of("?#"));
   const auto url = boost::urls::parse_absolute_uri(target);
-  return url && url->encoded_path() == "/healthz" && !url->has_query();
+  if (!url) return "-";
+  const auto path = url->encoded_path();
+  return path.empty() ? std::string_view("/") : std::string_view(path.data(), path.size());
+}
+
+/// Which of the server's own routes a target names; `other` for the rest.
+RouteLabel server_route(std::string_view target) {
+  if (target.find('?') != std::string_view::npos) return RouteLabel::other;  // not with a query
+  const auto path = path_of(target);
+  if (path == "/healthz") return RouteLabel::healthz;
+  if (path == "/readyz") return RouteLabel::readyz;
+  if (path == "/metrics") return RouteLabel::metrics;
+  return RouteLabel::other;
 }
 
 /// Errors that mean the process or system is out of descriptors or memory
@@ -57,11 +71,19 @@ bool is_resource_exhaustion(const boost::system::error_code& ec) {
 /// next is not read before the answer is sent. Runs on its own strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server)
+  Session(tcp::socket socket, Server& server, Serves serves)
       : stream_(std::move(socket)),
         buffer_(server.limits().max_header_bytes + kReadChunk),
         request_timer_(stream_.get_executor()),
-        server_(server) {}
+        server_(server),
+        serves_(serves) {
+    server_.metrics().connection_opened();
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Session(Session&&) = delete;
+  Session& operator=(Session&&) = delete;
+  ~Session() { server_.metrics().connection_closed(); }
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
@@ -104,6 +126,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_header(beast::error_code ec) {
     started_ = Clock::now();
+    request_id_.clear();
     // The timer may have fired after the header arrived but before this ran:
     // its cancel hit nothing, so the body must not be read without a deadline.
     if (!ec && timed_out_) ec = asio::error::operation_aborted;
@@ -115,6 +138,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // which Beast adds to the same list, are never read as headers.
     header_fields_ =
         static_cast<std::size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
+    if (const auto given = parser_->get()["X-Request-Id"]; is_valid_request_id(given)) {
+      request_id_ = given;
+    }
     if (const auto refused = check_framing(parser_->get())) {
       unread_input_ = true;
       answer(
@@ -123,7 +149,8 @@ class Session : public std::enable_shared_from_this<Session> {
           false);
       return;
     }
-    if (!parser_->is_done() && !body_is_buffered() && !is_healthz(parser_->get().target())) {
+    if (!parser_->is_done() && !body_is_buffered() && serves_api() &&
+        own_route(parser_->get().target()) == RouteLabel::other) {
       // The body is still on its way: refuse now what it cannot change, so
       // that a large body is read only for a caller who may send it.
       const auto head = adapted(false);
@@ -148,11 +175,25 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto& request = parser_->get();
     const bool keep_alive = request.keep_alive() && !server_.stopping();
-    if (is_healthz(request.target())) {
-      healthz(request.method(), keep_alive);
-      return;
+    const auto own = own_route(request.target());
+    if (own != RouteLabel::other) {
+      serve_own(own, request.method(), keep_alive);
+    } else if (serves_api()) {
+      send(server_.adapter().handle(adapted(true)), keep_alive);
+    } else {
+      response_ = {};
+      answer(bhttp::status::not_found, error_json("NOT_FOUND", "This port serves only /metrics"),
+             keep_alive);
     }
-    send(server_.adapter().handle(adapted(true)), keep_alive);
+  }
+
+  [[nodiscard]] bool serves_api() const { return serves_ != Serves::metrics; }
+
+  /// The server's own route a target names, on this listener.
+  [[nodiscard]] RouteLabel own_route(std::string_view target) const {
+    const auto route = server_route(target);
+    if (route == RouteLabel::metrics && serves_ == Serves::api) return RouteLabel::other;
+    return route;
   }
 
   /// Whether all of a Content-Length body is already in the buffer.
@@ -218,7 +259,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void healthz(bhttp::verb method, bool keep_alive) {
+  /// /healthz: the process serves (liveness; never waits on the store).
+  /// /readyz: the store answers a cheap call. /metrics: the scrape.
+  void serve_own(RouteLabel route, bhttp::verb method, bool keep_alive) {
     response_ = {};
     if (method != bhttp::verb::get) {
       response_.set(bhttp::field::allow, "GET");
@@ -226,14 +269,20 @@ class Session : public std::enable_shared_from_this<Session> {
              error_json("METHOD_NOT_ALLOWED", "This resource allows only GET"), keep_alive);
       return;
     }
-    const auto health = server_.store().check_health();
-    if (health) {
+    if (route == RouteLabel::healthz) {
       answer(bhttp::status::ok, R"({"status":"ok"})", keep_alive);
-      return;
+    } else if (route == RouteLabel::metrics) {
+      response_.set(bhttp::field::content_type, Metrics::kContentType);
+      answer(bhttp::status::ok, server_.metrics().scrape(server_.store(), server_.log().dropped()),
+             keep_alive);
+    } else if (const auto ready = server_.store().check_health(); ready) {
+      answer(bhttp::status::ok, R"({"status":"ready"})", keep_alive);
+    } else {
+      // The reason is for the operator's log, not for whoever asks.
+      server_.log().message(fmt::format("readyz: not ready: {}", ready.error().message));
+      response_.set(bhttp::field::retry_after, std::to_string(http::kRetryAfterSeconds));
+      answer(bhttp::status::service_unavailable, R"({"status":"unavailable"})", keep_alive);
     }
-    // The reason is for the operator's log, not for whoever asks.
-    server_.log().write(fmt::format("healthz: unhealthy: {}", health.error().message));
-    answer(bhttp::status::service_unavailable, R"({"status":"unavailable"})", keep_alive);
   }
 
   void send(http::Response answered, bool keep_alive) {
@@ -249,6 +298,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request_timer_.cancel();
     response_.result(status);
     response_.version(11);
+    if (request_id_.empty()) request_id_ = new_request_id();
+    response_.set("X-Request-Id", request_id_);
     if (!body.empty() && response_.find(bhttp::field::content_type) == response_.end()) {
       response_.set(bhttp::field::content_type, "application/json");
     }
@@ -260,16 +311,34 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void log_answer() {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    const auto duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+    AccessRecord record{.request_id = request_id_,
+                        .method = "-",
+                        .path = "-",
+                        .status = static_cast<int>(response_.result_int()),
+                        .duration = duration,
+                        .bytes = response_.body().size()};
+    auto route = RouteLabel::other;
     if (parser_->is_header_done()) {
       const auto& request = parser_->get();
-      server_.log().write(fmt::format("{} {} {} {}us", std::string_view(request.method_string()),
-                                      std::string_view(request.target()), response_.result_int(),
-                                      micros));
-    } else {
-      server_.log().write(fmt::format("- - {} {}us", response_.result_int(), micros));
+      record.method = request.method_string();
+      record.path = path_of(request.target());
+      route = route_label(request.target());
     }
+    server_.log().request(record);
+    server_.metrics().count_request(route, record.method, record.status, duration);
+  }
+
+  [[nodiscard]] RouteLabel route_label(std::string_view target) const {
+    const auto own = own_route(target);
+    if (own != RouteLabel::other || !serves_api()) return own;
+    switch (server_.adapter().route(target)) {
+      case http::Route::collection: return RouteLabel::collection;
+      case http::Route::item: return RouteLabel::item;
+      case http::Route::none: break;
+    }
+    return RouteLabel::other;
   }
 
   void write(bool keep_alive) {
@@ -330,7 +399,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bhttp::response<bhttp::string_body> response_;
   asio::steady_timer request_timer_;  ///< the deadline of the request being read
   Server& server_;
+  Serves serves_;
   Clock::time_point started_;  ///< when its header was read, for the log
+  std::string request_id_;     ///< the client's, or one made for the answer
   bool reading_ = false;
   bool timed_out_ = false;         ///< the request timer cancelled the read
   std::size_t header_fields_ = 0;  ///< fields before any chunked trailer
@@ -341,59 +412,65 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 Server::Server(asio::io_context& io, http::Adapter adapter, std::shared_ptr<IcpStore> store,
-               const Limits& limits, AccessLog& log)
+               const Limits& limits, AccessLog& log, Metrics& metrics)
     : io_(io),
       accept_strand_(asio::make_strand(io)),
-      acceptor_(accept_strand_),
-      accept_retry_(accept_strand_),
       shutdown_deadline_(io),
       adapter_(std::move(adapter)),
       store_(std::move(store)),
       limits_(limits),
-      log_(log) {}
+      log_(log),
+      metrics_(metrics) {}
 
-tcp::endpoint Server::listen(const tcp::endpoint& endpoint) {
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-  accept();
-  return acceptor_.local_endpoint();
+tcp::endpoint Server::listen(const tcp::endpoint& endpoint, Serves serves) {
+  auto& listener = listeners_.emplace_back(accept_strand_, serves);
+  auto& acceptor = listener.acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  accept(listener);
+  return acceptor.local_endpoint();
 }
 
-void Server::accept() {
-  acceptor_.async_accept(asio::make_strand(io_),
-                         [this](const boost::system::error_code& ec, tcp::socket socket) {
-                           on_accept(ec, std::move(socket));
-                         });
+void Server::accept(Listener& listener) {
+  listener.acceptor.async_accept(
+      asio::make_strand(io_),
+      [this, &listener](const boost::system::error_code& ec, tcp::socket socket) {
+        on_accept(listener, ec, std::move(socket));
+      });
 }
 
-void Server::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // stopping
+void Server::on_accept(Listener& listener, const boost::system::error_code& ec,
+                       tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !listener.acceptor.is_open()) return;  // stopping
   if (ec) {
     if (is_resource_exhaustion(ec)) {
       // Out of descriptors: the pending connection stays in the backlog and
       // accept would fail again at once. Wait for connections to close.
-      accept_retry_.expires_after(Limits::kAcceptBackoff);
-      accept_retry_.async_wait([this](const boost::system::error_code& waited) {
-        if (!waited) accept();
+      listener.retry.expires_after(Limits::kAcceptBackoff);
+      listener.retry.async_wait([this, &listener](const boost::system::error_code& waited) {
+        if (!waited) accept(listener);
       });
     } else {
-      accept();  // that client gave up (ECONNABORTED, ...): serve the next
+      accept(listener);  // that client gave up (ECONNABORTED, ...): serve the next
     }
     return;
   }
-  auto session = std::make_shared<Session>(std::move(socket), *this);
+  auto session = std::make_shared<Session>(std::move(socket), *this, listener.serves);
   bool more = false;
   {
     const std::lock_guard lock(mutex_);
     if (stopping_) return;
     sessions_.insert(session);
     more = sessions_.size() < limits_.max_connections;
-    accept_paused_ = !more;
+    if (!more) {
+      accept_paused_ = true;
+      listener.paused = true;
+    }
   }
   session->start();
-  if (more) accept();
+  if (more) accept(listener);
 }
 
 void Server::forget(const std::weak_ptr<Session>& session) {
@@ -401,7 +478,12 @@ void Server::forget(const std::weak_ptr<Session>& session) {
   sessions_.erase(session);
   if (accept_paused_ && !stopping_ && sessions_.size() < limits_.max_connections) {
     accept_paused_ = false;
-    asio::post(accept_strand_, [this] { accept(); });
+    // On the strand, which owns the listeners' state.
+    asio::post(accept_strand_, [this] {
+      for (auto& listener : listeners_) {
+        if (std::exchange(listener.paused, false)) accept(listener);
+      }
+    });
   }
   if (stopping_ && sessions_.empty()) shutdown_deadline_.cancel();
 }
@@ -413,9 +495,11 @@ bool Server::stopping() const {
 
 void Server::stop() {
   asio::post(accept_strand_, [this] {
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    accept_retry_.cancel();
+    for (auto& listener : listeners_) {
+      boost::system::error_code ignored;
+      listener.acceptor.close(ignored);
+      listener.retry.cancel();
+    }
   });
   std::vector<std::shared_ptr<Session>> live;
   {
@@ -443,7 +527,7 @@ void Server::close_all() {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }
-  log_.write(fmt::format("shutdown: closing {} connection(s) still open", live.size()));
+  log_.message(fmt::format("shutdown: closing {} connection(s) still open", live.size()));
   for (const auto& session : live) session->close_now();
 }
 

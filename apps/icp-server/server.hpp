@@ -1,10 +1,12 @@
 #pragma once
 
 // The HTTP/1.1 server: connections, their limits, and shutdown. Requests go
-// to an icp::http::Adapter; GET /healthz asks the store.
+// to an icp::http::Adapter; the server itself answers /healthz, /readyz
+// (which asks the store) and /metrics.
 
 #include "access_log.hpp"
 #include "config.hpp"
+#include "metrics.hpp"
 
 #include <icp/http.hpp>
 #include <icp/store.hpp>
@@ -14,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <list>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -22,17 +25,25 @@ namespace icp::server {
 
 class Session;
 
-/// Accepts connections up to Limits::max_connections and serves each on a
-/// strand of its own. Thread-safe: run the io_context on as many threads as
-/// you like.
+/// What a listener serves. /healthz and /readyz are served by both.
+enum class Serves {
+  api_and_metrics,  ///< the API and /metrics
+  api,              ///< the API (metrics are on another listener)
+  metrics,          ///< /metrics only
+};
+
+/// Accepts connections up to Limits::max_connections (over all listeners)
+/// and serves each on a strand of its own. Thread-safe: run the io_context on
+/// as many threads as you like.
 class Server {
  public:
   Server(boost::asio::io_context& io, http::Adapter adapter, std::shared_ptr<IcpStore> store,
-         const Limits& limits, AccessLog& log);
+         const Limits& limits, AccessLog& log, Metrics& metrics);
 
   /// Binds and listens; the bound endpoint (port 0 picks one). Throws
-  /// boost::system::system_error when it cannot.
-  boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  /// boost::system::system_error when it cannot. Call before io_context::run.
+  boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint,
+                                        Serves serves);
 
   /// Stops accepting and closes idle connections; busy ones close after their
   /// answer, and whatever is still open after Limits::shutdown_timeout is
@@ -44,29 +55,40 @@ class Server {
   [[nodiscard]] IcpStore& store() const { return *store_; }
   [[nodiscard]] const Limits& limits() const { return limits_; }
   [[nodiscard]] AccessLog& log() const { return log_; }
+  [[nodiscard]] Metrics& metrics() const { return metrics_; }
 
   /// Called by a session as it closes.
   void forget(const std::weak_ptr<Session>& session);
 
  private:
-  void accept();
-  void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
+  struct Listener {
+    Listener(boost::asio::strand<boost::asio::io_context::executor_type>& strand, Serves what)
+        : acceptor(strand), retry(strand), serves(what) {}
+    boost::asio::ip::tcp::acceptor acceptor;
+    boost::asio::steady_timer retry;  ///< after running out of descriptors
+    Serves serves;
+    bool paused = false;  ///< at max_connections
+  };
+
+  void accept(Listener& listener);
+  void on_accept(Listener& listener, const boost::system::error_code& ec,
+                 boost::asio::ip::tcp::socket socket);
   void close_all();
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> accept_strand_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer accept_retry_;  ///< on accept_strand_
+  std::list<Listener> listeners_;  ///< stable addresses; handlers run on accept_strand_
   boost::asio::steady_timer shutdown_deadline_;
   http::Adapter adapter_;
   std::shared_ptr<IcpStore> store_;
   Limits limits_;
   AccessLog& log_;
+  Metrics& metrics_;
 
   mutable std::mutex mutex_;
   std::set<std::weak_ptr<Session>, std::owner_less<>> sessions_;
   bool stopping_ = false;
-  bool accept_paused_ = false;  ///< at max_connections
+  bool accept_paused_ = false;  ///< at max_connections: no listener accepts
 };
 
 }  // namespace icp::server

@@ -55,6 +55,7 @@ Options:
                           (else PRECONDITION_FAILED).
   --etag                  get: print the ETag instead of the ICP.
   -h, --help              Show this help.
+  --version               Print the version.
 
 Exit status: 0 success; 1 the operation failed, with the API's error body
 ({"error":{"code":...,"message":...}}) on stderr; 2 a usage error or an
@@ -75,6 +76,7 @@ struct Args {
   bool all = false;
   bool etag = false;
   bool help = false;
+  bool version = false;
   std::optional<std::size_t> limit;
   std::optional<std::string> cursor;
   std::optional<std::string> if_match;
@@ -118,6 +120,8 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
       }
     } else if (arg == "-h" || arg == "--help") {
       args.help = true;
+    } else if (arg == "--version") {
+      args.version = true;
     } else if (arg == "--admin") {
       args.admin = true;
     } else if (arg == "--all") {
@@ -299,6 +303,10 @@ int run(int argc, char** argv) {
   const auto parsed = parse_args(std::span(argv, static_cast<std::size_t>(argc)));
   if (const auto* error = std::get_if<UsageError>(&parsed)) return usage_error(error->message);
   const auto& args = std::get<Args>(parsed);
+  if (args.version) {
+    std::cout << "icpctl " << ICP_VERSION_STRING << '\n';
+    return 0;
+  }
   if (args.help) {
     std::cout << kUsage;
     return 0;

@@ -226,8 +226,8 @@ std::optional<Response> Adapter::preflight(const Request& request) const {
   if (!url) return std::nullopt;
   const auto route = route_of(*url, base_segments_).route;
   if (route == Route::none) return std::nullopt;
-  return detail::preflight_response(*origin,
-                                    route == Route::collection ? "GET, POST" : "GET, PATCH, DELETE");
+  return detail::preflight_response(
+      *origin, route == Route::collection ? "GET, POST" : "GET, PATCH, DELETE");
 }
 
 void Adapter::share(const Request& request, Response& response) const {

@@ -35,13 +35,14 @@ bool is_preflight(const http::Request& request) {
 }
 
 http::Response preflight_response(std::string_view origin, std::string_view methods) {
-  return http::Response{204,
-                  {{"Access-Control-Allow-Origin", std::string(origin)},
-                   {"Access-Control-Allow-Methods", std::string(methods)},
-                   {"Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, X-Request-Id"},
-                   {"Access-Control-Max-Age", std::string(kPreflightMaxAge)},
-                   {"Vary", "Origin"}},
-                  {}};
+  return http::Response{
+      204,
+      {{"Access-Control-Allow-Origin", std::string(origin)},
+       {"Access-Control-Allow-Methods", std::string(methods)},
+       {"Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, X-Request-Id"},
+       {"Access-Control-Max-Age", std::string(kPreflightMaxAge)},
+       {"Vary", "Origin"}},
+      {}};
 }
 
 void share_with(http::Response& response, std::string_view origin) {

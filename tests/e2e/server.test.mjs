@@ -319,10 +319,11 @@ test('concurrent clients all get their answers', async () => {
   assert.equal(counts[201], 16 * 4);
 });
 
-test('the access log has a line per request with status and microseconds', async () => {
+test('the access log has a line per request: time, id, method, path, status, microseconds, bytes', async () => {
   await call('GET', ITEM);
   await new Promise((r) => setTimeout(r, 200));  // the log is written in batches
-  assert.match(server.log(), new RegExp(`^GET ${ITEM} 200 \\d+us$`, 'm'));
+  assert.match(server.log(),
+    new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z [0-9a-f]{32} GET ${ITEM} 200 \\d+us \\d+B$`, 'm'));
 });
 
 test('bad flags or an unusable database: one line, exit 2', () => {

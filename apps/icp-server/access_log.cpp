@@ -1,0 +1,153 @@
+#include "access_log.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace icp::server {
+
+namespace {
+
+/// Appends `text` as the inside of a JSON string. Paths and methods come
+/// from the client: whatever they hold, the line stays one JSON object.
+void append_json_string(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7f) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+/// Text lines: anything outside visible ASCII becomes `%XX`, so a client
+/// cannot start a line of its own or hide one.
+void append_visible(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte >= 0x7f) {
+      fmt::format_to(std::back_inserter(out), "%{:02X}", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+}  // namespace
+
+std::string rfc3339(std::chrono::system_clock::time_point at) {
+  using namespace std::chrono;
+  // gmtime_r per line costs ~1 µs; the seconds' text is kept per thread.
+  thread_local std::time_t cached_second = -1;
+  thread_local std::array<char, 32> cached{};
+  const auto micros = duration_cast<microseconds>(at.time_since_epoch()).count();
+  const std::time_t second = micros / 1'000'000;
+  if (second != cached_second) {
+    std::tm parts{};
+    gmtime_r(&second, &parts);
+    (void)std::strftime(cached.data(), cached.size(), "%Y-%m-%dT%H:%M:%S", &parts);
+    cached_second = second;
+  }
+  return fmt::format("{}.{:06}Z", cached.data(), micros % 1'000'000);
+}
+
+AccessLog::AccessLog(LogFormat format, std::FILE* out)
+    : format_(format), out_(out), writer_([this](const std::stop_token& stop) { run(stop); }) {}
+
+AccessLog::~AccessLog() {
+  writer_.request_stop();
+  wake_.notify_one();
+}
+
+void AccessLog::request(const AccessRecord& record) {
+  const auto time = rfc3339(std::chrono::system_clock::now());
+  std::string line;
+  line.reserve(160);
+  if (format_ == LogFormat::json) {
+    line += R"({"time":")";
+    line += time;
+    line += R"(","request_id":")";
+    append_json_string(line, record.request_id);
+    line += R"(","method":")";
+    append_json_string(line, record.method);
+    line += R"(","path":")";
+    append_json_string(line, record.path);
+    fmt::format_to(std::back_inserter(line), R"(","status":{},"duration_us":{},"bytes":{}}})",
+                   record.status, record.duration.count(), record.bytes);
+  } else {
+    line += time;
+    line += ' ';
+    append_visible(line, record.request_id);
+    line += ' ';
+    append_visible(line, record.method);
+    line += ' ';
+    append_visible(line, record.path);
+    fmt::format_to(std::back_inserter(line), " {} {}us {}B", record.status, record.duration.count(),
+                   record.bytes);
+  }
+  enqueue(line);
+}
+
+void AccessLog::message(std::string_view text) {
+  const auto time = rfc3339(std::chrono::system_clock::now());
+  std::string line;
+  if (format_ == LogFormat::json) {
+    line = R"({"time":")" + time + R"(","message":")";
+    append_json_string(line, text);
+    line += "\"}";
+  } else {
+    line = time + ' ';
+    for (const char c : text) line.push_back(c == '\n' || c == '\r' ? ' ' : c);
+  }
+  enqueue(line);
+}
+
+void AccessLog::enqueue(const std::string& line) {
+  const std::lock_guard lock(mutex_);
+  if (pending_.size() + line.size() + 1 > kMaxPendingBytes) {
+    ++dropped_;
+    dropped_total_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  pending_.append(line);
+  pending_.push_back('\n');
+}
+
+void AccessLog::run(const std::stop_token& stop) {
+  std::string batch;
+  for (;;) {
+    std::size_t dropped = 0;
+    {
+      std::unique_lock lock(mutex_);
+      // Batches every 50 ms: the log trails the requests by that much at most.
+      wake_.wait_for(lock, std::chrono::milliseconds{50}, [&] { return stop.stop_requested(); });
+      batch.swap(pending_);
+      dropped = std::exchange(dropped_, 0);
+    }
+    if (dropped > 0) {
+      const auto notice = fmt::format(
+          "access log: {} line(s) dropped while the output was not keeping up", dropped);
+      const auto time = rfc3339(std::chrono::system_clock::now());
+      batch += format_ == LogFormat::json
+                   ? fmt::format(R"({{"time":"{}","message":"{}"}})", time, notice)
+                   : fmt::format("{} {}", time, notice);
+      batch.push_back('\n');
+    }
+    if (!batch.empty()) {
+      // A log that cannot be written must not stop the server: nothing to do.
+      (void)std::fwrite(batch.data(), 1, batch.size(), out_);
+      (void)std::fflush(out_);
+      batch.clear();
+    }
+    if (stop.stop_requested()) {
+      const std::lock_guard lock(mutex_);
+      if (pending_.empty()) return;
+    }
+  }
+}
+
+}  // namespace icp::server
