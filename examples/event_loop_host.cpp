@@ -65,8 +65,8 @@ int main() {
   const auto created = writer.create(R"({"name":"Off the loop","leadProviderCriteria":[]})",
                                      icp::AuthContext::user("user_abc123"));
   if (!created) return 1;
-  const icp::http::Adapter adapter(
-      icp::IcpService(std::make_shared<SlowStore>(*sqlite, 50ms)), *tokens);
+  const icp::http::Adapter adapter(icp::IcpService(std::make_shared<SlowStore>(*sqlite, 50ms)),
+                                   *tokens);
 
   asio::io_context loop;
   asio::thread_pool pool(8);  // size it to the store's connection pool

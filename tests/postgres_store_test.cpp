@@ -306,6 +306,35 @@ TEST_CASE("postgres: dropped connections are replaced without failing the next c
   }
 }
 
+TEST_CASE("postgres: a connection lost during a call is unavailable (retry), not internal",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  TaggedStore tagged({.pool_size = 1});
+  const auto& store = tagged.store;
+  const auto& icp = tagged.icp;
+
+  // The store's write waits on a row lock; its backend is then terminated.
+  auto blocker = tagged.lock_row();
+  auto write = std::async(std::launch::async, [&] {
+    auto changed = icp;
+    changed.revision = icp::new_revision();
+    return store->write({.icps = std::vector{changed}, .mode = icp::WriteMode::replace});
+  });
+  constexpr std::string_view kOnLock = "wait_event_type = 'Lock'";
+  for (int poll = 0; poll < 500 && tagged.count("*", kOnLock) != 1; ++poll) {
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(tagged.count("*", kOnLock) == 1);
+  REQUIRE(tagged.count("pg_terminate_backend(pid, 5000)") == 1);
+  const auto lost = write.get();
+  REQUIRE_FALSE(lost.has_value());
+  CHECK(lost.error().code == icp::Errc::unavailable);
+  CHECK_THAT(lost.error().message, Catch::Contains("read before retrying"));
+  blocker.query("ROLLBACK");
+  // The next call reconnects.
+  CHECK(store->get({.id = icp.id}).has_value());
+}
+
 TEST_CASE("postgres: a statement over its timeout fails and the connection stays usable",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();

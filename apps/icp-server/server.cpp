@@ -76,14 +76,17 @@ class Session : public std::enable_shared_from_this<Session> {
         buffer_(server.limits().max_header_bytes + kReadChunk),
         request_timer_(stream_.get_executor()),
         server_(server),
+        metrics_(server.metrics()),
         serves_(serves) {
-    server_.metrics().connection_opened();
+    metrics_.connection_opened();
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
   Session(Session&&) = delete;
   Session& operator=(Session&&) = delete;
-  ~Session() { server_.metrics().connection_closed(); }
+  // Metrics outlive the io_context whose handlers may hold the last
+  // reference; the Server need not.
+  ~Session() { metrics_.connection_closed(); }
 
   void start() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
@@ -327,7 +330,7 @@ class Session : public std::enable_shared_from_this<Session> {
       route = route_label(request.target());
     }
     server_.log().request(record);
-    server_.metrics().count_request(route, record.method, record.status, duration);
+    metrics_.count_request(route, record.method, record.status, duration);
   }
 
   [[nodiscard]] RouteLabel route_label(std::string_view target) const {
@@ -399,6 +402,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bhttp::response<bhttp::string_body> response_;
   asio::steady_timer request_timer_;  ///< the deadline of the request being read
   Server& server_;
+  Metrics& metrics_;
   Serves serves_;
   Clock::time_point started_;  ///< when its header was read, for the log
   std::string request_id_;     ///< the client's, or one made for the answer

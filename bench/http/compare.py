@@ -10,6 +10,13 @@ non-2xx answers (the mix has 5% 403 and 5% 404 by design; WRK_STATUS=1 counts
 each status), and at the end the ratios icp-server / peer.
 
   bench/http/compare.py [--duration 10] [--connections 32] [--rounds 3]
+                        [--ops] [--baseline PATH-TO-ANOTHER-icp-server]
+
+--ops adds "icp-server+ops": the same binary with the JSON access log written
+to a file and /metrics scraped every second while wrk runs (the default
+"icp-server" logs text to /dev/null and is never scraped). --baseline adds
+"baseline", another icp-server build (say, of an older commit) with the same
+flags, to compare builds in the same run.
 
 Needs: build/release (icp-server, icpctl), wrk, node and npm. The data and
 the peer's packages are prepared once under --work (default /tmp/icp-http-bench).
@@ -95,15 +102,36 @@ def wrk(peers, data, port, duration, connections):
     return json.loads(line[len("RESULT_JSON "):])
 
 
-def measure(name, start, peers, data, args):
+def scrape_every_second(port, stop):
+    """GET /metrics once a second until `stop` is set, as Prometheus would."""
+    import threading
+    import urllib.request
+
+    def loop():
+        while not stop.wait(1.0):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                body = response.read()
+                assert b"icp_http_requests_total" in body
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def measure(name, start, peers, data, args, scrape=False):
+    import threading
     port = free_port()
     proc = start(port)
     try:
         wait_for(port)
         wrk(peers, data, port, 3, args.connections)  # warm-up: JIT, caches, memory maps
+        stop = threading.Event()
+        scraper = scrape_every_second(port, stop) if scrape else None
         before = cpu_seconds(proc.pid)
         result = wrk(peers, data, port, args.duration, args.connections)
         used = cpu_seconds(proc.pid) - before
+        if scraper:
+            stop.set()
+            scraper.join()
         result["cpu_us_per_request"] = used * 1e6 / result["requests"]
         result["peak_rss_mib"] = peak_rss_kib(proc.pid) / 1024
         result["server"] = name
@@ -121,6 +149,9 @@ def main():
     parser.add_argument("--work", type=Path, default=Path("/tmp/icp-http-bench"))
     parser.add_argument("--peers", type=Path, default=ROOT.parent / "shared" / "peers")
     parser.add_argument("--only", choices=["peer", "icp-server"])
+    parser.add_argument("--ops", action="store_true",
+                        help="also icp-server with the JSON log to a file and /metrics scraped")
+    parser.add_argument("--baseline", type=Path, help="also this icp-server binary")
     args = parser.parse_args()
 
     peers, data, ours = prepare(args.work, args.peers)
@@ -132,21 +163,30 @@ def main():
         return subprocess.Popen(["taskset", "-c", "1", "node", "server.js"], env=env,
                                 cwd=peers / "node-fastify", stdout=subprocess.DEVNULL)
 
-    def start_ours(port):
-        return subprocess.Popen(["taskset", "-c", "1", str(ROOT / "build/release/apps/icp-server/icp-server"),
-                                 "--db", str(ours), "--tokens", str(tokens), "--threads", "1",
-                                 "--listen", f"127.0.0.1:{port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def starter(binary, extra=(), log=None):
+        def start(port):
+            stderr = open(log, "wb") if log else subprocess.DEVNULL
+            return subprocess.Popen(["taskset", "-c", "1", str(binary),
+                                     "--db", str(ours), "--tokens", str(tokens), "--threads", "1",
+                                     "--listen", f"127.0.0.1:{port}", *extra],
+                                    stdout=subprocess.DEVNULL, stderr=stderr)
+        return start
 
-    servers = [("peer", start_peer), ("icp-server", start_ours)]
+    ours_binary = ROOT / "build/release/apps/icp-server/icp-server"
+    servers = [("peer", start_peer, False), ("icp-server", starter(ours_binary), False)]
     if args.only:
         servers = [s for s in servers if s[0] == args.only]
-    results = {name: [] for name, _ in servers}
+    if args.baseline:
+        servers.append(("baseline", starter(args.baseline), False))
+    if args.ops:
+        servers.append(("icp-server+ops", starter(ours_binary, ["--log-format", "json"],
+                                                  args.work / "access-log.jsonl"), True))
+    results = {name: [] for name, _, _ in servers}
     for round_number in range(args.rounds):
-        for name, start in servers:  # alternate, so drift hits both alike
-            r = measure(name, start, peers, data, args)
+        for name, start, scrape in servers:  # alternate, so drift hits all alike
+            r = measure(name, start, peers, data, args, scrape)
             results[name].append(r)
-            print(f"round {round_number + 1} {name:10} {r['rps']:9.0f} req/s  p50 {r['lat_us']['p50']:6} us"
+            print(f"round {round_number + 1} {name:14} {r['rps']:9.0f} req/s  p50 {r['lat_us']['p50']:6} us"
                   f"  p99 {r['lat_us']['p99']:6} us  cpu {r['cpu_us_per_request']:5.1f} us/req"
                   f"  rss {r['peak_rss_mib']:6.1f} MiB  errors {json.dumps(r['errors'])}"
                   + (f"  statuses {json.dumps(r['statuses'])}" if r.get("statuses") else ""), flush=True)
@@ -163,10 +203,18 @@ def main():
                                  + r["errors"]["timeout"] for r in rs),
         }
     print("\nmedians:", json.dumps(summary, indent=2))
-    if len(summary) == 2:
-        ours_s, peer_s = summary["icp-server"], summary["peer"]
-        print(f"\nicp-server / peer: CPU per request {ours_s['cpu_us_per_request'] / peer_s['cpu_us_per_request']:.2f}x"
-              f", p99 {ours_s['p99_us'] / peer_s['p99_us']:.2f}x, req/s {ours_s['rps'] / peer_s['rps']:.2f}x")
+    def ratio(a, b):
+        x, y = summary[a], summary[b]
+        print(f"{a} / {b}: CPU per request {x['cpu_us_per_request'] / y['cpu_us_per_request']:.3f}x"
+              f", p99 {x['p99_us'] / y['p99_us']:.2f}x, req/s {x['rps'] / y['rps']:.2f}x")
+    print()
+    for other in ("baseline", "icp-server+ops"):
+        if "icp-server" in summary and other in summary:
+            ratio(other, "icp-server") if other != "baseline" else ratio("icp-server", "baseline")
+    if "icp-server+ops" in summary and "baseline" in summary:
+        ratio("icp-server+ops", "baseline")
+    if "icp-server" in summary and "peer" in summary:
+        ratio("icp-server", "peer")
 
 
 if __name__ == "__main__":
