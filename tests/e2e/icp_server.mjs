@@ -12,8 +12,9 @@ import { spawn } from 'node:child_process';
  *   env             the environment (default: this process's)
  *   startTimeoutMs  give up (SIGKILL, reject) if it does not listen by then
  *
- * The result: `child`, `pid`, `url`, `log()` (stderr so far) and `exited`, a
- * promise of `{code, signal}`.
+ * The result: `child`, `pid`, `url`, `log()` (stderr so far), `stdout()`
+ * (stdout so far: the `listening on` line, and any line after it) and
+ * `exited`, a promise of `{code, signal}`.
  */
 export async function startServer(binary, args, options = {}) {
   const { fdLimit, threads = 2, env, startTimeoutMs } = options;
@@ -24,13 +25,13 @@ export async function startServer(binary, args, options = {}) {
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let log = '';
+  let out = '';
   child.stderr.on('data', (chunk) => { log += chunk; });
+  child.stdout.on('data', (chunk) => { out += chunk; });
   let timer;
   try {
     const url = await new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
+      child.stdout.on('data', () => {
         const match = out.match(/listening on (http:\/\/\S+)\n/);
         if (match) resolve(match[1]);
       });
@@ -43,7 +44,7 @@ export async function startServer(binary, args, options = {}) {
         }, startTimeoutMs);
       }
     });
-    return { child, pid: child.pid, url, log: () => log, exited };
+    return { child, pid: child.pid, url, log: () => log, stdout: () => out, exited };
   } finally {
     clearTimeout(timer);
   }

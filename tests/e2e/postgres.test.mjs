@@ -1,13 +1,16 @@
 // End-to-end: two icp-server processes on one PostgreSQL database, the way
 // several app servers share it. Concurrent PATCHes with one If-Match must
 // produce exactly one 200; read-modify-write loops across both must lose
-// nothing.
+// nothing. A database that stops mid-run makes both answer 503 (never 500)
+// until it is back, when they serve again without a restart.
 //
 //   ICP_SERVER=... ICPCTL=... ICP_TEST_POSTGRES=postgresql://... node --test
 // Without ICP_TEST_POSTGRES the test is skipped, unless ICP_TEST_REQUIRE_POSTGRES=1.
+// The stop test also needs ICP_TEST_POSTGRES_STOP and ICP_TEST_POSTGRES_START
+// (shell commands; scripts/with-postgres sets both).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -20,6 +23,10 @@ assert.ok(SERVER && ICPCTL, 'set ICP_SERVER and ICPCTL to the built binaries');
 const required = process.env.ICP_TEST_REQUIRE_POSTGRES === '1';
 assert.ok(SERVER_URL || !required, 'ICP_TEST_REQUIRE_POSTGRES=1 but ICP_TEST_POSTGRES is not set');
 const skip = SERVER_URL ? false : 'ICP_TEST_POSTGRES is not set (see scripts/with-postgres)';
+const { ICP_TEST_POSTGRES_STOP: STOP, ICP_TEST_POSTGRES_START: START } = process.env;
+const skipStop = skip || (STOP && START ? false
+  : 'ICP_TEST_POSTGRES_STOP and ICP_TEST_POSTGRES_START are not set (see scripts/with-postgres)');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const EXAMPLE_ID = '550e8400-e29b-41d4-a716-446655440000';
 const ITEM = `/api/v1/entities/icps/${EXAMPLE_ID}`;
@@ -112,4 +119,81 @@ test('read-modify-write loops on both servers lose no update', { skip }, async (
   const end = (await call(servers[1], 'GET', ITEM)).json.leadsPerList;
   assert.equal(end, start + workers * each);
   assert.ok(conflicts > 0, 'the workers did race (else this test shows nothing)');
+});
+
+/** A GET through `server` that never waits more than 10 s: `{status, retryAfter, json, text}`. */
+async function probe(server, path) {
+  const response = await fetch(server.url + path, { headers: ALICE, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  let json;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), json, text };
+}
+
+// Runs last: the cluster stops and starts again under both servers.
+test('the database stops mid-run: 503 with Retry-After, then 200s again without a restart', { skip: skipStop }, async () => {
+  for (const server of servers) assert.equal((await probe(server, ITEM)).status, 200);
+
+  execSync(STOP, { stdio: 'pipe' });
+  try {
+    // For two seconds (and three rounds at least), every answer is a 503 to retry.
+    const until = Date.now() + 2000;
+    for (let round = 0; round < 3 || Date.now() < until; round++) {
+      for (const [index, server] of servers.entries()) {
+        const got = await probe(server, ITEM);
+        assert.equal(got.status, 503, `server ${index}, GET with the database stopped: ${got.text}`);
+        assert.equal(got.retryAfter, '1', `server ${index}, GET: Retry-After`);
+        assert.equal(got.json?.error?.code, 'UNAVAILABLE', got.text);
+        const ready = await probe(server, '/readyz');
+        assert.equal(ready.status, 503, `server ${index}, /readyz with the database stopped: ${ready.text}`);
+        assert.equal(ready.retryAfter, '1', `server ${index}, /readyz: Retry-After`);
+        assert.deepEqual(ready.json, { status: 'unavailable' });
+        // Liveness does not ask the database.
+        assert.equal((await probe(server, '/healthz')).status, 200);
+      }
+      await sleep(100);
+    }
+    // Writes and lists too.
+    const write = await call(servers[0], 'POST', '/api/v1/entities/icps', { body: { name: 'while down', leadProviderCriteria: [] } });
+    assert.equal(write.status, 503, JSON.stringify(write.json));
+    assert.equal(write.json?.error?.code, 'UNAVAILABLE');
+    const list = await probe(servers[1], '/api/v1/entities/icps');
+    assert.equal(list.status, 503, list.text);
+    assert.equal(list.retryAfter, '1');
+  } finally {
+    execSync(START, { stdio: 'pipe' });
+  }
+
+  // Back within 15 s, on the same processes; meanwhile 503s only.
+  for (const [index, server] of servers.entries()) {
+    const deadline = Date.now() + 15_000;
+    let got;
+    let ready;
+    for (;;) {
+      got = await probe(server, ITEM);
+      ready = await probe(server, '/readyz');
+      if ((got.status === 200 && ready.status === 200) || Date.now() >= deadline) break;
+      for (const [what, answer] of [['GET', got], ['/readyz', ready]]) {
+        assert.ok(answer.status === 200 || answer.status === 503,
+          `server ${index}, ${what} while the database comes back: ${answer.status} ${answer.text}`);
+      }
+      await sleep(100);
+    }
+    assert.equal(got.status, 200, `server ${index}, GET 15 s after the database started: ${got.text}`);
+    assert.equal(got.json.id, EXAMPLE_ID);
+    assert.equal(ready.status, 200, `server ${index}, /readyz 15 s after the database started: ${ready.text}`);
+    assert.deepEqual(ready.json, { status: 'ready' });
+    // The same process all along: it neither exited nor was replaced.
+    assert.equal(server.child.exitCode, null, `server ${index} exited: ${server.log().slice(-2000)}`);
+    assert.equal(server.child.signalCode, null, `server ${index} was killed`);
+    process.kill(server.pid, 0);  // throws if that pid is gone
+  }
+  // Writes work again too (a pooled connection from before the stop may still cost one 503).
+  const body = { name: 'after the stop', leadProviderCriteria: [] };
+  let created = await call(servers[1], 'POST', '/api/v1/entities/icps', { body });
+  for (let attempt = 0; created.status === 503 && attempt < 20; attempt++) {
+    await sleep(100);
+    created = await call(servers[1], 'POST', '/api/v1/entities/icps', { body });
+  }
+  assert.equal(created.status, 201, JSON.stringify(created.json));
 });
