@@ -15,8 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <fmt/core.h>
+
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -54,7 +55,7 @@ void handle_off_loop(const icp::http::Adapter& adapter, icp::http::Request reque
 
 }  // namespace
 
-int main() {
+int run() {
   const auto path = std::filesystem::temp_directory_path() / "icp-event-loop-example.db";
   std::filesystem::remove(path);
   auto sqlite = icp::open_sqlite_store(path, {.create_if_missing = true});
@@ -93,10 +94,11 @@ int main() {
   for (int i = 0; i < kRequests; ++i) {
     icp::http::Request request{.method = "GET", .target = target};
     request.headers.emplace_back("Authorization", "Bearer tok_alice");
-    handle_off_loop(adapter, std::move(request), pool, loop, [&](icp::http::Response response) {
-      on_loop += std::this_thread::get_id() == loop_thread ? 1 : 0;
-      if (response.status == 200 && ++answered == kRequests) tick.cancel();
-    });
+    handle_off_loop(adapter, std::move(request), pool, loop,
+                    [&](const icp::http::Response& response) {
+                      on_loop += std::this_thread::get_id() == loop_thread ? 1 : 0;
+                      if (response.status == 200 && ++answered == kRequests) tick.cancel();
+                    });
   }
   loop.run();
   pool.join();
@@ -104,8 +106,17 @@ int main() {
       std::chrono::steady_clock::now() - started);
   std::filesystem::remove(path);
 
-  std::printf("%d of %d answered 200 on the loop thread in %lld ms; the loop ticked %d times\n",
-              on_loop, kRequests, static_cast<long long>(elapsed.count()), ticks);
+  fmt::print("{} of {} answered 200 on the loop thread in {} ms; the loop ticked {} times\n",
+             on_loop, kRequests, elapsed.count(), ticks);
   // Eight 50 ms calls in parallel take about 50 ms, and the loop ran meanwhile.
   return answered == kRequests && on_loop == kRequests && ticks >= 3 && elapsed < 400ms ? 0 : 1;
+}
+
+int main() {
+  try {
+    return run();
+  } catch (const std::exception& e) {  // allocation, or a thread that could not start
+    fmt::print(stderr, "event_loop_host: {}\n", e.what());
+    return 1;
+  }
 }

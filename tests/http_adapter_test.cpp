@@ -29,7 +29,7 @@ struct Api {
                 R"({"tok_alice":{"userId":"user_abc123"},"tok_bob":{"userId":"user_def456"},)"
                 R"("tok_carol":{"userId":"user_000001"},"tok_admin":{"userId":"root","admin":true}})")
                 .value(),
-            options) {
+            std::move(options)) {
     const auto example = icp::testing::spec_example();
     REQUIRE(store->write({.icps = {&example, 1}}).has_value());
   }

@@ -63,11 +63,12 @@ std::size_t connections_the_fd_limit_allows() {
 constexpr std::uint64_t kMaxSeconds = std::uint64_t{24} * 3600;
 
 /// Accepts HOST:PORT ([v6]:PORT too).
-CLI::Validator kEndpoint(
-    [](const std::string& text) {
-      return parse_endpoint(text) ? std::string() : "needs HOST:PORT, got \"" + text + "\"";
-    },
-    "HOST:PORT");
+CLI::Validator endpoint() {
+  return {[](const std::string& text) {
+            return parse_endpoint(text) ? std::string() : "needs HOST:PORT, got \"" + text + "\"";
+          },
+          ""};
+}
 
 const CLI::Validator kNotEmpty(
     [](const std::string& text) { return text.empty() ? "needs a value" : std::string(); }, "");
@@ -154,7 +155,7 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
                  "Where to listen (default 127.0.0.1:8080; port 0 picks a free one)")
       ->envname("ICP_LISTEN")
       ->type_name("HOST:PORT")
-      ->check(kEndpoint.description(""));
+      ->check(endpoint());
   add_number(app, "--threads", config.threads, 1, 256, "ICP_THREADS",
              "Worker threads (default: one per core)");
   app.add_flag("--conceal-existence", config.conceal_existence,
@@ -163,7 +164,7 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen, "Serve /metrics here instead of on --listen")
       ->envname("ICP_METRICS_LISTEN")
       ->type_name("HOST:PORT")
-      ->check(kEndpoint.description(""));
+      ->check(endpoint());
   app.add_option("--log-format", log_format, "Access log lines: text or json (JSON lines)")
       ->envname("ICP_LOG_FORMAT")
       ->type_name("FORMAT")
