@@ -1,6 +1,8 @@
 #include "config.hpp"
 
 #include <fmt/format.h>
+#include <icp/version.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
@@ -112,7 +114,7 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   CLI::App app{std::string(kDescription), "icp-server"};
   app.footer(std::string(kFooter));
   app.get_formatter()->column_width(44);
-  app.set_version_flag("--version", std::string("icp-server ") + ICP_VERSION_STRING,
+  app.set_version_flag("--version", fmt::format("icp-server {}", icp::version()),
                        "Print the version and exit");
   app.option_defaults()->always_capture_default();
 

@@ -304,7 +304,7 @@ int run(int argc, char** argv) {
   if (const auto* error = std::get_if<UsageError>(&parsed)) return usage_error(error->message);
   const auto& args = std::get<Args>(parsed);
   if (args.version) {
-    std::cout << "icpctl " << ICP_VERSION_STRING << '\n';
+    std::cout << "icpctl " << icp::version() << '\n';
     return 0;
   }
   if (args.help) {

@@ -15,3 +15,4 @@
 #include <icp/sqlite_store.hpp>
 #include <icp/store.hpp>
 #include <icp/timestamp.hpp>
+#include <icp/version.hpp>
