@@ -122,11 +122,11 @@ TEST_CASE("http: unknown paths are 404 and wrong methods 405 with Allow", "[http
   }
   const auto put = api.call("PUT", kItem);
   CHECK(put.status == 405);
-  CHECK(put.header("Allow") == "GET, PATCH, DELETE");
+  CHECK(put.header("Allow") == "GET, HEAD, PATCH, DELETE");
   CHECK(code_of(put) == "METHOD_NOT_ALLOWED");
   const auto delete_all = api.call("DELETE", kCollection);
   CHECK(delete_all.status == 405);
-  CHECK(delete_all.header("Allow") == "GET, POST");
+  CHECK(delete_all.header("Allow") == "GET, HEAD, POST");
   CHECK(api.call("get", kItem).status == 405);  // methods are case-sensitive
   CHECK(api.call("GET", "no-slash").status == 400);
 }
@@ -273,6 +273,17 @@ TEST_CASE("http: list pages with Link rel=next; bad queries are 400", "[http]") 
   CHECK(api.call("GET", std::string(kItem) + "?x=1").status == 400);
 }
 
+TEST_CASE("http: HEAD answers as GET does; the transport drops the body", "[http]") {
+  Api api;
+  const auto get = api.call("GET", kItem);
+  const auto head = api.call("HEAD", kItem);
+  CHECK(head.status == 200);
+  CHECK(head.headers == get.headers);
+  CHECK(head.body == get.body);
+  CHECK(api.call("HEAD", kCollection).status == 200);
+  CHECK(api.call("HEAD", kItem, "tok_nobody").status == 401);
+}
+
 TEST_CASE("http: serves() and route() tell a host which targets are the adapter's", "[http]") {
   const Api api;
   CHECK(api.adapter.serves(kCollection));
@@ -328,14 +339,14 @@ TEST_CASE("http: CORS: allowed origins get preflights and shared answers, others
     CHECK(item.status == 204);
     CHECK(item.body.empty());
     CHECK(item.header("Access-Control-Allow-Origin") == "https://app.example");
-    CHECK(item.header("Access-Control-Allow-Methods") == "GET, PATCH, DELETE");
+    CHECK(item.header("Access-Control-Allow-Methods") == "GET, HEAD, PATCH, DELETE");
     CHECK_THAT(std::string(item.header("Access-Control-Allow-Headers")),
                Catch::Contains("Authorization") && Catch::Contains("If-Match") &&
                    Catch::Contains("Content-Type"));
     CHECK(item.header("Vary") == "Origin");
     const auto collection = api.call("OPTIONS", kCollection, "", {}, preflight);
     CHECK(collection.status == 204);
-    CHECK(collection.header("Access-Control-Allow-Methods") == "GET, POST");
+    CHECK(collection.header("Access-Control-Allow-Methods") == "GET, HEAD, POST");
     // The transport's early answer is the same.
     const Request head{.method = "OPTIONS", .target = kItem, .headers = preflight};
     const auto early = api.adapter.precheck(head);

@@ -2,6 +2,8 @@
 
 #include "test_stores.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 using icp::http::Request;
@@ -142,10 +144,16 @@ TEST_CASE("http auth: a tokens file is read only up to its limit", "[http]") {
   const auto refused = StaticTokenAuthenticator::from_file(big);
   REQUIRE_FALSE(refused.has_value());
   CHECK_THAT(refused.error().message, Catch::Contains("larger than 1048576 bytes"));
-  // An endless file is refused after the limit, not read until memory runs out.
+  // Devices and FIFOs are refused before they are opened: /dev/zero never
+  // ends, and opening a FIFO would wait for a writer for ever.
   const auto endless = StaticTokenAuthenticator::from_file("/dev/zero");
   REQUIRE_FALSE(endless.has_value());
-  CHECK_THAT(endless.error().message, Catch::Contains("larger than"));
+  CHECK_THAT(endless.error().message, Catch::Contains("not a regular file"));
+  const auto fifo = dir.path() / "tokens.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto from_fifo = StaticTokenAuthenticator::from_file(fifo);
+  REQUIRE_FALSE(from_fifo.has_value());
+  CHECK_THAT(from_fifo.error().message, Catch::Contains("not a regular file"));
   const auto directory = StaticTokenAuthenticator::from_file(dir.path());
   CHECK_FALSE(directory.has_value());
 }

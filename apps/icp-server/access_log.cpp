@@ -2,6 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <ctime>
 
 namespace icp::server {
@@ -9,15 +15,17 @@ namespace icp::server {
 namespace {
 
 /// Appends `text` as the inside of a JSON string. Paths and methods come
-/// from the client: whatever they hold, the line stays one JSON object.
+/// from the client: whatever they hold, the line stays one JSON object of
+/// valid UTF-8. Bytes outside printable ASCII are written `%XX`, as in the
+/// text format (a request target is ASCII on the wire, RFC 9112 3.2).
 void append_json_string(std::string& out, std::string_view text) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(c);
-    } else if (byte < 0x20 || byte == 0x7f) {
-      fmt::format_to(std::back_inserter(out), "\\u{:04x}", byte);
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      fmt::format_to(std::back_inserter(out), "%{:02X}", byte);
     } else {
       out.push_back(c);
     }
@@ -35,6 +43,43 @@ void append_visible(std::string& out, std::string_view text) {
       out.push_back(c);
     }
   }
+}
+
+/// As append_visible, but spaces stay: an operator's message is prose.
+void append_visible_keeping_spaces(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    if (c == ' ') {
+      out.push_back(c);
+    } else {
+      append_visible(out, {&c, 1});
+    }
+  }
+}
+
+/// Writes all of `bytes` to `fd`, waiting for it to take them at most until
+/// `give_up()` says so (then the rest is dropped: false). poll() first, and
+/// at most PIPE_BUF bytes a write, so that no write() blocks for long: a
+/// pipe nobody reads cannot hold the writer, or a shutdown, for ever.
+template <class GiveUp>
+bool write_all(int fd, std::string_view bytes, GiveUp give_up) {
+  while (!bytes.empty()) {
+    pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
+    const int polled = ::poll(&ready, 1, 100);
+    if (polled < 0 && errno != EINTR) return false;
+    if (polled <= 0) {
+      if (give_up()) return false;
+      continue;
+    }
+    if ((ready.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+    const auto chunk = std::min<std::size_t>(bytes.size(), PIPE_BUF);
+    const auto written = ::write(fd, bytes.data(), chunk);
+    if (written < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return true;
 }
 
 }  // namespace
@@ -101,7 +146,7 @@ void AccessLog::message(std::string_view text) {
     line += "\"}";
   } else {
     line = time + ' ';
-    for (const char c : text) line.push_back(c == '\n' || c == '\r' ? ' ' : c);
+    append_visible_keeping_spaces(line, text);
   }
   enqueue(line);
 }
@@ -138,9 +183,12 @@ void AccessLog::run(const std::stop_token& stop) {
       batch.push_back('\n');
     }
     if (!batch.empty()) {
-      // A log that cannot be written must not stop the server: nothing to do.
-      (void)std::fwrite(batch.data(), 1, batch.size(), out_);
-      (void)std::fflush(out_);
+      // A log that cannot be written must not stop the server, nor its
+      // shutdown: after a stop, the output gets kShutdownWait to take the rest.
+      const auto deadline = Clock::now() + kShutdownWait;
+      const bool all = write_all(::fileno(out_), batch,
+                                 [&] { return stop.stop_requested() && Clock::now() >= deadline; });
+      if (!all) dropped_total_.fetch_add(1, std::memory_order_relaxed);
       batch.clear();
     }
     if (stop.stop_requested()) {

@@ -50,8 +50,12 @@ class AccessLog {
 
   /// What the queue may hold while stderr is slow or blocked.
   static constexpr std::size_t kMaxPendingBytes = std::size_t{4} << 20;
+  /// After a stop, how long the output may take to accept what is queued
+  /// before it is dropped and the process exits anyway.
+  static constexpr auto kShutdownWait = std::chrono::seconds{2};
 
  private:
+  using Clock = std::chrono::steady_clock;
   void enqueue(const std::string& line);
   void run(const std::stop_token& stop);
 

@@ -145,13 +145,28 @@ int run(int argc, char** argv) {
                                      e.code().message()));
     }
   }
-  asio::signal_set hangups(io, SIGHUP);
+  // Signals are handled on a thread of their own, never on one that serves:
+  // a reload reads a file, and both handlers touch `hangups`, which must not
+  // be used from two threads at once.
+  asio::io_context control;
+  asio::signal_set hangups(control, SIGHUP);
   reload_tokens_on_sighup(hangups, config, *authenticator, log);
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
-    hangups.cancel();  // else its wait would keep io_context::run from returning
+    hangups.cancel();  // its wait done, control.run() returns
     server.stop();
   });
+  const std::jthread control_thread([&] { control.run(); });
+  // However run() below ends, the control thread ends too (and is joined).
+  struct StopControl {
+    asio::io_context& context;
+    explicit StopControl(asio::io_context& to_stop) : context(to_stop) {}
+    StopControl(const StopControl&) = delete;
+    StopControl& operator=(const StopControl&) = delete;
+    StopControl(StopControl&&) = delete;
+    StopControl& operator=(StopControl&&) = delete;
+    ~StopControl() { context.stop(); }
+  } const stop_control{control};
 
   std::cout << "listening on " << url_of(bound) << '\n';
   if (config.metrics_listen) std::cout << "metrics on " << url_of(metrics_bound) << '\n';

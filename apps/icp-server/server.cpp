@@ -266,10 +266,11 @@ class Session : public std::enable_shared_from_this<Session> {
   /// /readyz: the store answers a cheap call. /metrics: the scrape.
   void serve_own(RouteLabel route, bhttp::verb method, bool keep_alive) {
     response_ = {};
-    if (method != bhttp::verb::get) {
-      response_.set(bhttp::field::allow, "GET");
+    if (method != bhttp::verb::get && method != bhttp::verb::head) {
+      response_.set(bhttp::field::allow, "GET, HEAD");
       answer(bhttp::status::method_not_allowed,
-             error_json("METHOD_NOT_ALLOWED", "This resource allows only GET"), keep_alive);
+             error_json("METHOD_NOT_ALLOWED", "This resource allows only GET and HEAD"),
+             keep_alive);
       return;
     }
     if (route == RouteLabel::healthz) {
@@ -309,6 +310,10 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
+    // HEAD: the header GET would have, Content-Length included, and no body.
+    if (parser_->is_header_done() && parser_->get().method() == bhttp::verb::head) {
+      response_.body().clear();
+    }
     log_answer();
     write(keep_alive);
   }

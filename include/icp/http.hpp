@@ -120,6 +120,8 @@ enum class Route {
 /// /api/v1/entities/icps):
 ///   GET, POST  /api/v1/entities/icps          list (?limit, ?cursor, ?scope=all), create
 ///   GET, PATCH, DELETE  /api/v1/entities/icps/{id}
+///   HEAD on both: GET's answer, body included; the transport sends only its
+///   header and the body's Content-Length (RFC 9110 section 9.3.2)
 ///   OPTIONS (CORS preflight, from AdapterOptions::cors_origins)
 /// with the API's statuses and error bodies, `WWW-Authenticate: Bearer` on
 /// 401, `Location` on 201, `ETag` on every single-ICP response, `If-Match` on

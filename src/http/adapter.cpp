@@ -227,7 +227,7 @@ std::optional<Response> Adapter::preflight(const Request& request) const {
   const auto route = route_of(*url, base_segments_).route;
   if (route == Route::none) return std::nullopt;
   return detail::preflight_response(
-      *origin, route == Route::collection ? "GET, POST" : "GET, PATCH, DELETE");
+      *origin, route == Route::collection ? "GET, HEAD, POST" : "GET, HEAD, PATCH, DELETE");
 }
 
 void Adapter::share(const Request& request, Response& response) const {
@@ -266,10 +266,13 @@ std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request)
   }
   const auto& method = request.method;
   const bool collection = route.route == Route::collection;
-  const bool known_method = collection
-                                ? (method == "GET" || method == "POST")
-                                : (method == "GET" || method == "PATCH" || method == "DELETE");
-  if (!known_method) return method_not_allowed(collection ? "GET, POST" : "GET, PATCH, DELETE");
+  // HEAD is GET without the body, which every server must support (RFC 9110 9.1).
+  const bool reads = method == "GET" || method == "HEAD";
+  const bool known_method =
+      reads || (collection ? method == "POST" : (method == "PATCH" || method == "DELETE"));
+  if (!known_method) {
+    return method_not_allowed(collection ? "GET, HEAD, POST" : "GET, HEAD, PATCH, DELETE");
+  }
   if (request.body.size() > options_.max_body_bytes) {
     return http_error(413, "PAYLOAD_TOO_LARGE",
                       fmt::format("The body is larger than {} bytes", options_.max_body_bytes));
@@ -310,7 +313,8 @@ Response Adapter::answer(const Request& request) const try {
   const auto& [url, collection, id, caller] = std::get<Admitted>(admitted);
   const auto& method = request.method;
 
-  if (collection && method == "GET") {
+  const bool reads = method == "GET" || method == "HEAD";
+  if (collection && reads) {
     std::string cursor;
     auto options = list_options(url, cursor);
     if (!options) return error_response(options.error());
@@ -330,7 +334,7 @@ Response Adapter::answer(const Request& request) const try {
                                   fmt::format("{}/{}", options_.base_path, created->id));
     return response;
   }
-  if (method == "GET") {
+  if (reads) {
     const auto icp = service_.get(id, caller);
     return icp ? icp_response(200, *icp) : error_response(icp.error());
   }

@@ -125,6 +125,13 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
 
 Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from_file(
     const std::filesystem::path& path) {
+  // Regular files only: opening a FIFO would wait for a writer for ever, and
+  // a device such as /dev/zero never ends. stat() does not block.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Error{Errc::not_found,
+                 fmt::format("cannot read the tokens file {}: not a regular file", path)};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{Errc::not_found, fmt::format("cannot read the tokens file {}", path)};
   // Bounded: a path such as /dev/zero must not be read until memory runs out.

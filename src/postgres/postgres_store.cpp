@@ -178,6 +178,7 @@ class ConnectionPool {
   /// Throws pg::Failure when no connection is free or can be opened in time.
   Lease take() {
     const auto deadline = Clock::now() + acquire_timeout_;
+    bool waited = false;  // a call that waits twice is one wait
     std::unique_lock lock(mutex_);
     for (;;) {
       while (!idle_.empty()) {
@@ -198,7 +199,10 @@ class ConnectionPool {
           throw;
         }
       }
-      ++waits_;
+      if (!waited) {
+        waited = true;
+        ++waits_;
+      }
       if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
           open_ >= size_) {
         ++timeouts_;

@@ -676,9 +676,9 @@ test('CORS: preflights and answers for the allowed origins; nothing for another 
   await withServer(['--cors-origin', APP, '--cors-origin', OTHER], {}, async (server) => {
     const { url } = server;
     // Preflights need no token.
-    assertPreflightAllowed(await exchange(url, preflight(COLLECTION, APP, 'POST')), APP, 'GET, POST');
-    assertPreflightAllowed(await exchange(url, preflight(ITEM, APP, 'PATCH')), APP, 'GET, PATCH, DELETE');
-    assertPreflightAllowed(await exchange(url, preflight(ITEM, OTHER, 'DELETE')), OTHER, 'GET, PATCH, DELETE');
+    assertPreflightAllowed(await exchange(url, preflight(COLLECTION, APP, 'POST')), APP, 'GET, HEAD, POST');
+    assertPreflightAllowed(await exchange(url, preflight(ITEM, APP, 'PATCH')), APP, 'GET, HEAD, PATCH, DELETE');
+    assertPreflightAllowed(await exchange(url, preflight(ITEM, OTHER, 'DELETE')), OTHER, 'GET, HEAD, PATCH, DELETE');
 
     const got = await exchange(url, rawRequest('GET', ITEM, { token: 'tok_alice', headers: [['Origin', APP]] }));
     assert.equal(got.status, 200);
@@ -700,7 +700,7 @@ test('CORS: preflights and answers for the allowed origins; nothing for another 
     for (const origin of [EVIL, 'https://app.example:8443', 'http://app.example', 'https://app.example.evil.example', 'null']) {
       const refused = await exchange(url, preflight(COLLECTION, origin, 'POST'));
       assert.equal(refused.status, 405, `preflight from ${origin}: ${refused.text}`);
-      assert.equal(refused.headers.get('allow'), 'GET, POST');
+      assert.equal(refused.headers.get('allow'), 'GET, HEAD, POST');
       assert.deepEqual(corsNames(refused), [], `preflight from ${origin}`);
       const plain = await exchange(url, rawRequest('GET', ITEM, { token: 'tok_alice', headers: [['Origin', origin]] }));
       assert.equal(plain.status, 200);
@@ -716,7 +716,7 @@ test('CORS: without --cors-origin, OPTIONS is 405 and nothing is shared; ICP_COR
   await withServer([], {}, async (server) => {
     const refused = await exchange(server.url, preflight(ITEM, APP, 'GET'));
     assert.equal(refused.status, 405);
-    assert.equal(refused.headers.get('allow'), 'GET, PATCH, DELETE');
+    assert.equal(refused.headers.get('allow'), 'GET, HEAD, PATCH, DELETE');
     assert.deepEqual(corsNames(refused), []);
     const got = await exchange(server.url, rawRequest('GET', ITEM, { token: 'tok_alice', headers: [['Origin', APP]] }));
     assert.equal(got.status, 200);
@@ -724,12 +724,12 @@ test('CORS: without --cors-origin, OPTIONS is 405 and nothing is shared; ICP_COR
   });
   await withServer([], { env: { ICP_CORS_ORIGIN: `${APP},${OTHER}` } }, async (server) => {
     for (const origin of [APP, OTHER]) {
-      assertPreflightAllowed(await exchange(server.url, preflight(COLLECTION, origin, 'POST')), origin, 'GET, POST');
+      assertPreflightAllowed(await exchange(server.url, preflight(COLLECTION, origin, 'POST')), origin, 'GET, HEAD, POST');
     }
     assert.equal((await exchange(server.url, preflight(COLLECTION, EVIL, 'POST'))).status, 405);
   });
   await withServer(['--cors-origin', '*'], {}, async (server) => {
-    assertPreflightAllowed(await exchange(server.url, preflight(ITEM, EVIL, 'GET')), EVIL, 'GET, PATCH, DELETE');
+    assertPreflightAllowed(await exchange(server.url, preflight(ITEM, EVIL, 'GET')), EVIL, 'GET, HEAD, PATCH, DELETE');
     const got = await exchange(server.url, rawRequest('GET', ITEM, { token: 'tok_alice', headers: [['Origin', EVIL]] }));
     assert.equal(got.status, 200);
     assertShared(got, EVIL);

@@ -181,8 +181,8 @@ test('GET: header and path edge cases', async () => {
   assert.equal((await call('GET', '/api/v1/entities/nothing')).status, 404);
   const wrong = await call('PUT', ITEM, { body: {} });
   assert.equal(wrong.status, 405);
-  assert.equal(wrong.headers.get('allow'), 'GET, PATCH, DELETE');
-  assert.equal((await call('DELETE', COLLECTION)).headers.get('allow'), 'GET, POST');
+  assert.equal(wrong.headers.get('allow'), 'GET, HEAD, PATCH, DELETE');
+  assert.equal((await call('DELETE', COLLECTION)).headers.get('allow'), 'GET, HEAD, POST');
   const health = await fetch(`${base}/healthz`);
   assert.equal(health.status, 200);
   assert.deepEqual(await health.json(), { status: 'ok' });
@@ -293,6 +293,25 @@ test('pipelined requests on one connection are answered in order', async () => {
   // Bodies end without a newline, so the next status line follows right after.
   const statuses = [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
   assert.deepEqual(statuses, [200, 403, 200]);
+});
+
+test('HEAD is GET without the body (RFC 9110 9.3.2), also pipelined', async () => {
+  const get = await call('GET', ITEM);
+  const head = (target) => `HEAD ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_alice\r\n\r\n`;
+  const answers = await raw(head(ITEM) + head(COLLECTION) + head('/healthz') +
+    `GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  const parts = answers.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(parts.length, 4, answers);
+  const [item, collection, health, last] = parts;
+  assert.match(item, /^HTTP\/1\.1 200 /);
+  assert.match(item, new RegExp(`\r\nContent-Length: ${Buffer.byteLength(get.text)}\r\n`, 'i'));
+  assert.match(item, new RegExp(`\r\nETag: ${get.headers.get('etag').replace(/"/g, '\\"')}\r\n`, 'i'));
+  assert.ok(item.endsWith('\r\n\r\n'), 'no body after the header');
+  assert.match(collection, /^HTTP\/1\.1 200 /);
+  assert.ok(collection.endsWith('\r\n\r\n'));
+  assert.match(health, /^HTTP\/1\.1 200 /);
+  assert.ok(health.endsWith('\r\n\r\n'));
+  assert.match(last, /^HTTP\/1\.1 200 [^]*\{"status":"ok"\}$/);
 });
 
 test('malformed HTTP is 400, oversized headers 431', async () => {
