@@ -8,6 +8,7 @@
 #include <icp/postgres_store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
+#include "../src/postgres/libpq.hpp"
 #include "../src/postgres/schema.hpp"
 #include "test_stores.hpp"
 
@@ -98,6 +99,25 @@ TEST_CASE("postgres: a run that requires the server has it", "[postgres]") {
 }
 
 #ifdef ICP_TEST_WITH_POSTGRES
+
+TEST_CASE("postgres: parameters are bounded and must match their statement", "[postgres]") {
+  icp::detail::pg::Params<2> params;
+  params.text("a").int8(-2);
+  CHECK(params.count() == 2);
+  CHECK(std::string_view(params.values()[0], 1) == "a");
+  // int8 travels big-endian: -2 is ff ff ff ff ff ff ff fe.
+  const auto* bytes = reinterpret_cast<const unsigned char*>(params.values()[1]);
+  CHECK(bytes[0] == 0xff);
+  CHECK(bytes[7] == 0xfe);
+  CHECK(params.lengths()[1] == 8);
+  CHECK_THROWS_AS(params.text("one too many"), std::out_of_range);
+  CHECK_THROWS_AS(icp::detail::pg::check_arity(icp::detail::postgres::sql::kEraseIf, params),
+                  std::logic_error);
+  CHECK_NOTHROW(icp::detail::pg::check_arity(icp::detail::postgres::sql::kErase, params));
+  icp::detail::pg::Params<3> three;
+  three.text("id").int8(1).text("org");
+  CHECK_NOTHROW(icp::detail::pg::check_arity(icp::detail::postgres::sql::kEraseIf, three));
+}
 
 TEST_CASE("postgres: URLs are told from file paths", "[postgres]") {
   CHECK(icp::is_postgres_url("postgresql://localhost/app"));

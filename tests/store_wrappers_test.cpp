@@ -1,3 +1,4 @@
+#include <icp/service.hpp>
 #include <icp/testing/store_conformance.hpp>
 #include <icp/testing/store_wrappers.hpp>
 
@@ -23,6 +24,34 @@ TEST_CASE("the wrappers forward to the wrapped store", "[testing]") {
   CHECK(recording->calls(StoreOperation::list) == 1);
   CHECK(recording->calls(StoreOperation::erase) == 1);
   CHECK(recording->total_calls() == 4);
+}
+
+TEST_CASE("RecordingStore records each request as the store received it", "[testing]") {
+  const auto recording = std::make_shared<RecordingStore>(icp::make_memory_store());
+  auto example = icp::testing::spec_example();
+  example.organization = "org_a";
+  REQUIRE(recording->write({.icps = {&example, 1}}).has_value());
+  const icp::IcpService service(recording);
+  const auto alice = icp::AuthContext::user("user_abc123", "org_a");
+  REQUIRE(service.get(example.id, alice).has_value());
+  REQUIRE(service.list(alice, {.limit = 7}).has_value());
+  REQUIRE(service.remove(example.id, alice).has_value());
+
+  const auto calls = recording->requests();
+  REQUIRE(calls.size() == 5);  // write, get, list, then the delete's get and erase
+  CHECK(calls[0].operation == StoreOperation::write);
+  REQUIRE(calls[0].icps.size() == 1);
+  CHECK(calls[0].icps[0] == example);
+  CHECK(calls[1].operation == StoreOperation::get);
+  CHECK(calls[1].id == example.id);
+  CHECK(calls[1].organization == "org_a");
+  CHECK(calls[1].member == std::optional<std::string>("user_abc123"));
+  CHECK(calls[2].operation == StoreOperation::list);
+  CHECK(calls[2].organization == "org_a");
+  CHECK(calls[2].member == std::optional<std::string>("user_abc123"));
+  CHECK(calls[2].limit == 8);  // one more than asked, to know whether more follow
+  CHECK(calls[4].operation == StoreOperation::erase);
+  CHECK(calls[4].expected_revision == example.revision);
 }
 
 TEST_CASE("injected faults fire as many times as asked, then stop", "[testing]") {

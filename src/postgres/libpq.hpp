@@ -3,7 +3,9 @@
 // A thin RAII layer over libpq: owned connections and results, parameters in
 // binary form, and failures that say whether the connection survived them.
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
+#include <boost/endian/conversion.hpp>
 
 #include <array>
 #include <charconv>
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -91,24 +94,22 @@ inline Failure failure_of(PGconn* connection, const PGresult* result) {
 }
 
 /// Up to N parameters of a prepared statement, in binary form: text as its
-/// bytes (no terminator needed), int8 as 8 big-endian bytes.
+/// bytes (no terminator needed), int8 as 8 big-endian bytes. One too many
+/// throws std::out_of_range (a bug, which the store reports as internal).
 template <std::size_t N>
 class Params {
  public:
   Params& text(std::string_view value) {
-    values_[count_] = value.data() != nullptr ? value.data() : "";
-    lengths_[count_] = static_cast<int>(value.size());
+    values_.at(count_) = value.data() != nullptr ? value.data() : "";
+    lengths_.at(count_) = static_cast<int>(value.size());
     ++count_;
     return *this;
   }
   Params& int8(std::int64_t value) {
-    auto bits = static_cast<std::uint64_t>(value);
-    for (int byte = 7; byte >= 0; --byte) {
-      integers_[count_][static_cast<std::size_t>(byte)] = static_cast<char>(bits & 0xffU);
-      bits >>= 8U;
-    }
-    values_[count_] = integers_[count_].data();
-    lengths_[count_] = 8;
+    auto& bytes = integers_.at(count_);
+    boost::endian::store_big_s64(bytes.data(), value);
+    values_.at(count_) = reinterpret_cast<const char*>(bytes.data());  // NOLINT: libpq takes char
+    lengths_.at(count_) = 8;
     ++count_;
     return *this;
   }
@@ -125,17 +126,28 @@ class Params {
   }();
   std::array<const char*, N> values_{};
   std::array<int, N> lengths_{};
-  std::array<std::array<char, 8>, N> integers_{};
+  std::array<std::array<unsigned char, 8>, N> integers_{};
   std::size_t count_ = 0;
 };
 
 /// A binary int8 column.
 inline std::int64_t int8_at(const PGresult* result, int row, int column) {
-  const char* bytes = PQgetvalue(result, row, column);
-  std::uint64_t bits = 0;
-  for (int byte = 0; byte < 8; ++byte)
-    bits = (bits << 8U) | static_cast<unsigned char>(bytes[byte]);
-  return static_cast<std::int64_t>(bits);
+  if (PQgetlength(result, row, column) != 8) {
+    throw Failure("an int8 column did not hold 8 bytes", "", false);
+  }
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libpq hands out char
+  return boost::endian::load_big_s64(
+      reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column)));
+}
+
+/// A prepared statement's parameters must match its declaration: a mismatch
+/// is a bug, found here rather than as a server error.
+template <class Statement, std::size_t N>
+void check_arity(const Statement& statement, const Params<N>& params) {
+  if (params.count() != statement.parameter_count) {
+    throw std::logic_error(fmt::format("{}: {} parameters given, {} declared", statement.name,
+                                       params.count(), statement.parameter_count));
+  }
 }
 
 /// A binary text column (its bytes).
@@ -146,10 +158,11 @@ inline std::string_view text_at(const PGresult* result, int row, int column) {
 
 /// Runs a prepared statement; binary results. Throws Failure unless the
 /// result has the `expected` status.
-template <std::size_t N>
-ResultPtr exec_prepared(PGconn* connection, const char* statement, const Params<N>& params,
+template <class Statement, std::size_t N>
+ResultPtr exec_prepared(PGconn* connection, const Statement& statement, const Params<N>& params,
                         ExecStatusType expected) {
-  ResultPtr result(PQexecPrepared(connection, statement, params.count(), params.values(),
+  check_arity(statement, params);
+  ResultPtr result(PQexecPrepared(connection, statement.name, params.count(), params.values(),
                                   params.lengths(), params.formats(), 1));
   if (!result || PQresultStatus(result.get()) != expected) {
     throw failure_of(connection, result.get());
@@ -163,11 +176,12 @@ ResultPtr exec_prepared(PGconn* connection, const char* statement, const Params<
 /// and dropped, so the connection is ready for its next query either way
 /// (the server still sends them: memory is bounded, not the server's work).
 /// Throws Failure when the statement fails, or what `on_row` threw.
-template <std::size_t N, class OnRow>
-void for_each_row(PGconn* connection, const char* statement, const Params<N>& params,
+template <class Statement, std::size_t N, class OnRow>
+void for_each_row(PGconn* connection, const Statement& statement, const Params<N>& params,
                   OnRow on_row) {
-  if (PQsendQueryPrepared(connection, statement, params.count(), params.values(), params.lengths(),
-                          params.formats(), 1) == 0) {
+  check_arity(statement, params);
+  if (PQsendQueryPrepared(connection, statement.name, params.count(), params.values(),
+                          params.lengths(), params.formats(), 1) == 0) {
     throw failure_of(connection, nullptr);
   }
   // Can only fail right after a send; then the rows simply come all at once.

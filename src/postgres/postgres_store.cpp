@@ -289,7 +289,7 @@ std::optional<std::uint64_t> stored_revision(PGconn* connection,
                                              std::string_view organization, std::string_view id) {
   pg::Params<2> params;
   params.text(id).text(organization);
-  const auto result = pg::exec_prepared(connection, statement.name, params, PGRES_TUPLES_OK);
+  const auto result = pg::exec_prepared(connection, statement, params, PGRES_TUPLES_OK);
   if (PQntuples(result.get()) == 0) return std::nullopt;
   return static_cast<std::uint64_t>(pg::int8_at(result.get(), 0, 0));
 }
@@ -314,8 +314,7 @@ class PostgresStore final : public IcpStore {
     if (request.member) params.text(*request.member);
     params.text(request.organization);
     const auto* statement = request.member ? &sql::kGetForMember : &sql::kGet;
-    const auto result =
-        pg::exec_prepared(connection.get(), statement->name, params, PGRES_TUPLES_OK);
+    const auto result = pg::exec_prepared(connection.get(), *statement, params, PGRES_TUPLES_OK);
     if (PQntuples(result.get()) == 0) return std::optional<Icp>{};
     return std::optional<Icp>{decode(result.get(), 0, request.organization)};
   } catch (const pg::Failure& failure) {
@@ -371,13 +370,13 @@ class PostgresStore final : public IcpStore {
       // One statement (its own transaction); memberships go by cascade.
       pg::Params<2> params;
       params.text(request.id).text(request.organization);
-      const auto result = pg::exec_prepared(db, sql::kErase.name, params, PGRES_COMMAND_OK);
+      const auto result = pg::exec_prepared(db, sql::kErase, params, PGRES_COMMAND_OK);
       return pg::rows_changed(result.get()) > 0;
     }
     pg::exec(db, "BEGIN");
     pg::Params<3> params;
     params.text(request.id).int8(to_column(*request.expected_revision)).text(request.organization);
-    const auto result = pg::exec_prepared(db, sql::kEraseIf.name, params, PGRES_COMMAND_OK);
+    const auto result = pg::exec_prepared(db, sql::kEraseIf, params, PGRES_COMMAND_OK);
     if (pg::rows_changed(result.get()) == 0) {
       // Nothing erased: tell "no such ICP" from "another revision".
       if (!stored_revision(db, sql::kRevision, request.organization, request.id)) return false;
@@ -411,11 +410,11 @@ class PostgresStore final : public IcpStore {
           .text(after_id)
           .int8(limit)
           .text(request.organization);
-      pg::for_each_row(connection.get(), sql::kListForMember.name, params, on_row);
+      pg::for_each_row(connection.get(), sql::kListForMember, params, on_row);
     } else {
       pg::Params<4> params;
       params.int8(after_created_at).text(after_id).int8(limit).text(request.organization);
-      pg::for_each_row(connection.get(), sql::kListAll.name, params, on_row);
+      pg::for_each_row(connection.get(), sql::kListAll, params, on_row);
     }
     return page;
   } catch (const pg::Failure& failure) {
@@ -435,7 +434,7 @@ class PostgresStore final : public IcpStore {
         .int8(to_column(icp.revision))
         .int8(to_column(expected))
         .text(icp.organization);
-    const auto result = pg::exec_prepared(db, sql::kReplaceIf.name, params, PGRES_COMMAND_OK);
+    const auto result = pg::exec_prepared(db, sql::kReplaceIf, params, PGRES_COMMAND_OK);
     if (pg::rows_changed(result.get()) == 0) {
       if (!stored_revision(db, sql::kRevision, icp.organization, icp.id)) {
         return Error{Errc::not_found, fmt::format("ICP not found: {}", icp.id)};
@@ -458,7 +457,7 @@ class PostgresStore final : public IcpStore {
       // Insert mode never overwrites: an ICP inserted by a concurrent batch
       // since the check is a unique violation, reported as the check would.
       const auto& statement = mode == WriteMode::insert ? sql::kInsert : sql::kUpsert;
-      (void)pg::exec_prepared(db, statement.name, params, PGRES_COMMAND_OK);
+      (void)pg::exec_prepared(db, statement, params, PGRES_COMMAND_OK);
     } catch (const pg::Failure& failure) {
       if (failure.sqlstate() != "23505") throw;
       return Error{Errc::conflict, fmt::format("ICP already exists: {}", icp.id)};
@@ -471,7 +470,7 @@ class PostgresStore final : public IcpStore {
     {
       pg::Params<2> params;
       params.text(icp.id).text(icp.organization);
-      (void)pg::exec_prepared(db, sql::kEraseMembers.name, params, PGRES_COMMAND_OK);
+      (void)pg::exec_prepared(db, sql::kEraseMembers, params, PGRES_COMMAND_OK);
     }
     if (icp.user_ids.empty()) return;
     boost::json::array user_ids;
@@ -480,7 +479,7 @@ class PostgresStore final : public IcpStore {
     const auto members = boost::json::serialize(user_ids);
     pg::Params<4> params;
     params.text(icp.id).int8(to_unix_ms(icp.created_at)).text(members).text(icp.organization);
-    (void)pg::exec_prepared(db, sql::kInsertMembers.name, params, PGRES_COMMAND_OK);
+    (void)pg::exec_prepared(db, sql::kInsertMembers, params, PGRES_COMMAND_OK);
   }
 
   ConnectionPool pool_;

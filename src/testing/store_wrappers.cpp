@@ -64,23 +64,49 @@ std::size_t RecordingStore::total_calls() const {
   return total;
 }
 
+std::vector<RecordedCall> RecordingStore::requests() const {
+  const std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+void RecordingStore::record(RecordedCall call) {
+  ++calls_.at(index(call.operation));
+  const std::lock_guard lock(mutex_);
+  requests_.push_back(std::move(call));
+}
+
 Result<std::optional<Icp>> RecordingStore::get(const GetIcpRequest& request) {
-  ++calls_.at(index(StoreOperation::get));
+  record({.operation = StoreOperation::get,
+          .organization = std::string(request.organization),
+          .id = std::string(request.id),
+          .member = request.member ? std::optional<std::string>(*request.member) : std::nullopt,
+          .existence_only = request.existence_only});
   return ForwardingStore::get(request);
 }
 
 Result<void> RecordingStore::write(const WriteIcpsRequest& request) {
-  ++calls_.at(index(StoreOperation::write));
+  record({.operation = StoreOperation::write,
+          .icps = {request.icps.begin(), request.icps.end()},
+          .mode = request.mode,
+          .expected_revision = request.expected_revision});
   return ForwardingStore::write(request);
 }
 
 Result<bool> RecordingStore::erase(const EraseIcpRequest& request) {
-  ++calls_.at(index(StoreOperation::erase));
+  record({.operation = StoreOperation::erase,
+          .organization = std::string(request.organization),
+          .id = std::string(request.id),
+          .expected_revision = request.expected_revision});
   return ForwardingStore::erase(request);
 }
 
 Result<std::vector<Icp>> RecordingStore::list(const ListIcpsRequest& request) {
-  ++calls_.at(index(StoreOperation::list));
+  record({.operation = StoreOperation::list,
+          .organization = std::string(request.organization),
+          .member = request.member ? std::optional<std::string>(*request.member) : std::nullopt,
+          .after = request.after,
+          .limit = request.limit,
+          .max_bytes = request.max_bytes});
   return ForwardingStore::list(request);
 }
 

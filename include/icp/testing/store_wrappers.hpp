@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace icp::testing {
 
@@ -83,12 +85,32 @@ class FaultInjectingStore final : public ForwardingStore {
 };
 
 /// Counts the calls per operation, then forwards them. Thread-safe.
+/// One store call as the store received it, its views copied. Fields that
+/// the operation has no use for keep their defaults.
+struct RecordedCall {
+  StoreOperation operation = StoreOperation::get;
+  std::string organization;                        ///< get, erase, list
+  std::string id;                                  ///< get, erase
+  std::optional<std::string> member;               ///< get, list
+  bool existence_only = false;                     ///< get
+  std::vector<Icp> icps;                           ///< write
+  WriteMode mode = WriteMode::upsert;              ///< write
+  std::optional<std::uint64_t> expected_revision;  ///< write, erase
+  std::optional<ListPosition> after;               ///< list
+  std::size_t limit = 0;                           ///< list
+  std::size_t max_bytes = 0;                       ///< list
+};
+
+/// Counts and records every call (check_health aside), then forwards it:
+/// for tests of what a caller asks of its store.
 class RecordingStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
 
   [[nodiscard]] std::size_t calls(StoreOperation operation) const;
   [[nodiscard]] std::size_t total_calls() const;
+  /// Every call so far, in the order they arrived.
+  [[nodiscard]] std::vector<RecordedCall> requests() const;
 
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override;
   Result<void> write(const WriteIcpsRequest& request) override;
@@ -96,7 +118,11 @@ class RecordingStore final : public ForwardingStore {
   Result<std::vector<Icp>> list(const ListIcpsRequest& request) override;
 
  private:
+  void record(RecordedCall call);
+
   std::array<std::atomic<std::size_t>, kStoreOperationCount> calls_{};
+  mutable std::mutex mutex_;
+  std::vector<RecordedCall> requests_;
 };
 
 }  // namespace icp::testing
