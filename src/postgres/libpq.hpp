@@ -106,9 +106,11 @@ class Params {
     return *this;
   }
   Params& int8(std::int64_t value) {
+    std::array<unsigned char, 8> big_endian{};
+    boost::endian::store_big_s64(big_endian.data(), value);
     auto& bytes = integers_.at(count_);
-    boost::endian::store_big_s64(bytes.data(), value);
-    values_.at(count_) = reinterpret_cast<const char*>(bytes.data());  // NOLINT: libpq takes char
+    std::memcpy(bytes.data(), big_endian.data(), bytes.size());  // libpq takes char
+    values_.at(count_) = bytes.data();
     lengths_.at(count_) = 8;
     ++count_;
     return *this;
@@ -126,7 +128,7 @@ class Params {
   }();
   std::array<const char*, N> values_{};
   std::array<int, N> lengths_{};
-  std::array<std::array<unsigned char, 8>, N> integers_{};
+  std::array<std::array<char, 8>, N> integers_{};
   std::size_t count_ = 0;
 };
 
@@ -135,9 +137,9 @@ inline std::int64_t int8_at(const PGresult* result, int row, int column) {
   if (PQgetlength(result, row, column) != 8) {
     throw Failure("an int8 column did not hold 8 bytes", "", false);
   }
-  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libpq hands out char
-  return boost::endian::load_big_s64(
-      reinterpret_cast<const unsigned char*>(PQgetvalue(result, row, column)));
+  std::array<unsigned char, 8> bytes{};
+  std::memcpy(bytes.data(), PQgetvalue(result, row, column), bytes.size());
+  return boost::endian::load_big_s64(bytes.data());
 }
 
 /// A prepared statement's parameters must match its declaration: a mismatch
