@@ -295,6 +295,14 @@ TEST_CASE("http: serves() and route() tell a host which targets are the adapter'
   CHECK(api.adapter.route(kItem) == icp::http::Route::item);
   CHECK(api.adapter.route("/api/v1/entities") == icp::http::Route::none);
   CHECK(api.adapter.route(std::string(kItem) + "/more") == icp::http::Route::none);
+  CHECK(api.adapter.route(std::string(kItem) + "/") == icp::http::Route::item);
+  CHECK(api.adapter.route(std::string(kItem) + "//") == icp::http::Route::none);
+  CHECK(api.adapter.route(std::string(kCollection) + "//") == icp::http::Route::none);
+  CHECK(api.adapter.route("/api/v1/entities/%69cps") == icp::http::Route::collection);
+  CHECK(api.adapter.route("/api/v1/entities/icps/%41b") == icp::http::Route::item);
+  CHECK(api.adapter.route("/api/v1/entities") == icp::http::Route::none);
+  CHECK(api.adapter.route("/api/v1/entities/icpsx") == icp::http::Route::none);
+  CHECK(api.adapter.route("/") == icp::http::Route::none);
 }
 
 TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link follow it", "[http]") {

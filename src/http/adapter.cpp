@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <boost/url/decode_view.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -132,18 +133,25 @@ struct RouteMatch {
   std::string id;  ///< decoded, for items
 };
 
+/// Compares segments decoded, in place: routing runs on every request (and
+/// again for a host's metrics), so it copies nothing but the id.
 RouteMatch route_of(const boost::urls::url_view& url, const std::vector<std::string>& base) {
   if (!url.is_path_absolute() || base.empty()) return {};
-  std::vector<std::string> segments;
-  for (auto segment : url.segments()) segments.push_back(segment);
-  if (!segments.empty() && segments.back().empty()) segments.pop_back();  // one trailing slash
-  if (segments.size() < base.size() || segments.size() > base.size() + 1 ||
-      !std::equal(base.begin(), base.end(), segments.begin())) {
-    return {};
+  const auto segments = url.encoded_segments();
+  auto segment = segments.begin();
+  for (const auto& expected : base) {
+    if (segment == segments.end() || **segment != expected) return {};
+    ++segment;
   }
-  if (segments.size() == base.size()) return {Route::collection, {}};
-  if (segments.back().empty()) return {};
-  return {Route::item, segments.back()};
+  // What may follow: nothing, "/" (one trailing slash), "/id" or "/id/".
+  if (segment == segments.end()) return {Route::collection, {}};
+  const auto id = **segment;
+  ++segment;
+  const bool trailing_slash = segment != segments.end() && (*segment).empty();
+  if (trailing_slash) ++segment;
+  if (segment != segments.end()) return {};
+  if (id.empty()) return trailing_slash ? RouteMatch{} : RouteMatch{Route::collection, {}};
+  return {Route::item, std::string(id.begin(), id.end())};
 }
 
 /// The decoded segments of a valid base path; empty for an invalid one.
