@@ -504,3 +504,13 @@ TEST_CASE("http: a store that is unavailable is 503 UNAVAILABLE with Retry-After
   // Other errors carry no Retry-After.
   CHECK(api.call("GET", kItem, "tok_nobody").header("Retry-After").empty());
 }
+
+TEST_CASE("http: error_response for a transport's own answers writes the API's body, escaped",
+          "[http]") {
+  const auto response = icp::http::error_response(413, "PAYLOAD_TOO_LARGE", R"(a "quoted" \ one)");
+  CHECK(response.status == 413);
+  CHECK(response.header("Content-Type") == "application/json");
+  const auto body = json::parse(response.body);
+  CHECK(body.at("error").at("code") == "PAYLOAD_TOO_LARGE");
+  CHECK(body.at("error").at("message") == R"(a "quoted" \ one)");
+}

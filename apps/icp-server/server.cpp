@@ -32,8 +32,9 @@ using Clock = std::chrono::steady_clock;
 /// one read's worth. Pipelined requests wait in the socket, not in memory.
 constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
-std::string error_json(std::string_view code, std::string_view message) {
-  return fmt::format(R"({{"error":{{"code":"{}","message":"{}"}}}})", code, message);
+/// The API's error body, from the adapter's one writer of it.
+std::string error_json(bhttp::status status, std::string_view code, std::string_view message) {
+  return http::error_response(static_cast<int>(status), code, message).body;
 }
 
 /// The path of a target (origin or absolute form), without its query:
@@ -146,10 +147,11 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (const auto refused = check_framing(parser_->get())) {
       unread_input_ = true;
-      answer(
-          static_cast<bhttp::status>(refused->status),
-          error_json(refused->status == 501 ? "NOT_IMPLEMENTED" : "BAD_REQUEST", refused->message),
-          false);
+      const auto status = static_cast<bhttp::status>(refused->status);
+      answer(status,
+             error_json(status, refused->status == 501 ? "NOT_IMPLEMENTED" : "BAD_REQUEST",
+                        refused->message),
+             false);
       return;
     }
     if (!parser_->is_done() && !body_is_buffered() && serves_api() &&
@@ -185,7 +187,8 @@ class Session : public std::enable_shared_from_this<Session> {
       send(server_.adapter().handle(adapted(true)), keep_alive);
     } else {
       response_ = {};
-      answer(bhttp::status::not_found, error_json("NOT_FOUND", "This port serves only /metrics"),
+      answer(bhttp::status::not_found,
+             error_json(bhttp::status::not_found, "NOT_FOUND", "This port serves only /metrics"),
              keep_alive);
     }
   }
@@ -238,7 +241,9 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       unread_input_ = true;  // drained, so the 408 is not lost to a reset
       answer(bhttp::status::request_timeout,
-             error_json("REQUEST_TIMEOUT", "The request did not arrive in time"), false);
+             error_json(bhttp::status::request_timeout, "REQUEST_TIMEOUT",
+                        "The request did not arrive in time"),
+             false);
       return;
     }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
@@ -250,14 +255,18 @@ class Session : public std::enable_shared_from_this<Session> {
     unread_input_ = true;
     if (ec == bhttp::error::body_limit) {
       answer(bhttp::status::payload_too_large,
-             error_json("PAYLOAD_TOO_LARGE", fmt::format("The body is larger than {} bytes",
-                                                         server_.limits().max_body_bytes)),
+             error_json(
+                 bhttp::status::payload_too_large, "PAYLOAD_TOO_LARGE",
+                 fmt::format("The body is larger than {} bytes", server_.limits().max_body_bytes)),
              false);
     } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
       answer(bhttp::status::request_header_fields_too_large,
-             error_json("BAD_REQUEST", "The request headers are too large"), false);
+             error_json(bhttp::status::request_header_fields_too_large, "BAD_REQUEST",
+                        "The request headers are too large"),
+             false);
     } else {
-      answer(bhttp::status::bad_request, error_json("BAD_REQUEST", "Malformed HTTP request"),
+      answer(bhttp::status::bad_request,
+             error_json(bhttp::status::bad_request, "BAD_REQUEST", "Malformed HTTP request"),
              false);
     }
   }
@@ -269,7 +278,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (method != bhttp::verb::get && method != bhttp::verb::head) {
       response_.set(bhttp::field::allow, "GET, HEAD");
       answer(bhttp::status::method_not_allowed,
-             error_json("METHOD_NOT_ALLOWED", "This resource allows only GET and HEAD"),
+             error_json(bhttp::status::method_not_allowed, "METHOD_NOT_ALLOWED",
+                        "This resource allows only GET and HEAD"),
              keep_alive);
       return;
     }

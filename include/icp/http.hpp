@@ -180,4 +180,10 @@ inline constexpr int kRetryAfterSeconds = 1;
 /// `WWW-Authenticate: Bearer` for 401 and `Retry-After` for 503.
 [[nodiscard]] Response error_response(const Error& error);
 
+/// An error the transport answers itself, in the API's error body
+/// (`{"error":{"code":...,"message":...}}`, escaped): for statuses with no
+/// Errc, such as 405 `METHOD_NOT_ALLOWED`, 408 `REQUEST_TIMEOUT`, 413
+/// `PAYLOAD_TOO_LARGE`, 431 or 501 `NOT_IMPLEMENTED`.
+[[nodiscard]] Response error_response(int status, std::string_view code, std::string_view message);
+
 }  // namespace icp::http

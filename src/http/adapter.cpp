@@ -29,15 +29,9 @@ Response json_response(int status, std::string body) {
   return Response{status, {{"Content-Type", std::string(kJson)}}, std::move(body)};
 }
 
-/// An error the HTTP layer answers itself, with a code of its own
-/// (415, 413, 405 have no Errc: the service never produces them).
-Response http_error(int status, std::string_view code, std::string_view message) {
-  return json_response(status, detail::error_body(code, message));
-}
-
 Response method_not_allowed(std::string_view allow) {
   auto response =
-      http_error(405, "METHOD_NOT_ALLOWED", fmt::format("This resource allows only {}", allow));
+      error_response(405, "METHOD_NOT_ALLOWED", fmt::format("This resource allows only {}", allow));
   response.headers.emplace_back("Allow", std::string(allow));
   return response;
 }
@@ -66,10 +60,10 @@ std::optional<Response> check_json_body(const Request& request, bool merge_patch
   if (types.size() == 1 && is_json_media_type(types.front(), merge_patch_allowed)) {
     return std::nullopt;
   }
-  return http_error(415, "UNSUPPORTED_MEDIA_TYPE",
-                    merge_patch_allowed
-                        ? "Send the body as application/json or application/merge-patch+json"
-                        : "Send the body as application/json");
+  return error_response(415, "UNSUPPORTED_MEDIA_TYPE",
+                        merge_patch_allowed
+                            ? "Send the body as application/json or application/merge-patch+json"
+                            : "Send the body as application/json");
 }
 
 /// The request's If-Match precondition; several fields are one list.
@@ -197,6 +191,10 @@ bool is_valid_base_path(std::string_view path) {
                               [](auto segment) { return segment.empty(); });
 }
 
+Response error_response(int status, std::string_view code, std::string_view message) {
+  return json_response(status, detail::error_body(code, message));
+}
+
 Response error_response(const Error& error) {
   auto response = json_response(http_status(error.code), error_body(error));
   if (error.code == Errc::unauthorized) response.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -282,8 +280,8 @@ std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request)
     return method_not_allowed(collection ? "GET, HEAD, POST" : "GET, HEAD, PATCH, DELETE");
   }
   if (request.body.size() > options_.max_body_bytes) {
-    return http_error(413, "PAYLOAD_TOO_LARGE",
-                      fmt::format("The body is larger than {} bytes", options_.max_body_bytes));
+    return error_response(413, "PAYLOAD_TOO_LARGE",
+                          fmt::format("The body is larger than {} bytes", options_.max_body_bytes));
   }
   if (!collection && url->has_query()) {
     return error_response(bad_query((*url->params().begin()).key, "this resource takes no query"));
