@@ -68,6 +68,16 @@ struct TaggedStore {
                     what, schema.name(), filter.empty() ? "" : " AND ", filter)));
   }
 
+  /// This store's sessions waiting on a lock, once `expected` of them do (or
+  /// after 5 s, whatever the count then).
+  int lock_waiters(int expected) {
+    constexpr std::string_view kOnLock = "wait_event_type = 'Lock'";
+    for (int poll = 0; poll < 500 && count("*", kOnLock) != expected; ++poll) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    return count("*", kOnLock);
+  }
+
   /// A session of the test's that holds the ICP's row lock until it rolls back.
   PgSession lock_row() {
     PgSession blocker(server_url());
@@ -340,11 +350,7 @@ TEST_CASE("postgres: a connection lost during a call is unavailable (retry), not
     changed.revision = icp::new_revision();
     return store->write({.icps = std::vector{changed}, .mode = icp::WriteMode::replace});
   });
-  constexpr std::string_view kOnLock = "wait_event_type = 'Lock'";
-  for (int poll = 0; poll < 500 && tagged.count("*", kOnLock) != 1; ++poll) {
-    std::this_thread::sleep_for(10ms);
-  }
-  REQUIRE(tagged.count("*", kOnLock) == 1);
+  REQUIRE(tagged.lock_waiters(1) == 1);
   REQUIRE(tagged.count("pg_terminate_backend(pid, 5000)") == 1);
   const auto lost = write.get();
   REQUIRE_FALSE(lost.has_value());
@@ -418,11 +424,7 @@ TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leak
     }));
   }
   // Both writers hold a connection and wait on the lock before the third call.
-  constexpr std::string_view kOnLock = "wait_event_type = 'Lock'";
-  for (int poll = 0; poll < 500 && tagged.count("*", kOnLock) != 2; ++poll) {
-    std::this_thread::sleep_for(10ms);
-  }
-  REQUIRE(tagged.count("*", kOnLock) == 2);
+  REQUIRE(tagged.lock_waiters(2) == 2);
   const auto started = std::chrono::steady_clock::now();
   const auto starved = store->get({.id = icp.id});
   const auto waited = std::chrono::steady_clock::now() - started;

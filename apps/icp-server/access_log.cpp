@@ -33,25 +33,15 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 /// Text lines: anything outside visible ASCII becomes `%XX`, so a client
-/// cannot start a line of its own or hide one.
-void append_visible(std::string& out, std::string_view text) {
+/// cannot start a line of its own or hide one. Spaces stay when `spaces`
+/// (an operator's message is prose; a field of a request line is one word).
+void append_visible(std::string& out, std::string_view text, bool spaces = false) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7f) {
+    if ((byte <= 0x20 && !(spaces && c == ' ')) || byte >= 0x7f) {
       fmt::format_to(std::back_inserter(out), "%{:02X}", byte);
     } else {
       out.push_back(c);
-    }
-  }
-}
-
-/// As append_visible, but spaces stay: an operator's message is prose.
-void append_visible_keeping_spaces(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    if (c == ' ') {
-      out.push_back(c);
-    } else {
-      append_visible(out, {&c, 1});
     }
   }
 }
@@ -146,7 +136,7 @@ void AccessLog::message(std::string_view text) {
     line += "\"}";
   } else {
     line = time + ' ';
-    append_visible_keeping_spaces(line, text);
+    append_visible(line, text, true);
   }
   enqueue(line);
 }

@@ -131,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     started_ = Clock::now();
     request_id_.clear();
+    route_ = RouteLabel::other;
     // The timer may have fired after the header arrived but before this ran:
     // its cancel hit nothing, so the body must not be read without a deadline.
     if (!ec && timed_out_) ec = asio::error::operation_aborted;
@@ -145,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (const auto given = parser_->get()["X-Request-Id"]; is_valid_request_id(given)) {
       request_id_ = given;
     }
+    route_ = route_label(parser_->get().target());  // once: routing, precheck, metrics
     if (const auto refused = check_framing(parser_->get())) {
       unread_input_ = true;
       const auto status = static_cast<bhttp::status>(refused->status);
@@ -154,8 +156,7 @@ class Session : public std::enable_shared_from_this<Session> {
              false);
       return;
     }
-    if (!parser_->is_done() && !body_is_buffered() && serves_api() &&
-        own_route(parser_->get().target()) == RouteLabel::other) {
+    if (!parser_->is_done() && !body_is_buffered() && serves_api() && !is_own(route_)) {
       // The body is still on its way: refuse now what it cannot change, so
       // that a large body is read only for a caller who may send it.
       const auto head = adapted(false);
@@ -180,9 +181,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const auto& request = parser_->get();
     const bool keep_alive = request.keep_alive() && !server_.stopping();
-    const auto own = own_route(request.target());
-    if (own != RouteLabel::other) {
-      serve_own(own, request.method(), keep_alive);
+    if (is_own(route_)) {
+      serve_own(route_, request.method(), keep_alive);
     } else if (serves_api()) {
       send(server_.adapter().handle(adapted(true)), keep_alive);
     } else {
@@ -195,11 +195,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   [[nodiscard]] bool serves_api() const { return serves_ != Serves::metrics; }
 
-  /// The server's own route a target names, on this listener.
-  [[nodiscard]] RouteLabel own_route(std::string_view target) const {
-    const auto route = server_route(target);
-    if (route == RouteLabel::metrics && serves_ == Serves::api) return RouteLabel::other;
-    return route;
+  /// True for the routes the server answers itself.
+  [[nodiscard]] static bool is_own(RouteLabel route) {
+    return route == RouteLabel::healthz || route == RouteLabel::readyz ||
+           route == RouteLabel::metrics;
   }
 
   /// Whether all of a Content-Length body is already in the buffer.
@@ -337,19 +336,20 @@ class Session : public std::enable_shared_from_this<Session> {
                         .status = static_cast<int>(response_.result_int()),
                         .duration = duration,
                         .bytes = response_.body().size()};
-    auto route = RouteLabel::other;
     if (parser_->is_header_done()) {
       const auto& request = parser_->get();
       record.method = request.method_string();
       record.path = path_of(request.target());
-      route = route_label(request.target());
     }
     server_.log().request(record);
-    metrics_.count_request(route, record.method, record.status, duration);
+    metrics_.count_request(route_, record.method, record.status, duration);
   }
 
+  /// The route a target names on this listener: one of the server's own,
+  /// else (where the API is served) the adapter's, else `other`.
   [[nodiscard]] RouteLabel route_label(std::string_view target) const {
-    const auto own = own_route(target);
+    auto own = server_route(target);
+    if (own == RouteLabel::metrics && serves_ == Serves::api) own = RouteLabel::other;
     if (own != RouteLabel::other || !serves_api()) return own;
     switch (server_.adapter().route(target)) {
       case http::Route::collection: return RouteLabel::collection;
@@ -419,8 +419,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Server& server_;
   Metrics& metrics_;
   Serves serves_;
-  Clock::time_point started_;  ///< when its header was read, for the log
-  std::string request_id_;     ///< the client's, or one made for the answer
+  Clock::time_point started_;             ///< when its header was read, for the log
+  std::string request_id_;                ///< the client's, or one made for the answer
+  RouteLabel route_ = RouteLabel::other;  ///< of the request being served
   bool reading_ = false;
   bool timed_out_ = false;         ///< the request timer cancelled the read
   std::size_t header_fields_ = 0;  ///< fields before any chunked trailer

@@ -37,12 +37,12 @@ std::int64_t to_column(std::uint64_t revision) { return static_cast<std::int64_t
 /// How a failure to open a connection begins its reason.
 constexpr std::string_view kCannotConnect = "cannot connect: ";
 
-/// SQLSTATEs after which the same call may succeed (PostgreSQL's appendix A):
-/// connection exceptions, serialization failures and deadlocks, a lock not
-/// available, the server shutting down or starting, too many connections.
+/// SQLSTATEs after which the same call may succeed on the same connection
+/// (PostgreSQL's appendix A): serialization failures and deadlocks, a lock
+/// not available, too many connections. Connection exceptions (08) and
+/// shutdowns (57P) are Failure::connection_lost(), from pg::failure_of.
 bool is_transient(std::string_view sqlstate) {
-  return sqlstate.starts_with("08") || sqlstate == "40001" || sqlstate == "40P01" ||
-         sqlstate == "55P03" || sqlstate.starts_with("57P") || sqlstate == "53300";
+  return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "53300";
 }
 
 /// The Error for a failure during `operation`: what failed, the server's or
