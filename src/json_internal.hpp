@@ -1,7 +1,10 @@
 #pragma once
 
-// JSON entry points for the stores, not part of the public API.
+// JSON entry points for the stores, not part of the public API. Those marked
+// ICP_CORE_EXPORT are called from icp's other libraries (the stores, the
+// adapter, Clerk), so a shared icp_core exports them; they carry no promise.
 
+#include <icp/core_export.hpp>
 #include <icp/error.hpp>
 #include <icp/model.hpp>
 
@@ -15,7 +18,7 @@ namespace icp::detail {
 
 /// parse_icp for documents this library wrote itself (the hot path of every
 /// store read): read_stored_icp first, else the general reader.
-[[nodiscard]] Result<Icp> parse_stored_icp(std::string_view text);
+[[nodiscard]] ICP_CORE_EXPORT Result<Icp> parse_stored_icp(std::string_view text);
 
 /// Reads a document in exactly to_json's layout (keys in its order, no
 /// whitespace) without building a JSON tree; opaque parts keep their text and
@@ -27,8 +30,8 @@ namespace icp::detail {
 
 /// parse_json into a caller's memory resource (e.g. a monotonic buffer on
 /// the stack), with the same checks: duplicate keys, numbers out of range.
-[[nodiscard]] Result<boost::json::value> parse_json(std::string_view text,
-                                                    boost::json::storage_ptr storage);
+[[nodiscard]] ICP_CORE_EXPORT Result<boost::json::value> parse_json(
+    std::string_view text, boost::json::storage_ptr storage);
 
 /// JSON equality: object keys in any order, numbers by value whatever their
 /// kind, doubles within one unit in the last place (Boost.JSON 1.81 may read
@@ -37,8 +40,9 @@ namespace icp::detail {
 
 /// An error body with any code, for errors that have no Errc (HTTP's 405,
 /// 413, 415).
-[[nodiscard]] std::string error_body(std::string_view code, std::string_view message,
-                                     const std::vector<ErrorDetail>& details = {});
+[[nodiscard]] ICP_CORE_EXPORT std::string error_body(std::string_view code,
+                                                     std::string_view message,
+                                                     const std::vector<ErrorDetail>& details = {});
 
 /// The `bad_request` for a body with these problems (at least one): the
 /// message names the first and counts the rest.

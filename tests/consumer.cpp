@@ -1,16 +1,32 @@
-// A user's program: links icp::core and icp::sqlite, gets an ICP through the
-// service from a fresh SQLite file, and checks the answer. With icp::postgres
-// it also links and calls the PostgreSQL store (no server needed: it must
-// report that none listens). Exit 0 on success.
+// A user's program: gets an ICP through the service and checks the answer,
+// from a fresh SQLite file when icp::sqlite was built (<icp/config.hpp>),
+// else from the memory store of icp::core alone. With icp::postgres it also
+// links and calls the PostgreSQL store (no server needed: it must report
+// that none listens). Exit 0 on success.
 #include <icp/icp.hpp>
 
 #include <cstdio>
 #include <filesystem>
 
+namespace {
+
+#if ICP_WITH_SQLITE
+const auto kPath = std::filesystem::temp_directory_path() / "icp-consumer-test.db";
+#endif
+
+icp::Result<std::shared_ptr<icp::IcpStore>> open_store() {
+#if ICP_WITH_SQLITE
+  std::filesystem::remove(kPath);
+  return icp::open_sqlite_store(kPath, {.create_if_missing = true});
+#else
+  return icp::make_memory_store();
+#endif
+}
+
+}  // namespace
+
 int main() {
-  const auto path = std::filesystem::temp_directory_path() / "icp-consumer-test.db";
-  std::filesystem::remove(path);
-  auto store = icp::open_sqlite_store(path, {.create_if_missing = true});
+  auto store = open_store();
   if (!store) {
     std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
     return 1;
@@ -24,13 +40,18 @@ int main() {
   const icp::IcpService service(*store);
   const auto got = service.get(icp.id, icp::AuthContext::user("user_1"));
   const auto denied = service.get(icp.id, icp::AuthContext::user("user_2"));
-  std::filesystem::remove(path);
+#if ICP_WITH_SQLITE
+  store->reset();
+  std::filesystem::remove(kPath);
+#endif
   if (!got || got->name != "Consumer") return 1;
   if (denied || icp::http_status(denied.error().code) != 403) return 1;
-#ifdef CONSUMER_WITH_POSTGRES
+#if ICP_WITH_POSTGRES
   const auto nobody = icp::open_postgres_store("postgresql://127.0.0.1:1/icp");
   if (nobody || nobody.error().message.find("cannot open") == std::string::npos) return 1;
 #endif
-  std::puts(icp::to_json(*got).c_str());
+  const auto version = icp::version();
+  std::printf("icp %.*s: %s\n", static_cast<int>(version.size()), version.data(),
+              icp::to_json(*got).c_str());
   return 0;
 }

@@ -3,6 +3,7 @@
 // Clerk session tokens, verified offline ("networkless"), the way Clerk's own
 // backend SDK does with a PEM public key: signature first, then the claims.
 
+#include <icp/clerk_export.hpp>
 #include <icp/http.hpp>
 
 #include <chrono>
@@ -19,7 +20,7 @@ namespace icp::clerk {
 /// Who is an admin: the claim at a dot-separated `path` holds `value` (a
 /// string equal to it, or an array of strings containing it), or so does one
 /// of the `alternatives`. An admin administers their active organization only.
-struct AdminClaim {
+struct ICP_CLERK_EXPORT AdminClaim {
   std::string path = "metadata.role";  ///< Clerk's RBAC guide: public metadata as a session claim
   std::string value = "admin";
   /// Further (path, value) pairs, any of which also makes an admin.
@@ -70,7 +71,7 @@ inline constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
 /// `unauthorized` with a message that starts with a reason code Clerk's SDK
 /// also uses where it has one (`token-expired: ...`, `token-invalid-signature:
 /// ...`), and never holds the token or the key. Thread-safe.
-class ClerkAuthenticator final : public http::Authenticator {
+class ICP_CLERK_EXPORT ClerkAuthenticator final : public http::Authenticator {
  public:
   /// `bad_request` naming the problem: no key, not PEM, not an RSA public
   /// key, a key of the wrong size, a malformed allow-list entry.
@@ -95,9 +96,10 @@ class ClerkAuthenticator final : public http::Authenticator {
 };
 
 /// A PEM key from a file; `bad_request` naming the file when unreadable.
-[[nodiscard]] Result<std::string> read_key_file(const std::filesystem::path& path);
+[[nodiscard]] ICP_CLERK_EXPORT Result<std::string> read_key_file(const std::filesystem::path& path);
 
 /// A PEM key from an environment variable such as `CLERK_JWT_KEY`.
-[[nodiscard]] Result<std::string> key_from_environment(const char* variable = "CLERK_JWT_KEY");
+[[nodiscard]] ICP_CLERK_EXPORT Result<std::string> key_from_environment(
+    const char* variable = "CLERK_JWT_KEY");
 
 }  // namespace icp::clerk

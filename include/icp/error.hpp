@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <boost/system/result.hpp>
+#include <icp/core_export.hpp>
 
 #include <stdexcept>
 #include <string>
@@ -57,14 +58,14 @@ template <class T>
 using Result = boost::system::result<T, Error>;
 
 /// The HTTP status an Errc stands for (400, 401, 403, 404, 409, 412, 503, 500).
-[[nodiscard]] int http_status(Errc code) noexcept;
+[[nodiscard]] ICP_CORE_EXPORT int http_status(Errc code) noexcept;
 
 /// The wire name of an Errc: "BAD_REQUEST", ..., "UNAVAILABLE", "INTERNAL_ERROR".
-[[nodiscard]] std::string_view code_name(Errc code) noexcept;
+[[nodiscard]] ICP_CORE_EXPORT std::string_view code_name(Errc code) noexcept;
 
 /// Thrown only by `Result<T>::value()` on an error, for callers who prefer
 /// exceptions; nothing else in the library throws.
-class Exception : public std::runtime_error {
+class ICP_CORE_EXPORT Exception : public std::runtime_error {
  public:
   explicit Exception(Error error);
   [[nodiscard]] const Error& error() const noexcept { return error_; }
@@ -74,8 +75,8 @@ class Exception : public std::runtime_error {
 };
 
 /// Found by ADL from boost::system::result<T, Error>::value().
-[[noreturn]] void throw_exception_from_error(const Error& error,
-                                             const boost::source_location& location);
+[[noreturn]] ICP_CORE_EXPORT void throw_exception_from_error(
+    const Error& error, const boost::source_location& location);
 
 }  // namespace icp
 

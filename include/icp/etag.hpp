@@ -3,6 +3,7 @@
 // ETags: the revision of an ICP as an HTTP entity tag, and If-Match as a
 // typed precondition that the service checks.
 
+#include <icp/core_export.hpp>
 #include <icp/model.hpp>
 
 #include <cstdint>
@@ -14,13 +15,13 @@
 namespace icp {
 
 /// A strong ETag for this revision of the ICP: `"` + 16 hex digits + `"`.
-[[nodiscard]] std::string etag_of(const Icp& icp);
+[[nodiscard]] ICP_CORE_EXPORT std::string etag_of(const Icp& icp);
 
 /// What an If-Match precondition asks for (RFC 9110, section 13.1.1): any
 /// current revision (`*`), or one of the revisions its entity tags name. It
 /// holds when it names the stored revision; else the write is refused with
 /// `precondition_failed` and nothing changes. A small value type.
-class IfMatch {
+class ICP_CORE_EXPORT IfMatch {
  public:
   /// `*`: the ICP must exist, at any revision.
   [[nodiscard]] static IfMatch any() { return {true, {}}; }
@@ -53,10 +54,11 @@ class IfMatch {
 /// matches nothing, and so does a tag that is not one etag_of writes. A
 /// value that is not valid If-Match syntax (`*` inside a list, a tag without
 /// quotes) is IfMatch::nothing(). Linear in the length of the values.
-[[nodiscard]] IfMatch parse_if_match(std::span<const std::string_view> field_values);
-[[nodiscard]] IfMatch parse_if_match(std::string_view field_value);
+[[nodiscard]] ICP_CORE_EXPORT IfMatch
+parse_if_match(std::span<const std::string_view> field_values);
+[[nodiscard]] ICP_CORE_EXPORT IfMatch parse_if_match(std::string_view field_value);
 
 /// A new random, non-zero revision.
-[[nodiscard]] std::uint64_t new_revision();
+[[nodiscard]] ICP_CORE_EXPORT std::uint64_t new_revision();
 
 }  // namespace icp

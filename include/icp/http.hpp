@@ -6,6 +6,7 @@
 
 #include <icp/auth.hpp>
 #include <icp/error.hpp>
+#include <icp/http_export.hpp>
 #include <icp/service.hpp>
 
 #include <boost/url/url_view.hpp>
@@ -23,7 +24,7 @@
 namespace icp::http {
 
 /// One request as the transport received it. Views: they must outlive handle().
-struct Request {
+struct ICP_HTTP_EXPORT Request {
   std::string_view method;  ///< "GET", "POST", ... (case-sensitive, as HTTP says)
   /// Origin form (path and query, still percent-encoded) or absolute form
   /// (`http://host/path?query`, RFC 9112 section 3.2.2).
@@ -37,7 +38,7 @@ struct Request {
   [[nodiscard]] std::vector<std::string_view> header_values(std::string_view name) const;
 };
 
-struct Response {
+struct ICP_HTTP_EXPORT Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  ///< empty for 204
@@ -48,7 +49,7 @@ struct Response {
 
 /// Turns a request's credentials into the caller. Implementations must be
 /// thread-safe: handle() calls them from many threads at once.
-class Authenticator {
+class ICP_HTTP_EXPORT Authenticator {
  public:
   Authenticator() = default;
   Authenticator(const Authenticator&) = delete;
@@ -65,7 +66,7 @@ class Authenticator {
 
 /// The bearer token of `Authorization: Bearer <token>` (scheme in any case),
 /// or `unauthorized`: no header, two headers, another scheme, no token.
-[[nodiscard]] Result<std::string_view> bearer_token(const Request& request);
+[[nodiscard]] ICP_HTTP_EXPORT Result<std::string_view> bearer_token(const Request& request);
 
 /// The largest tokens file StaticTokenAuthenticator::from_file reads.
 inline constexpr std::size_t kMaxTokensFileBytes = std::size_t{1} << 20;
@@ -73,7 +74,7 @@ inline constexpr std::size_t kMaxTokensFileBytes = std::size_t{1} << 20;
 /// Tokens from a JSON object, `{"<token>": {"userId": "user_abc123", "admin": false}}`:
 /// for development and tests. Thread-safe (immutable after construction).
 /// At least one token, each one word of visible ASCII.
-class StaticTokenAuthenticator final : public Authenticator {
+class ICP_HTTP_EXPORT StaticTokenAuthenticator final : public Authenticator {
  public:
   /// `bad_request` naming the problem for a malformed tokens document.
   [[nodiscard]] static Result<std::shared_ptr<StaticTokenAuthenticator>> from_json(
@@ -107,7 +108,7 @@ struct AdapterOptions {
 
 /// True for an AdapterOptions::base_path the adapter can serve: an absolute
 /// path of one or more non-empty segments, no query or fragment.
-[[nodiscard]] bool is_valid_base_path(std::string_view path);
+[[nodiscard]] ICP_HTTP_EXPORT bool is_valid_base_path(std::string_view path);
 
 /// What a request target names among the adapter's routes.
 enum class Route {
@@ -128,7 +129,7 @@ enum class Route {
 /// PATCH and DELETE, `Link: <...>; rel="next"` on list pages, 405 with
 /// `Allow`, 404 for other paths, 413, 415 and 400 for bodies and queries it
 /// cannot take. Thread-safe and cheap to copy; never throws.
-class Adapter {
+class ICP_HTTP_EXPORT Adapter {
  public:
   Adapter(IcpService service, std::shared_ptr<const Authenticator> authenticator,
           AdapterOptions options = {});
@@ -178,12 +179,13 @@ inline constexpr int kRetryAfterSeconds = 1;
 
 /// The response for an Error: its status, the API's error body,
 /// `WWW-Authenticate: Bearer` for 401 and `Retry-After` for 503.
-[[nodiscard]] Response error_response(const Error& error);
+[[nodiscard]] ICP_HTTP_EXPORT Response error_response(const Error& error);
 
 /// An error the transport answers itself, in the API's error body
 /// (`{"error":{"code":...,"message":...}}`, escaped): for statuses with no
 /// Errc, such as 405 `METHOD_NOT_ALLOWED`, 408 `REQUEST_TIMEOUT`, 413
 /// `PAYLOAD_TOO_LARGE`, 431 or 501 `NOT_IMPLEMENTED`.
-[[nodiscard]] Response error_response(int status, std::string_view code, std::string_view message);
+[[nodiscard]] ICP_HTTP_EXPORT Response error_response(int status, std::string_view code,
+                                                      std::string_view message);
 
 }  // namespace icp::http

@@ -2,6 +2,7 @@
 
 // ICP ids: UUIDs in the 8-4-4-4-12 hex shape, compared case-insensitively.
 
+#include <icp/core_export.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,9 +11,9 @@ namespace icp {
 
 /// The canonical (lower-case) form of an ICP id, or nullopt when `text` is not
 /// of the 8-4-4-4-12 hex shape. Any version and variant nibble is accepted.
-[[nodiscard]] std::optional<std::string> canonical_icp_id(std::string_view text);
+[[nodiscard]] ICP_CORE_EXPORT std::optional<std::string> canonical_icp_id(std::string_view text);
 
 /// A new random (version 4) UUID in canonical form.
-[[nodiscard]] std::string new_icp_id();
+[[nodiscard]] ICP_CORE_EXPORT std::string new_icp_id();
 
 }  // namespace icp

@@ -2,6 +2,7 @@
 
 // The ICP resource as the API describes it.
 
+#include <icp/core_export.hpp>
 #include <icp/timestamp.hpp>
 
 #include <boost/json/object.hpp>
@@ -33,7 +34,7 @@ struct OpaqueJsonAccess;
 /// A value read from a store keeps its stored JSON text, which is what
 /// to_json writes, and is parsed only when value() is first called: listing
 /// and serving ICPs builds no tree that nobody looks at.
-class OpaqueJson {
+class ICP_CORE_EXPORT OpaqueJson {
  public:
   /// An empty object.
   OpaqueJson();
@@ -52,7 +53,7 @@ class OpaqueJson {
   /// Equal when they are the same JSON: object key order aside, and numbers
   /// by value whatever their C++ kind (JSON has one number type, so `2.0`
   /// written out and read back as the integer 2 is still equal).
-  friend bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept;
+  friend ICP_CORE_EXPORT bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept;
 
  private:
   friend struct detail::OpaqueJsonAccess;

@@ -2,6 +2,7 @@
 
 // The store for several app servers sharing one PostgreSQL database.
 
+#include <icp/postgres_export.hpp>
 #include <icp/store.hpp>
 
 #include <chrono>
@@ -39,8 +40,8 @@ inline constexpr int kPostgresSchemaVersion = 2;
 /// A connection the server dropped is replaced on the next call; a call that
 /// was using it fails as `unavailable` (503: retry), as does a call that
 /// found no connection in time. Messages never hold SQL text or secrets.
-[[nodiscard]] Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
-                                                                    PostgresOptions options = {});
+[[nodiscard]] ICP_POSTGRES_EXPORT Result<std::shared_ptr<IcpStore>> open_postgres_store(
+    std::string_view url, PostgresOptions options = {});
 
 /// True when `location` names a PostgreSQL database (`postgresql://` or
 /// `postgres://`) rather than a file; for programs taking either in one flag.

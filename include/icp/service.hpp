@@ -3,6 +3,7 @@
 // IcpService: authenticate, validate, load, authorise, act.
 
 #include <icp/auth.hpp>
+#include <icp/core_export.hpp>
 #include <icp/error.hpp>
 #include <icp/etag.hpp>
 #include <icp/model.hpp>
@@ -26,14 +27,14 @@ namespace icp {
 using Clock = std::function<Timestamp()>;
 
 /// The system clock, truncated to milliseconds.
-[[nodiscard]] Timestamp system_now();
+[[nodiscard]] ICP_CORE_EXPORT Timestamp system_now();
 
 /// How an update or delete without a revision asked for (no If-Match, or
 /// `If-Match: *`) retries after a concurrent writer changed the ICP between
 /// its read and its compare-and-swap. Each retry re-reads and re-checks
 /// access. Waits are random ("full jitter"), up to a cap that doubles from
 /// `initial_backoff` to `max_backoff`, so colliding writers fall out of step.
-struct RetryPolicy {
+struct ICP_CORE_EXPORT RetryPolicy {
   /// Tries at most this often (1: never retries); then `conflict`.
   int max_attempts = 16;
   std::chrono::microseconds initial_backoff{50};
@@ -92,7 +93,7 @@ struct IcpPage {
 
 /// The cursor that continues a listing after `last` (IcpPage::next_cursor is
 /// this for the page's last ICP), for a transport that cuts a page short.
-[[nodiscard]] std::string list_cursor_after(const Icp& last);
+[[nodiscard]] ICP_CORE_EXPORT std::string list_cursor_after(const Icp& last);
 
 /// The ICP operations with the API's rules, over any IcpStore.
 ///
@@ -104,7 +105,7 @@ struct IcpPage {
 /// `if_match` arguments take a precondition (parse_if_match reads one from
 /// HTTP's If-Match): when it does not match the stored revision, the call
 /// fails with `precondition_failed` and changes nothing.
-class IcpService {
+class ICP_CORE_EXPORT IcpService {
  public:
   explicit IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options = {});
 

@@ -2,6 +2,7 @@
 
 // The embedded default store: one SQLite file.
 
+#include <icp/sqlite_export.hpp>
 #include <icp/store.hpp>
 
 #include <chrono>
@@ -37,7 +38,7 @@ inline constexpr int kSqliteSchemaVersion = 3;
 ///
 /// The store is thread-safe: each call takes a pooled connection of its own.
 /// A get is one indexed lookup; a list for a member walks an index.
-[[nodiscard]] Result<std::shared_ptr<IcpStore>> open_sqlite_store(const std::filesystem::path& path,
-                                                                  SqliteOptions options = {});
+[[nodiscard]] ICP_SQLITE_EXPORT Result<std::shared_ptr<IcpStore>> open_sqlite_store(
+    const std::filesystem::path& path, SqliteOptions options = {});
 
 }  // namespace icp

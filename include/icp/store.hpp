@@ -2,6 +2,7 @@
 
 // IcpStore: the one abstract seam between the service and storage.
 
+#include <icp/core_export.hpp>
 #include <icp/error.hpp>
 #include <icp/model.hpp>
 
@@ -37,7 +38,8 @@ enum class WriteMode {
 };
 
 /// Writes a batch of ICPs, each with the revision and the organization it
-/// carries: all of them, or none when any fails. An ICP is named by its
+/// carries: all of them, or none when any fails. Check a batch you make with
+/// validate() first: stores rely on it and do not check again. An ICP is named by its
 /// organization and id together: the same id in another organization is
 /// another ICP (insert does not conflict with it, replace does not find it).
 struct WriteIcpsRequest {
@@ -47,6 +49,13 @@ struct WriteIcpsRequest {
   /// the stored revision still equals this, else `precondition_failed`.
   std::optional<std::uint64_t> expected_revision;
 };
+
+/// The rules of a batch that need no stored state, checked once above every
+/// store: no ICP (organization and id) twice, and an expected revision only
+/// for a `replace` of exactly one ICP. `bad_request` naming the problem.
+/// IcpService's writes always pass; call it before IcpStore::write() with a
+/// batch of your own (an import, say).
+[[nodiscard]] ICP_CORE_EXPORT Result<void> validate(const WriteIcpsRequest& request);
 
 struct EraseIcpRequest {
   std::string_view id;  ///< canonical (lower-case) id
@@ -79,7 +88,7 @@ struct ListIcpsRequest {
 
 /// About the length of `icp` as JSON, without writing it: what
 /// ListIcpsRequest::max_bytes and ListOptions::max_bytes count.
-[[nodiscard]] std::size_t listed_bytes(const Icp& icp) noexcept;
+[[nodiscard]] ICP_CORE_EXPORT std::size_t listed_bytes(const Icp& icp) noexcept;
 
 /// A store's connection pool at one moment, for metrics.
 struct PoolStats {
@@ -98,7 +107,7 @@ struct PoolStats {
 /// Every implementation must be safe to call from many threads at once and
 /// pass the conformance suite in <icp/testing/store_conformance.hpp>. A store
 /// may throw; the service turns anything thrown into an `internal` error.
-class IcpStore {
+class ICP_CORE_EXPORT IcpStore {
  public:
   IcpStore() = default;
   IcpStore(const IcpStore&) = delete;
@@ -124,6 +133,6 @@ class IcpStore {
 
 /// A store in process memory: fast, thread-safe (readers share a lock),
 /// gone when the last reference goes. The store for unit tests.
-[[nodiscard]] std::shared_ptr<IcpStore> make_memory_store();
+[[nodiscard]] ICP_CORE_EXPORT std::shared_ptr<IcpStore> make_memory_store();
 
 }  // namespace icp

@@ -10,6 +10,7 @@
 //   }
 
 #include <icp/store.hpp>
+#include <icp/testing_export.hpp>
 
 #include <functional>
 #include <memory>
@@ -23,18 +24,19 @@ namespace icp::testing {
 using StoreFactory = std::function<std::shared_ptr<IcpStore>()>;
 
 /// The names of the suite's cases, in the order they run.
-[[nodiscard]] std::vector<std::string_view> store_conformance_cases();
+[[nodiscard]] ICP_TESTING_EXPORT std::vector<std::string_view> store_conformance_cases();
 
 /// Runs the named case against a fresh store; returns its failed checks
 /// (empty when it passed). An unknown name is one failure that says so.
-[[nodiscard]] std::vector<std::string> run_store_conformance_case(std::string_view name,
-                                                                  const StoreFactory& make_store);
+[[nodiscard]] ICP_TESTING_EXPORT std::vector<std::string> run_store_conformance_case(
+    std::string_view name, const StoreFactory& make_store);
 
 /// Runs every case; each failure is prefixed with its case's name.
-[[nodiscard]] std::vector<std::string> run_store_conformance(const StoreFactory& make_store);
+[[nodiscard]] ICP_TESTING_EXPORT std::vector<std::string> run_store_conformance(
+    const StoreFactory& make_store);
 
 /// The example ICP of the Get ICP page, as JSON text and as a value.
-[[nodiscard]] std::string_view spec_example_json();
-[[nodiscard]] Icp spec_example();
+[[nodiscard]] ICP_TESTING_EXPORT std::string_view spec_example_json();
+[[nodiscard]] ICP_TESTING_EXPORT Icp spec_example();
 
 }  // namespace icp::testing

@@ -3,6 +3,7 @@
 // Test doubles for IcpStore (target icp::testing, never for production).
 
 #include <icp/store.hpp>
+#include <icp/testing_export.hpp>
 
 #include <array>
 #include <atomic>
@@ -20,7 +21,7 @@ inline constexpr std::size_t kStoreOperationCount = 4;
 
 /// Passes every call to another store. Derive from it to change one call.
 /// Thread-safe when the wrapped store is.
-class ForwardingStore : public IcpStore {
+class ICP_TESTING_EXPORT ForwardingStore : public IcpStore {
  public:
   explicit ForwardingStore(std::shared_ptr<IcpStore> inner) : inner_(std::move(inner)) {}
 
@@ -53,7 +54,7 @@ enum class FaultKind {
 
 /// Fails chosen operations on purpose, to test what callers make of store
 /// failures. Thread-safe; faults can be armed while other threads call.
-class FaultInjectingStore final : public ForwardingStore {
+class ICP_TESTING_EXPORT FaultInjectingStore final : public ForwardingStore {
  public:
   /// The text of injected exceptions: SQL and a secret, which must never
   /// reach a caller.
@@ -103,7 +104,7 @@ struct RecordedCall {
 
 /// Counts and records every call (check_health aside), then forwards it:
 /// for tests of what a caller asks of its store.
-class RecordingStore final : public ForwardingStore {
+class ICP_TESTING_EXPORT RecordingStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
 
