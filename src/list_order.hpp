@@ -7,8 +7,6 @@
 #include <fmt/format.h>
 
 #include <optional>
-#include <set>
-#include <utility>
 
 namespace icp::detail {
 
@@ -69,19 +67,10 @@ inline bool listed_after(const Icp& icp, const ListPosition& position) noexcept 
 
 /// The error a batch write must fail with, given each ICP's stored revision
 /// (`stored_revision(icp)`, by its organization and id; nullopt: no such ICP);
-/// nullopt when the batch may be written.
+/// nullopt when the batch may be written. The batch passed validate().
 template <class StoredRevision>
 std::optional<Error> check_batch(const WriteIcpsRequest& request, StoredRevision stored_revision) {
-  if (request.expected_revision &&
-      (request.icps.size() != 1 || request.mode != WriteMode::replace)) {
-    return Error{Errc::bad_request, "an expected revision needs a replace of exactly one ICP"};
-  }
-  // Ordered (O(n log n) with no hash to attack); a batch is an import.
-  std::set<std::pair<std::string_view, std::string_view>> seen;
   for (const auto& icp : request.icps) {
-    if (!seen.emplace(icp.organization, icp.id).second) {
-      return Error{Errc::bad_request, fmt::format("ICP {} appears twice in one write", icp.id)};
-    }
     const std::optional<std::uint64_t> stored = stored_revision(icp);
     if (request.mode == WriteMode::insert && stored) {
       return Error{Errc::conflict, fmt::format("ICP already exists: {}", icp.id)};

@@ -164,6 +164,15 @@ TEST_CASE("icpctl: put keeps an array exactly, all or nothing", "[icpctl]") {
                            R"("message":"expected an object, got a string"}])"));
   CHECK(icpctl({"get", "00000000-0000-4000-8000-000000000003", "--as", "root", "--admin"}).status ==
         1);
+
+  // The same id twice: refused before the store sees it, nothing written.
+  third["name"] = "Twice";
+  const auto twice = icpctl({"put", "-"}, boost::json::serialize(boost::json::array{third, third}));
+  CHECK(twice.status == 1);
+  CHECK(error_code_of(twice) == "BAD_REQUEST");
+  CHECK(twice.err.find("appears twice") != std::string::npos);
+  CHECK(icpctl({"get", "00000000-0000-4000-8000-000000000003", "--as", "root", "--admin"}).status ==
+        1);
 }
 
 TEST_CASE("icpctl: list pages through the caller's ICPs", "[icpctl]") {

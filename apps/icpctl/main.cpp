@@ -229,9 +229,9 @@ int run_put(const Context& c) {
     icp.revision = icp::new_revision();
     icp.organization = c.args.organization;
   }
-  if (auto written = c.store.write({.icps = *icps, .mode = icp::WriteMode::upsert}); !written) {
-    return fail(written.error());
-  }
+  const icp::WriteIcpsRequest batch{.icps = *icps, .mode = icp::WriteMode::upsert};
+  if (auto valid = icp::validate(batch); !valid) return fail(valid.error());
+  if (auto written = c.store.write(batch); !written) return fail(written.error());
   for (const auto& icp : *icps) std::cout << icp.id << '\n';
   return 0;
 }
