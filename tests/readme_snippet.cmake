@@ -1,7 +1,8 @@
 # The README shows regions of the examples, marked `// [NAME]` in them; this
 # fails when the two drift apart.  cmake -DSOURCE_DIR=... -P readme_snippet.cmake
 file(READ ${SOURCE_DIR}/README.md readme)
-foreach(region IN ITEMS "get_icp.cpp:get-icp" "clerk_adapter.cpp:clerk")
+foreach(region IN ITEMS "get_icp.cpp:get-icp" "clerk_adapter.cpp:clerk"
+                       "custom_store.cpp:conformance")
   string(REPLACE ":" ";" parts "${region}")
   list(GET parts 0 file)
   list(GET parts 1 name)

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Side-by-side HTTP load on GET /api/v1/entities/icps/{id}: icp-server against
-the reference peer (Node.js, ../shared/peers), on the same 100,001 ICPs, with
-the same wrk load script, in the same run.
+the reference peer (Node.js 20, Fastify, better-sqlite3), on the same 100,001
+ICPs, with the same wrk load script, in the same run. The peer, its load script
+and the floor servers are not part of this repository: --peers names their
+directory (node-fastify/, load/, http-floor/; default ../shared/peers).
 
 Each server runs pinned to CPU 1, wrk to CPU 0. For each server it reports
 req/s, latency percentiles, server CPU time per request (utime+stime from
@@ -11,12 +13,21 @@ each status), and at the end the ratios icp-server / peer.
 
   bench/http/compare.py [--duration 10] [--connections 32] [--rounds 3]
                         [--ops] [--baseline PATH-TO-ANOTHER-icp-server]
+                        [--floor] [--json PATH]
 
 --ops adds "icp-server+ops": the same binary with the JSON access log written
 to a file and /metrics scraped every second while wrk runs (the default
 "icp-server" logs text to /dev/null and is never scraped). --baseline adds
 "baseline", another icp-server build (say, of an older commit) with the same
-flags, to compare builds in the same run.
+flags, to compare builds in the same run. --floor adds the peers' minimal C
+servers (http-floor/, built with make on first use): "floor-sqlite" (token,
+one prepared SQLite read, a membership check, the stored text) and
+"floor-static" (a fixed 656-byte answer: loopback TCP, epoll and parsing).
+
+--json PATH also writes what is printed at the end to PATH: per server the
+medians over the rounds (req/s, p50 and p99 in us, CPU us per request), peak
+RSS, socket errors and non-2xx answers summed, each round's figures, and the
+ratios. bench/plot.py draws its charts from that file.
 
 Needs: build/release (icp-server, icpctl), wrk, node and npm. The data and
 the peer's packages are prepared once under --work (default /tmp/icp-http-bench).
@@ -31,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,6 +164,10 @@ def main():
     parser.add_argument("--ops", action="store_true",
                         help="also icp-server with the JSON log to a file and /metrics scraped")
     parser.add_argument("--baseline", type=Path, help="also this icp-server binary")
+    parser.add_argument("--floor", action="store_true",
+                        help="also the minimal C servers of the peers' http-floor/")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write the medians, each round and the ratios to PATH")
     args = parser.parse_args()
 
     peers, data, ours = prepare(args.work, args.peers)
@@ -181,6 +197,20 @@ def main():
     if args.ops:
         servers.append(("icp-server+ops", starter(ours_binary, ["--log-format", "json"],
                                                   args.work / "access-log.jsonl"), True))
+    if args.floor:
+        floor_dir = peers / "http-floor"
+        if not ((floor_dir / "floor-sqlite").exists() and (floor_dir / "floor-static").exists()):
+            run(["make", "-C", str(floor_dir)], stdout=subprocess.DEVNULL)
+
+        def floor(binary, extra=()):
+            def start(port):
+                return subprocess.Popen(["taskset", "-c", "1", str(floor_dir / binary),
+                                         "--port", str(port), *extra],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return start
+        servers.append(("floor-sqlite", floor("floor-sqlite", ["--db", str(data / "icps.db"),
+                                                              "--tokens", str(tokens)]), False))
+        servers.append(("floor-static", floor("floor-static"), False))
     results = {name: [] for name, _, _ in servers}
     for round_number in range(args.rounds):
         for name, start, scrape in servers:  # alternate, so drift hits all alike
@@ -203,10 +233,15 @@ def main():
                                  + r["errors"]["timeout"] for r in rs),
         }
     print("\nmedians:", json.dumps(summary, indent=2))
+    ratios = []
+
     def ratio(a, b):
         x, y = summary[a], summary[b]
         print(f"{a} / {b}: CPU per request {x['cpu_us_per_request'] / y['cpu_us_per_request']:.3f}x"
               f", p99 {x['p99_us'] / y['p99_us']:.2f}x, req/s {x['rps'] / y['rps']:.2f}x")
+        ratios.append({"server": a, "versus": b,
+                       **{key: x[key] / y[key] if y[key] else None
+                          for key in ("cpu_us_per_request", "rps", "p50_us", "p99_us")}})
     print()
     for other in ("baseline", "icp-server+ops"):
         if "icp-server" in summary and other in summary:
@@ -215,6 +250,48 @@ def main():
         ratio("icp-server+ops", "baseline")
     if "icp-server" in summary and "peer" in summary:
         ratio("icp-server", "peer")
+    for floor_name in ("floor-sqlite", "floor-static"):
+        for name in ("icp-server", "peer"):
+            if name in summary and floor_name in summary:
+                ratio(name, floor_name)
+    if args.json:
+        write_json(args.json, args, results, summary, ratios)
+
+
+def write_json(path, args, results, summary, ratios):
+    """The figures printed at the end, and each round's, for bench/plot.py."""
+    def round_figures(r):
+        return {
+            "rps": r["rps"],
+            "p50_us": r["lat_us"]["p50"],
+            "p99_us": r["lat_us"]["p99"],
+            "cpu_us_per_request": r["cpu_us_per_request"],
+            "peak_rss_mib": r["peak_rss_mib"],
+            "requests": r["requests"],
+            "socket_errors": sum(r["errors"][key]
+                                 for key in ("connect", "read", "write", "timeout")),
+            "status_non2xx": r["errors"].get("status_non2xx", 0),
+            **({"statuses": r["statuses"]} if r.get("statuses") else {}),
+        }
+    servers = {}
+    for name, medians in summary.items():
+        rounds = [round_figures(r) for r in results[name]]
+        servers[name] = {**medians,
+                         "requests": sum(r["requests"] for r in rounds),
+                         "status_non2xx": sum(r["status_non2xx"] for r in rounds),
+                         "per_round": rounds}
+    document = {
+        "tool": "bench/http/compare.py",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "servers": servers,
+        "ratios": ratios,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":
