@@ -20,7 +20,7 @@ bool is_number(const json::value& value) noexcept {
   return value.is_int64() || value.is_uint64() || value.is_double();
 }
 
-bool same_number(const json::value& a, const json::value& b) noexcept {
+bool same_number(const json::value& a, const json::value& b, detail::Doubles doubles) noexcept {
   if (a.is_double() || b.is_double()) {
     auto as_double = [](const json::value& v) {
       if (v.is_int64()) return static_cast<double>(v.get_int64());
@@ -29,9 +29,7 @@ bool same_number(const json::value& a, const json::value& b) noexcept {
     };
     const double x = as_double(a);
     const double y = as_double(b);
-    // Boost.JSON 1.81 has no precise number parsing (1.83 adds it): reading
-    // back what it read may land one unit in the last place away.
-    return x == y || std::nextafter(x, y) == y;
+    return x == y || (doubles == detail::Doubles::within_one_ulp && std::nextafter(x, y) == y);
   }
   if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
   if (a.is_uint64() && b.is_uint64()) return a.get_uint64() == b.get_uint64();
@@ -43,22 +41,25 @@ bool same_number(const json::value& a, const json::value& b) noexcept {
 
 }  // namespace
 
-bool detail::same_json(const json::value& a, const json::value& b) noexcept {
-  if (is_number(a) && is_number(b)) return same_number(a, b);
+bool detail::same_json(const json::value& a, const json::value& b, Doubles doubles) noexcept {
+  if (is_number(a) && is_number(b)) return same_number(a, b, doubles);
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
     case json::kind::array: {
       const auto& x = a.get_array();
       const auto& y = b.get_array();
-      return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), detail::same_json);
+      return x.size() == y.size() &&
+             std::equal(x.begin(), x.end(), y.begin(), [doubles](const auto& u, const auto& v) {
+               return detail::same_json(u, v, doubles);
+             });
     }
     case json::kind::object: {
       const auto& x = a.get_object();
       const auto& y = b.get_object();
       return x.size() == y.size() &&
-             std::ranges::all_of(x, [&y](const json::key_value_pair& member) {
+             std::ranges::all_of(x, [&y, doubles](const json::key_value_pair& member) {
                const auto* other = y.if_contains(member.key());
-               return other != nullptr && detail::same_json(member.value(), *other);
+               return other != nullptr && detail::same_json(member.value(), *other, doubles);
              });
     }
     default: return a == b;

@@ -52,7 +52,8 @@ class ICP_CORE_EXPORT OpaqueJson {
 
   /// Equal when they are the same JSON: object key order aside, and numbers
   /// by value whatever their C++ kind (JSON has one number type, so `2.0`
-  /// written out and read back as the integer 2 is still equal).
+  /// written out and read back as the integer 2 is still equal). Exact:
+  /// doubles one unit in the last place apart differ, so equality is transitive.
   friend ICP_CORE_EXPORT bool operator==(const OpaqueJson& a, const OpaqueJson& b) noexcept;
 
  private:
