@@ -26,6 +26,19 @@ void append_json_number(std::string& out, double number);
 void append_json_number(std::string& out, std::int64_t number);
 void append_json_number(std::string& out, std::uint64_t number);
 
+/// `[a,b,...]`, each element written by `append_one(out, element)`.
+template <class Range, class AppendOne>
+void append_array(std::string& out, const Range& range, AppendOne append_one) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& element : range) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_one(out, element);
+  }
+  out.push_back(']');
+}
+
 /// Any JSON value, compact, object keys in their stored order.
 void append_json_value(std::string& out, const boost::json::value& value);
 void append_json_object(std::string& out, const boost::json::object& object);

@@ -1,21 +1,11 @@
 #include "server.hpp"
 
-#include "framing.hpp"
-#include "request_id.hpp"
+#include "session.hpp"
 
 #include <fmt/format.h>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 
-#include <array>
-#include <chrono>
-#include <iterator>
-#include <optional>
-#include <string>
 #include <vector>
 
 namespace icp::server {
@@ -23,39 +13,7 @@ namespace icp::server {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
-
-/// Bytes of unparsed input a connection may hold beyond its header limit:
-/// one read's worth. Pipelined requests wait in the socket, not in memory.
-constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
-
-/// The API's error body, from the adapter's one writer of it.
-std::string error_json(bhttp::status status, std::string_view code, std::string_view message) {
-  return http::error_response(static_cast<int>(status), code, message).body;
-}
-
-/// The path of a target (origin or absolute form), without its query:
-/// what the log shows, since a query may hold a secret.
-std::string_view path_of(std::string_view target) {
-  if (target.starts_with('/')) return target.substr(0, target.find_first_of("?#"));
-  const auto url = boost::urls::parse_absolute_uri(target);
-  if (!url) return "-";
-  const auto path = url->encoded_path();
-  return path.empty() ? std::string_view("/") : std::string_view(path.data(), path.size());
-}
-
-/// Which of the server's own routes a target names; `other` for the rest.
-RouteLabel server_route(std::string_view target) {
-  if (target.find('?') != std::string_view::npos) return RouteLabel::other;  // not with a query
-  const auto path = path_of(target);
-  if (path == "/healthz") return RouteLabel::healthz;
-  if (path == "/readyz") return RouteLabel::readyz;
-  if (path == "/metrics") return RouteLabel::metrics;
-  return RouteLabel::other;
-}
 
 /// Errors that mean the process or system is out of descriptors or memory
 /// for a new connection: accepting again at once would spin.
@@ -65,371 +23,6 @@ bool is_resource_exhaustion(const boost::system::error_code& ec) {
 }
 
 }  // namespace
-
-/// One connection: reads a request's header, checks its framing (and, when
-/// its body is still to come, whether the caller may send it), reads the
-/// body, answers, and repeats while keep-alive. One request at a time: the
-/// next is not read before the answer is sent. Runs on its own strand.
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(tcp::socket socket, Server& server, Serves serves)
-      : stream_(std::move(socket)),
-        buffer_(server.limits().max_header_bytes + kReadChunk),
-        request_timer_(stream_.get_executor()),
-        server_(server),
-        metrics_(server.metrics()),
-        serves_(serves) {
-    metrics_.connection_opened();
-  }
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-  Session(Session&&) = delete;
-  Session& operator=(Session&&) = delete;
-  // Metrics outlive the io_context whose handlers may hold the last
-  // reference; the Server need not.
-  ~Session() { metrics_.connection_closed(); }
-
-  void start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
-  }
-
-  /// For shutdown: closes now if waiting for a request; else after the answer.
-  void stop_when_idle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->reading_ && !self->parser_->got_some()) self->close();
-    });
-  }
-
-  /// For the end of the shutdown time: closes whatever it is doing.
-  void close_now() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
-  }
-
- private:
-  using Parser = bhttp::request_parser<bhttp::string_body>;
-
-  void read_header() {
-    const auto& limits = server_.limits();
-    parser_.emplace();
-    parser_->header_limit(limits.max_header_bytes);
-    parser_->body_limit(limits.max_body_bytes);
-    // The request's deadline is a timer of our own, not the stream's: Beast
-    // closes the socket when its timer fires, and a client that sent part of
-    // a request is owed a 408 first.
-    stream_.expires_never();
-    request_timer_.expires_after(limits.request_timeout);
-    request_timer_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
-      if (!ec) self->on_request_timeout();
-    });
-    reading_ = true;
-    timed_out_ = false;
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
-  }
-
-  void on_header(beast::error_code ec) {
-    started_ = Clock::now();
-    request_id_.clear();
-    route_ = RouteLabel::other;
-    // The timer may have fired after the header arrived but before this ran:
-    // its cancel hit nothing, so the body must not be read without a deadline.
-    if (!ec && timed_out_) ec = asio::error::operation_aborted;
-    if (ec) {
-      read_failed(ec);
-      return;
-    }
-    // Only these fields are the request's: a chunked body's trailer fields,
-    // which Beast adds to the same list, are never read as headers.
-    header_fields_ =
-        static_cast<std::size_t>(std::distance(parser_->get().begin(), parser_->get().end()));
-    if (const auto given = parser_->get()["X-Request-Id"]; is_valid_request_id(given)) {
-      request_id_ = given;
-    }
-    route_ = route_label(parser_->get().target());  // once: routing, precheck, metrics
-    if (const auto refused = check_framing(parser_->get())) {
-      unread_input_ = true;
-      const auto status = static_cast<bhttp::status>(refused->status);
-      answer(status,
-             error_json(status, refused->status == 501 ? "NOT_IMPLEMENTED" : "BAD_REQUEST",
-                        refused->message),
-             false);
-      return;
-    }
-    if (!parser_->is_done() && !body_is_buffered() && serves_api() && !is_own(route_)) {
-      // The body is still on its way: refuse now what it cannot change, so
-      // that a large body is read only for a caller who may send it.
-      const auto head = adapted(false);
-      if (auto early = server_.adapter().precheck(head)) {
-        unread_input_ = true;
-        send(std::move(*early), false);
-        return;
-      }
-    }
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
-                        self->on_body(read_ec);
-                      });
-  }
-
-  void on_body(beast::error_code ec) {
-    reading_ = false;
-    request_timer_.cancel();
-    if (ec) {
-      read_failed(ec);
-      return;
-    }
-    const auto& request = parser_->get();
-    const bool keep_alive = request.keep_alive() && !server_.stopping();
-    if (is_own(route_)) {
-      serve_own(route_, request.method(), keep_alive);
-    } else if (serves_api()) {
-      send(server_.adapter().handle(adapted(true)), keep_alive);
-    } else {
-      response_ = {};
-      answer(bhttp::status::not_found,
-             error_json(bhttp::status::not_found, "NOT_FOUND", "This port serves only /metrics"),
-             keep_alive);
-    }
-  }
-
-  [[nodiscard]] bool serves_api() const { return serves_ != Serves::metrics; }
-
-  /// True for the routes the server answers itself.
-  [[nodiscard]] static bool is_own(RouteLabel route) {
-    return route == RouteLabel::healthz || route == RouteLabel::readyz ||
-           route == RouteLabel::metrics;
-  }
-
-  /// Whether all of a Content-Length body is already in the buffer.
-  bool body_is_buffered() const {
-    const auto length = parser_->content_length();
-    return length && *length <= buffer_.size();
-  }
-
-  http::Request adapted(bool with_body) const {
-    const auto& request = parser_->get();
-    http::Request adapted{.method = request.method_string(), .target = request.target()};
-    if (with_body) adapted.body = request.body();
-    adapted.headers.reserve(header_fields_);
-    std::size_t taken = 0;
-    for (const auto& field : request) {
-      if (taken++ == header_fields_) break;
-      adapted.headers.emplace_back(field.name_string(), field.value());
-    }
-    return adapted;
-  }
-
-  /// The request was not read in time: stop reading; read_failed answers.
-  void on_request_timeout() {
-    if (!reading_ || closed_) return;
-    timed_out_ = true;
-    beast::error_code ignored;
-    stream_.socket().cancel(ignored);
-  }
-
-  void read_failed(beast::error_code ec) {
-    reading_ = false;
-    request_timer_.cancel();
-    if (timed_out_) {
-      // Silence gets no answer; part of a request gets 408 (RFC 9110
-      // section 15.5.9), and the connection closes after it.
-      if (!parser_->got_some()) {
-        close();
-        return;
-      }
-      unread_input_ = true;  // drained, so the 408 is not lost to a reset
-      answer(bhttp::status::request_timeout,
-             error_json(bhttp::status::request_timeout, "REQUEST_TIMEOUT",
-                        "The request did not arrive in time"),
-             false);
-      return;
-    }
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof || ec == asio::error::bad_descriptor) {
-      close();  // gone, or too slow: a timeout has already closed the socket
-      return;
-    }
-    unread_input_ = true;
-    if (ec == bhttp::error::body_limit) {
-      answer(bhttp::status::payload_too_large,
-             error_json(
-                 bhttp::status::payload_too_large, "PAYLOAD_TOO_LARGE",
-                 fmt::format("The body is larger than {} bytes", server_.limits().max_body_bytes)),
-             false);
-    } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-      answer(bhttp::status::request_header_fields_too_large,
-             error_json(bhttp::status::request_header_fields_too_large, "BAD_REQUEST",
-                        "The request headers are too large"),
-             false);
-    } else {
-      answer(bhttp::status::bad_request,
-             error_json(bhttp::status::bad_request, "BAD_REQUEST", "Malformed HTTP request"),
-             false);
-    }
-  }
-
-  /// /healthz: the process serves (liveness; never waits on the store).
-  /// /readyz: the store answers a cheap call. /metrics: the scrape.
-  void serve_own(RouteLabel route, bhttp::verb method, bool keep_alive) {
-    response_ = {};
-    if (method != bhttp::verb::get && method != bhttp::verb::head) {
-      response_.set(bhttp::field::allow, "GET, HEAD");
-      answer(bhttp::status::method_not_allowed,
-             error_json(bhttp::status::method_not_allowed, "METHOD_NOT_ALLOWED",
-                        "This resource allows only GET and HEAD"),
-             keep_alive);
-      return;
-    }
-    if (route == RouteLabel::healthz) {
-      answer(bhttp::status::ok, R"({"status":"ok"})", keep_alive);
-    } else if (route == RouteLabel::metrics) {
-      response_.set(bhttp::field::content_type, Metrics::kContentType);
-      answer(bhttp::status::ok, server_.metrics().scrape(server_.store(), server_.log().dropped()),
-             keep_alive);
-    } else if (const auto ready = server_.store().check_health(); ready) {
-      answer(bhttp::status::ok, R"({"status":"ready"})", keep_alive);
-    } else {
-      // The reason is for the operator's log, not for whoever asks.
-      server_.log().message(fmt::format("readyz: not ready: {}", ready.error().message));
-      response_.set(bhttp::field::retry_after, std::to_string(http::kRetryAfterSeconds));
-      answer(bhttp::status::service_unavailable, R"({"status":"unavailable"})", keep_alive);
-    }
-  }
-
-  void send(http::Response answered, bool keep_alive) {
-    response_ = {};
-    for (auto& [name, value] : answered.headers) response_.set(name, value);
-    answer(static_cast<bhttp::status>(answered.status), std::move(answered.body), keep_alive);
-  }
-
-  void answer(bhttp::status status, std::string body, bool keep_alive) {
-    // Reading is over, also when answering early: the request's deadline must
-    // not cut off the answer or the drain, which have deadlines of their own.
-    reading_ = false;
-    request_timer_.cancel();
-    response_.result(status);
-    response_.version(11);
-    if (request_id_.empty()) request_id_ = new_request_id();
-    response_.set("X-Request-Id", request_id_);
-    if (!body.empty() && response_.find(bhttp::field::content_type) == response_.end()) {
-      response_.set(bhttp::field::content_type, "application/json");
-    }
-    response_.body() = std::move(body);
-    response_.keep_alive(keep_alive);
-    response_.prepare_payload();
-    // HEAD: the header GET would have, Content-Length included, and no body.
-    if (parser_->is_header_done() && parser_->get().method() == bhttp::verb::head) {
-      response_.body().clear();
-    }
-    log_answer();
-    write(keep_alive);
-  }
-
-  void log_answer() {
-    const auto duration =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
-    AccessRecord record{.request_id = request_id_,
-                        .method = "-",
-                        .path = "-",
-                        .status = static_cast<int>(response_.result_int()),
-                        .duration = duration,
-                        .bytes = response_.body().size()};
-    if (parser_->is_header_done()) {
-      const auto& request = parser_->get();
-      record.method = request.method_string();
-      record.path = path_of(request.target());
-    }
-    server_.log().request(record);
-    metrics_.count_request(route_, record.method, record.status, duration);
-  }
-
-  /// The route a target names on this listener: one of the server's own,
-  /// else (where the API is served) the adapter's, else `other`.
-  [[nodiscard]] RouteLabel route_label(std::string_view target) const {
-    auto own = server_route(target);
-    if (own == RouteLabel::metrics && serves_ == Serves::api) own = RouteLabel::other;
-    if (own != RouteLabel::other || !serves_api()) return own;
-    switch (server_.adapter().route(target)) {
-      case http::Route::collection: return RouteLabel::collection;
-      case http::Route::item: return RouteLabel::item;
-      case http::Route::none: break;
-    }
-    return RouteLabel::other;
-  }
-
-  void write(bool keep_alive) {
-    stream_.expires_after(server_.limits().write_timeout);
-    bhttp::async_write(stream_, response_,
-                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                         self->on_written(ec, keep_alive);
-                       });
-  }
-
-  void on_written(beast::error_code ec, bool keep_alive) {
-    response_ = {};  // an answer is held only while it is being sent
-    if (!ec && unread_input_) {
-      drain_then_close();
-    } else if (ec || !keep_alive || server_.stopping()) {
-      close();
-    } else {
-      read_header();
-    }
-  }
-
-  // After an early answer (413, 400, ...) the client may still be sending.
-  // Closing at once would reset the connection and could destroy the answer
-  // in the client's receive buffer, so the rest is read and dropped first,
-  // within a fixed time and size that nothing the client does extends.
-  void drain_then_close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(Limits::kDrainTime);
-    drain();
-  }
-
-  void drain() {
-    stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-                              self->drained_ += bytes;
-                              if (ec || self->drained_ > Limits::kDrainBytes) {
-                                self->close();
-                              } else {
-                                self->drain();
-                              }
-                            });
-  }
-
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
-    request_timer_.cancel();
-    server_.forget(weak_from_this());
-  }
-
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<Parser> parser_;
-  bhttp::response<bhttp::string_body> response_;
-  asio::steady_timer request_timer_;  ///< the deadline of the request being read
-  Server& server_;
-  Metrics& metrics_;
-  Serves serves_;
-  Clock::time_point started_;             ///< when its header was read, for the log
-  std::string request_id_;                ///< the client's, or one made for the answer
-  RouteLabel route_ = RouteLabel::other;  ///< of the request being served
-  bool reading_ = false;
-  bool timed_out_ = false;         ///< the request timer cancelled the read
-  std::size_t header_fields_ = 0;  ///< fields before any chunked trailer
-  bool unread_input_ = false;      ///< answered before the whole request was read
-  bool closed_ = false;
-  std::array<char, std::size_t{16} << 10> discard_{};
-  std::size_t drained_ = 0;
-};
 
 Server::Server(asio::io_context& io, http::Adapter adapter, std::shared_ptr<IcpStore> store,
                const Limits& limits, AccessLog& log, Metrics& metrics)
@@ -477,7 +70,7 @@ void Server::on_accept(Listener& listener, const boost::system::error_code& ec,
     }
     return;
   }
-  auto session = std::make_shared<Session>(std::move(socket), *this, listener.serves);
+  auto session = make_session(std::move(socket), *this, listener.serves);
   bool more = false;
   {
     const std::lock_guard lock(mutex_);
@@ -489,7 +82,7 @@ void Server::on_accept(Listener& listener, const boost::system::error_code& ec,
       listener.paused = true;
     }
   }
-  session->start();
+  start(session);
   if (more) accept(listener);
 }
 
@@ -536,7 +129,7 @@ void Server::stop() {
       });
     }
   }
-  for (const auto& session : live) session->stop_when_idle();
+  for (const auto& session : live) stop_when_idle(session);
 }
 
 void Server::close_all() {
@@ -548,7 +141,7 @@ void Server::close_all() {
     }
   }
   log_.message(fmt::format("shutdown: closing {} connection(s) still open", live.size()));
-  for (const auto& session : live) session->close_now();
+  for (const auto& session : live) close_now(session);
 }
 
 }  // namespace icp::server

@@ -1,3 +1,5 @@
+// Reading an ICP: the validating reader that names every problem's field,
+// and the stores' entry point that tries the exact-layout reader first.
 #include <icp/json.hpp>
 
 #include <icp/id.hpp>
@@ -5,12 +7,9 @@
 #include "checked_json.hpp"
 #include "icp_rules.hpp"
 #include "json_internal.hpp"
-#include "json_writer.hpp"
-#include "opaque_json.hpp"
 
 #include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/value_from.hpp>
 
 #include <algorithm>
 #include <array>
@@ -23,54 +22,6 @@ namespace icp {
 namespace json = boost::json;
 
 namespace {
-
-// ---- writing ---------------------------------------------------------------
-
-void append_quoted_timestamp(std::string& out, Timestamp at) {
-  out.push_back('"');
-  append_timestamp(out, at);
-  out.push_back('"');
-}
-
-void append_optional_timestamp(std::string& out, const std::optional<Timestamp>& at) {
-  if (at) {
-    append_quoted_timestamp(out, *at);
-  } else {
-    out.append("null");
-  }
-}
-
-void append_criterion(std::string& out, const LeadProviderCriterion& criterion) {
-  out.append(R"({"provider":)");
-  detail::append_json_string(out, criterion.provider);
-  out.append(R"(,"type":)");
-  detail::append_json_string(out, criterion.type);
-  out.append(R"(,"filters":)");
-  detail::append_opaque_json(out, criterion.filters);
-  out.push_back('}');
-}
-
-void append_criterion(std::string& out, const CustomFilterCriterion& criterion) {
-  out.append(R"({"type":)");
-  detail::append_json_string(out, criterion.type);
-  out.append(R"(,"value":)");
-  detail::append_json_number(out, criterion.value);
-  out.push_back('}');
-}
-
-template <class Range, class AppendOne>
-void append_array(std::string& out, const Range& range, AppendOne append_one) {
-  out.push_back('[');
-  bool first = true;
-  for (const auto& element : range) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_one(out, element);
-  }
-  out.push_back(']');
-}
-
-// ---- reading ---------------------------------------------------------------
 
 using detail::kMaxLeadsPerList;
 using detail::kMinLeadsPerList;
@@ -370,49 +321,6 @@ Result<Icp> parse_icp_text(std::string_view text) {
 
 }  // namespace
 
-void append_json(std::string& out, const Icp& icp) {
-  out.append(R"({"id":)");
-  detail::append_json_string(out, icp.id);
-  out.append(R"(,"name":)");
-  detail::append_json_string(out, icp.name);
-  out.append(R"(,"description":)");
-  if (icp.description) {
-    detail::append_json_string(out, *icp.description);
-  } else {
-    out.append("null");
-  }
-  out.append(R"(,"createdAt":)");
-  append_quoted_timestamp(out, icp.created_at);
-  out.append(R"(,"updatedAt":)");
-  append_quoted_timestamp(out, icp.updated_at);
-  out.append(R"(,"userIds":)");
-  append_array(out, icp.user_ids, [](std::string& o, const std::string& user_id) {
-    detail::append_json_string(o, user_id);
-  });
-  out.append(R"(,"leadsPerList":)");
-  detail::append_json_number(out, std::int64_t{icp.leads_per_list});
-  out.append(R"(,"activeUntil":)");
-  append_optional_timestamp(out, icp.active_until);
-  out.append(R"(,"leadProviderCriteria":)");
-  append_array(out, icp.lead_provider_criteria,
-               [](std::string& o, const LeadProviderCriterion& c) { append_criterion(o, c); });
-  out.append(R"(,"customFilterCriteria":)");
-  append_array(out, icp.custom_filter_criteria,
-               [](std::string& o, const CustomFilterCriterion& c) { append_criterion(o, c); });
-  if (icp.crm_filters) {
-    out.append(R"(,"crmFilters":)");
-    detail::append_opaque_json(out, *icp.crm_filters);
-  }
-  out.push_back('}');
-}
-
-std::string to_json(const Icp& icp) {
-  std::string out;
-  out.reserve(1024);
-  append_json(out, icp);
-  return out;
-}
-
 Result<json::value> parse_json(std::string_view text) {
   return detail::parse_checked_json(text, json::storage_ptr{});
 }
@@ -517,85 +425,6 @@ Result<Icp> detail::parse_stored_icp(std::string_view text) {
   // Not in to_json's layout (written by hand, or by an older version): the
   // general reader reads it, or says what is wrong with it.
   return parse_icp_text(text);
-}
-
-std::string detail::error_body(std::string_view code, std::string_view message,
-                               const std::vector<ErrorDetail>& details) {
-  std::string out;
-  out.reserve(96 + message.size());
-  out.append(R"({"error":{"code":)");
-  detail::append_json_text(out, code);
-  // Messages may quote what a client sent (a path, a parameter's name): not
-  // necessarily UTF-8.
-  out.append(R"(,"message":)");
-  detail::append_json_text(out, message);
-  if (!details.empty()) {
-    out.append(R"(,"details":)");
-    append_array(out, details, [](std::string& o, const ErrorDetail& detail) {
-      o.append(R"({"path":)");
-      detail::append_json_text(o, detail.path);
-      o.append(R"(,"message":)");
-      detail::append_json_text(o, detail.message);
-      o.push_back('}');
-    });
-  }
-  out.append("}}");
-  return out;
-}
-
-std::string error_body(const Error& error) {
-  return detail::error_body(code_name(error.code), error.message, error.details);
-}
-
-// ---- Boost.JSON conversions -------------------------------------------------
-
-void tag_invoke(const json::value_from_tag&, json::value& value,
-                const LeadProviderCriterion& criterion) {
-  value = json::object{{"provider", criterion.provider},
-                       {"type", criterion.type},
-                       {"filters", criterion.filters.value()}};
-}
-
-void tag_invoke(const json::value_from_tag&, json::value& value,
-                const CustomFilterCriterion& criterion) {
-  json::object object{{"type", criterion.type}};
-  // Integral values stay integers, so that 3 is written 3 and not 3.0.
-  if (criterion.value == std::floor(criterion.value) && std::abs(criterion.value) < 9.0e15) {
-    object["value"] = static_cast<std::int64_t>(criterion.value);
-  } else {
-    object["value"] = criterion.value;
-  }
-  value = std::move(object);
-}
-
-void tag_invoke(const json::value_from_tag&, json::value& value, const Icp& icp) {
-  auto optional_timestamp = [](const std::optional<Timestamp>& at) -> json::value {
-    if (!at) return nullptr;
-    // Not `return {...}`: a braced json::value is an array.
-    return json::value(format_timestamp(*at));  // NOLINT(modernize-return-braced-init-list)
-  };
-  json::object object;
-  object["id"] = icp.id;
-  object["name"] = icp.name;
-  object["description"] = icp.description ? json::value(*icp.description) : json::value(nullptr);
-  object["createdAt"] = format_timestamp(icp.created_at);
-  object["updatedAt"] = format_timestamp(icp.updated_at);
-  object["userIds"] = json::value_from(icp.user_ids);
-  object["leadsPerList"] = icp.leads_per_list;
-  object["activeUntil"] = optional_timestamp(icp.active_until);
-  object["leadProviderCriteria"] = json::value_from(icp.lead_provider_criteria);
-  object["customFilterCriteria"] = json::value_from(icp.custom_filter_criteria);
-  if (icp.crm_filters) object["crmFilters"] = icp.crm_filters->value();
-  value = std::move(object);
-}
-
-boost::system::result<Icp> tag_invoke(const json::try_value_to_tag<Icp>&,
-                                      const json::value& value) {
-  auto icp = icp_from_json(value);
-  if (!icp) {  // icp_from_json says which field and why
-    return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
-  }
-  return std::move(*icp);
 }
 
 }  // namespace icp

@@ -1,0 +1,89 @@
+#include "connection.hpp"
+
+#include "schema.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <array>
+
+namespace icp::detail::postgres {
+
+pg::ConnectionPtr connect(const Session& session, bool prepare) {
+  // libpq's connect_timeout is whole seconds, at least 2. Keywords before
+  // `dbname` are defaults the URL may override (libpq applies them in order).
+  const auto seconds = std::max<std::int64_t>(
+      2, std::chrono::ceil<std::chrono::seconds>(session.connect_timeout).count());
+  const std::string timeout = std::to_string(seconds);
+  const std::array<const char*, 4> keywords{"connect_timeout", "fallback_application_name",
+                                            "dbname", nullptr};
+  const std::array<const char*, 4> values{timeout.c_str(), "icp", session.url.c_str(), nullptr};
+  pg::ConnectionPtr connection(PQconnectdbParams(keywords.data(), values.data(), 1));
+  if (!connection) throw pg::Failure("out of memory", "", true);
+  if (PQstatus(connection.get()) != CONNECTION_OK) {
+    throw pg::Failure(pg::one_line(PQerrorMessage(connection.get())), "", true);
+  }
+  // libpq prints server notices on stderr by default; a library stays quiet.
+  PQsetNoticeProcessor(
+      connection.get(), [](void*, const char*) {}, nullptr);
+  if (session.statement_timeout.count() > 0) {
+    const auto set = fmt::format("SET statement_timeout = {}", session.statement_timeout.count());
+    pg::exec(connection.get(), set.c_str());
+  }
+  if (!session.schema_identifier.empty()) {
+    const auto set = fmt::format("SET search_path = {}", session.schema_identifier);
+    pg::exec(connection.get(), set.c_str());
+  }
+  if (prepare) {
+    for (const auto* statement : sql::kAll) {
+      const pg::ResultPtr result(PQprepare(connection.get(), statement->name, statement->sql,
+                                           statement->parameter_count,
+                                           statement->parameter_types.data()));
+      if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        throw pg::failure_of(connection.get(), result.get());
+      }
+    }
+  }
+  return connection;
+}
+
+bool still_open(PGconn* connection) {
+  if (PQstatus(connection) != CONNECTION_OK) return false;
+  pollfd descriptor{.fd = PQsocket(connection), .events = POLLIN, .revents = 0};
+  return descriptor.fd >= 0 && ::poll(&descriptor, 1, 0) == 0;
+}
+
+bool is_transient(std::string_view sqlstate) {
+  return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "53300";
+}
+
+Error postgres_error(std::string_view operation, const pg::Failure& failure) {
+  if (failure.sqlstate() == "57014") {
+    return Error{Errc::unavailable,
+                 fmt::format("PostgreSQL store: failed to {}: the statement timeout cancelled it "
+                             "({}); raise PostgresOptions::statement_timeout or look for locks",
+                             operation, failure.reason())};
+  }
+  if (failure.reason().starts_with(kCannotConnect)) {
+    return Error{Errc::unavailable,
+                 fmt::format("PostgreSQL store: failed to {}: {}; check that the server is up and "
+                             "reachable (calls wait for it up to PostgresOptions::acquire_timeout)",
+                             operation, failure.reason())};
+  }
+  if (failure.connection_lost()) {
+    return Error{Errc::unavailable,
+                 fmt::format("PostgreSQL store: failed to {}: the connection to the server was "
+                             "lost ({}); the next call reconnects. A write whose commit was cut "
+                             "off may or may not have been applied: read before retrying it",
+                             operation, failure.reason())};
+  }
+  if (failure.transient() || is_transient(failure.sqlstate())) {
+    return Error{Errc::unavailable, fmt::format("PostgreSQL store: failed to {} ({}); try again",
+                                                operation, failure.reason())};
+  }
+  return Error{Errc::internal,
+               fmt::format("PostgreSQL store: failed to {} ({})", operation, failure.reason())};
+}
+
+}  // namespace icp::detail::postgres

@@ -1,0 +1,46 @@
+#pragma once
+
+// Opening PostgreSQL connections for the store, and turning libpq's
+// failures into the library's errors.
+
+#include <icp/error.hpp>
+
+#include "libpq.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace icp::detail::postgres {
+
+/// How a failure to open a connection begins its reason.
+inline constexpr std::string_view kCannotConnect = "cannot connect: ";
+
+/// Settings every connection gets before its first statement.
+struct Session {
+  std::string url;
+  std::string schema_identifier;  ///< quoted; empty: the server's search_path
+  std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds connect_timeout{0};
+};
+
+/// A new connection with the session set up and every statement prepared.
+/// Throws pg::Failure.
+[[nodiscard]] pg::ConnectionPtr connect(const Session& session, bool prepare);
+
+/// True when an idle connection is still usable. An idle session never
+/// expects data, so anything readable is the server going away (a shutdown
+/// notice, then end of file): checked with one poll(), no round trip.
+[[nodiscard]] bool still_open(PGconn* connection);
+
+/// SQLSTATEs after which the same call may succeed on the same connection
+/// (PostgreSQL's appendix A): serialization failures and deadlocks, a lock
+/// not available, too many connections. Connection exceptions (08) and
+/// shutdowns (57P) are Failure::connection_lost(), from pg::failure_of.
+[[nodiscard]] bool is_transient(std::string_view sqlstate);
+
+/// The Error for a failure during `operation`: what failed, the server's or
+/// libpq's reason, and what to do about it. Never SQL text or values.
+[[nodiscard]] Error postgres_error(std::string_view operation, const pg::Failure& failure);
+
+}  // namespace icp::detail::postgres

@@ -1,0 +1,158 @@
+#pragma once
+
+// The PostgreSQL store's connection pool.
+
+#include <icp/postgres_store.hpp>
+#include <icp/store.hpp>
+
+#include "connection.hpp"
+#include "libpq.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace icp::detail::postgres {
+
+/// At most `pool_size` connections. A call takes an idle one that is still
+/// open, or opens one (retrying while the server is down) until its
+/// deadline; a connection comes back only when its session is clean.
+class ConnectionPool {
+ public:
+  ConnectionPool(Session session, const PostgresOptions& options)
+      : session_(std::move(session)),
+        size_(std::max<std::size_t>(1, options.pool_size)),
+        acquire_timeout_(options.acquire_timeout) {}
+
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+  ConnectionPool(ConnectionPool&&) = delete;
+  ConnectionPool& operator=(ConnectionPool&&) = delete;
+  ~ConnectionPool() = default;
+
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, pg::ConnectionPtr connection)
+        : pool_(pool), connection_(std::move(connection)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease(Lease&&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    /// Ends any transaction left open by an error; a connection that cannot
+    /// be brought back to idle is closed instead of returned.
+    ~Lease() {
+      PGconn* connection = connection_.get();
+      bool reusable = PQstatus(connection) == CONNECTION_OK;
+      if (reusable && PQtransactionStatus(connection) != PQTRANS_IDLE) {
+        const pg::ResultPtr rollback(PQexec(connection, "ROLLBACK"));
+        reusable = rollback && PQresultStatus(rollback.get()) == PGRES_COMMAND_OK &&
+                   PQtransactionStatus(connection) == PQTRANS_IDLE;
+      }
+      pool_.give_back(std::move(connection_), reusable);
+    }
+    [[nodiscard]] PGconn* get() const { return connection_.get(); }
+
+   private:
+    ConnectionPool& pool_;
+    pg::ConnectionPtr connection_;
+  };
+
+  /// Throws pg::Failure when no connection is free or can be opened in time.
+  Lease take() {
+    const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+    bool waited = false;  // a call that waits twice is one wait
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        auto connection = std::move(idle_.back());
+        idle_.pop_back();
+        if (still_open(connection.get())) return {*this, std::move(connection)};
+        --open_;  // closed by the server while idle: replaced below
+      }
+      if (open_ < size_) {
+        ++open_;
+        lock.unlock();
+        try {
+          return {*this, open_until(deadline)};
+        } catch (...) {
+          lock.lock();
+          --open_;
+          available_.notify_one();
+          throw;
+        }
+      }
+      if (!waited) {
+        waited = true;
+        ++waits_;
+      }
+      if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= size_) {
+        ++timeouts_;
+        throw pg::Failure(
+            fmt::format("all {} connections stayed busy for {} ms; raise PostgresOptions::"
+                        "pool_size or acquire_timeout",
+                        size_, acquire_timeout_.count()),
+            "", false, true);
+      }
+    }
+  }
+
+  [[nodiscard]] PoolStats stats() const {
+    const std::lock_guard lock(mutex_);
+    return {.capacity = size_,
+            .open = open_,
+            .in_use = open_ - idle_.size(),
+            .waits = waits_,
+            .timeouts = timeouts_};
+  }
+
+ private:
+  /// Opens a connection, retrying while the server is unreachable (it may be
+  /// restarting) until the deadline; then fails with libpq's last reason.
+  pg::ConnectionPtr open_until(std::chrono::steady_clock::time_point deadline) {
+    auto backoff = std::chrono::milliseconds(20);
+    for (;;) {
+      try {
+        return connect(session_, true);
+      } catch (const pg::Failure& failure) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!failure.connection_lost() || now + backoff >= deadline) {
+          throw pg::Failure(fmt::format("{}{}", kCannotConnect, failure.reason()),
+                            failure.sqlstate(), true);
+        }
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+      }
+    }
+  }
+
+  void give_back(pg::ConnectionPtr connection, bool reusable) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (reusable) {
+        idle_.push_back(std::move(connection));
+      } else {
+        --open_;
+      }
+    }
+    available_.notify_one();
+    // An unusable connection closes here, outside the lock.
+  }
+
+  Session session_;
+  std::size_t size_;
+  std::chrono::milliseconds acquire_timeout_;
+  mutable std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<pg::ConnectionPtr> idle_;
+  std::size_t open_ = 0;  ///< idle plus leased
+  std::uint64_t waits_ = 0;
+  std::uint64_t timeouts_ = 0;
+};
+
+}  // namespace icp::detail::postgres
