@@ -27,15 +27,20 @@ inline constexpr std::size_t kMaxOrganizationBytes = 256;
 /// access every ICP of theirs. A small value type, safe to copy and share.
 class AuthContext {
  public:
+  /// A caller who is not signed in: every operation answers `unauthorized`.
   [[nodiscard]] static AuthContext anonymous() { return AuthContext{}; }
+  /// A signed-in user, `user_id` as ICPs' `userIds` list it, acting in `organization`.
   [[nodiscard]] static AuthContext user(std::string user_id, std::string organization = {}) {
     return AuthContext{std::move(user_id), std::move(organization), false};
   }
+  /// As user(), and an admin of `organization`: reaches all of its ICPs.
   [[nodiscard]] static AuthContext admin(std::string user_id, std::string organization = {}) {
     return AuthContext{std::move(user_id), std::move(organization), true};
   }
 
+  /// False only for anonymous().
   [[nodiscard]] bool is_authenticated() const noexcept { return user_id_.has_value(); }
+  /// True only for admin().
   [[nodiscard]] bool is_admin() const noexcept { return admin_; }
   /// Empty for an anonymous caller.
   [[nodiscard]] std::string_view user_id() const noexcept {

@@ -22,7 +22,7 @@ namespace icp::clerk {
 /// of the `alternatives`. An admin administers their active organization only.
 struct ICP_CLERK_EXPORT AdminClaim {
   std::string path = "metadata.role";  ///< Clerk's RBAC guide: public metadata as a session claim
-  std::string value = "admin";
+  std::string value = "admin";         ///< the value that makes an admin
   /// Further (path, value) pairs, any of which also makes an admin.
   std::vector<std::pair<std::string, std::string>> alternatives;
 
@@ -39,6 +39,7 @@ struct ICP_CLERK_EXPORT AdminClaim {
   }
 };
 
+/// How ClerkAuthenticator verifies tokens; only `public_key_pem` is required.
 struct ClerkOptions {
   /// The instance's JWT public key, PEM (`-----BEGIN PUBLIC KEY-----`, SPKI),
   /// RSA of 2048 to 16384 bits. Escaped `\n` (as in an environment variable)
@@ -56,7 +57,7 @@ struct ClerkOptions {
   bool reject_pending_sessions = false;
   /// Leeway for `exp`, `nbf` and `iat`.
   std::chrono::seconds clock_skew{5};
-  AdminClaim admin;
+  AdminClaim admin;  ///< who is an admin; by default `metadata.role` is `admin`
   /// Now; the system clock when empty. Tests inject their own.
   std::function<std::chrono::system_clock::time_point()> clock;
 };
@@ -89,6 +90,7 @@ class ICP_CLERK_EXPORT ClerkAuthenticator final : public http::Authenticator {
   ClerkAuthenticator& operator=(ClerkAuthenticator&&) = delete;
 
   struct Impl;
+  /// For create() only: Impl is private to the library.
   explicit ClerkAuthenticator(std::unique_ptr<Impl> impl);
 
  private:

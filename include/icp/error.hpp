@@ -16,12 +16,12 @@ namespace icp {
 
 /// What went wrong, in the API's terms; each maps to one HTTP status.
 enum class Errc {
-  bad_request,
-  unauthorized,
-  forbidden,
-  not_found,
-  conflict,
-  precondition_failed,
+  bad_request,          ///< the input (a body, a query, a setting) is invalid: fix it first
+  unauthorized,         ///< no valid credentials (the caller is not signed in)
+  forbidden,            ///< signed in, but not allowed to do this
+  not_found,            ///< no such ICP, or one hidden by ServiceOptions::conceal_existence
+  conflict,             ///< the ICP exists already, or concurrent writers kept winning
+  precondition_failed,  ///< If-Match (or an expected revision) names another revision
   /// May succeed if retried later: the database is unreachable or restarting,
   /// a connection pool stayed busy, SQLite stayed locked. HTTP 503 with
   /// `Retry-After`. Nothing was changed, except that a write whose commit was
@@ -33,23 +33,28 @@ enum class Errc {
 /// One problem with one field of a request body: `path` names the field
 /// (`leadProviderCriteria[0].filters`), `message` says what is wrong with it.
 struct ErrorDetail {
-  std::string path;
-  std::string message;
+  std::string path;     ///< the field, or a query parameter's name; empty: the whole body
+  std::string message;  ///< what is wrong with it, e.g. `expected a string, got number`
 
+  /// Member-wise equality.
   friend bool operator==(const ErrorDetail&, const ErrorDetail&) = default;
 };
 
 /// An expected failure. `message` is meant for a person and never holds SQL
 /// text or secrets; `details` lists every field problem of a bad request.
+/// `fmt::format("{}", error)` prints `NOT_FOUND: ICP not found: <id>`, then
+/// `; path: message` per detail.
 struct Error {
-  Errc code = Errc::internal;
-  std::string message;
-  std::vector<ErrorDetail> details;
+  Errc code = Errc::internal;        ///< what kind of failure, and so the HTTP status
+  std::string message;               ///< for a person; does not repeat the code
+  std::vector<ErrorDetail> details;  ///< the library fills it for `bad_request` only
 
   Error() = default;
+  /// An error of kind `c` saying `msg`, with the field problems `d`.
   Error(Errc c, std::string msg, std::vector<ErrorDetail> d = {})
       : code(c), message(std::move(msg)), details(std::move(d)) {}
 
+  /// Member-wise equality.
   friend bool operator==(const Error&, const Error&) = default;
 };
 
@@ -67,7 +72,9 @@ using Result = boost::system::result<T, Error>;
 /// exceptions; nothing else in the library throws.
 class ICP_CORE_EXPORT Exception : public std::runtime_error {
  public:
+  /// Carries `error`; what() is its fmt form (`NOT_FOUND: ...`).
   explicit Exception(Error error);
+  /// The Error it carries.
   [[nodiscard]] const Error& error() const noexcept { return error_; }
 
  private:
@@ -79,6 +86,10 @@ class ICP_CORE_EXPORT Exception : public std::runtime_error {
     const Error& error, const boost::source_location& location);
 
 }  // namespace icp
+
+/// \cond
+// fmt support, not icp's API: hidden from Doxygen, which cannot place a
+// specialization of a namespace (fmt) it never sees declared.
 
 template <>
 struct fmt::formatter<icp::Errc> : fmt::formatter<std::string_view> {
@@ -103,3 +114,4 @@ struct fmt::formatter<icp::Error> {
     return out;
   }
 };
+/// \endcond

@@ -33,11 +33,14 @@ class ICP_CORE_EXPORT IfMatch {
   /// foreign tags, or a field that is not valid If-Match syntax).
   [[nodiscard]] static IfMatch nothing() { return {false, {}}; }
 
+  /// Whether it holds for an ICP stored at `revision`.
   [[nodiscard]] bool matches(std::uint64_t revision) const noexcept;
+  /// True only for any() (`*`).
   [[nodiscard]] bool is_any() const noexcept { return any_; }
   /// The revisions named, for `one_of`; empty for `any` and `nothing`.
   [[nodiscard]] const std::vector<std::uint64_t>& revisions() const noexcept { return revisions_; }
 
+  /// Member-wise equality (one_of lists in another order differ).
   friend bool operator==(const IfMatch&, const IfMatch&) = default;
 
  private:
@@ -56,6 +59,7 @@ class ICP_CORE_EXPORT IfMatch {
 /// quotes) is IfMatch::nothing(). Linear in the length of the values.
 [[nodiscard]] ICP_CORE_EXPORT IfMatch
 parse_if_match(std::span<const std::string_view> field_values);
+/// The same, for a request with one If-Match field.
 [[nodiscard]] ICP_CORE_EXPORT IfMatch parse_if_match(std::string_view field_value);
 
 /// A new random, non-zero revision.

@@ -32,14 +32,18 @@ struct ICP_HTTP_EXPORT Request {
   /// Every header field in the order received; names in any case. Repeated
   /// fields stay separate entries.
   std::vector<std::pair<std::string_view, std::string_view>> headers;
-  std::string_view body;
+  std::string_view body;  ///< the complete body; empty when there is none
 
   /// The values of the header `name` (case-insensitive), in order.
   [[nodiscard]] std::vector<std::string_view> header_values(std::string_view name) const;
 };
 
+/// The answer for the transport to send. For HEAD it holds GET's body, which
+/// the transport must not send.
 struct ICP_HTTP_EXPORT Response {
+  /// The HTTP status code.
   int status = 200;
+  /// The header fields to send, in order.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  ///< empty for 204
 
@@ -79,17 +83,21 @@ class ICP_HTTP_EXPORT StaticTokenAuthenticator final : public Authenticator {
   /// `bad_request` naming the problem for a malformed tokens document.
   [[nodiscard]] static Result<std::shared_ptr<StaticTokenAuthenticator>> from_json(
       std::string_view json);
+  /// from_json() of a file of at most kMaxTokensFileBytes; `not_found` when
+  /// it cannot be read, `bad_request` naming the file when it is malformed.
   [[nodiscard]] static Result<std::shared_ptr<StaticTokenAuthenticator>> from_file(
       const std::filesystem::path& path);
 
   [[nodiscard]] Result<AuthContext> authenticate(const Request& request) const override;
 
+  /// Takes `tokens` (token, caller) as given, unchecked: prefer from_json().
   explicit StaticTokenAuthenticator(std::vector<std::pair<std::string, AuthContext>> tokens);
 
  private:
   std::vector<std::pair<std::string, AuthContext>> tokens_;  // sorted by token
 };
 
+/// How an Adapter serves, fixed when it is made.
 struct AdapterOptions {
   /// Bodies above this many bytes are 413.
   std::size_t max_body_bytes = std::size_t{1} << 20;
@@ -131,9 +139,12 @@ enum class Route {
 /// cannot take. Thread-safe and cheap to copy; never throws.
 class ICP_HTTP_EXPORT Adapter {
  public:
+  /// Serves `service`, each request's caller found by `authenticator` (shared;
+  /// must not be null).
   Adapter(IcpService service, std::shared_ptr<const Authenticator> authenticator,
           AdapterOptions options = {});
 
+  /// The response to a complete request; anything that fails inside is a 500.
   [[nodiscard]] Response handle(const Request& request) const;
 
   /// For a transport that has read a request's header but not yet its body:

@@ -40,12 +40,17 @@ ICP_CORE_EXPORT void append_json(std::string& out, const Icp& icp);
 // Boost.JSON conversions: `boost::json::value_from(icp)` and
 // `boost::json::try_value_to<Icp>(jv)`. try_value_to only says that the
 // value was invalid; icp_from_json says which field and why.
+
+/// `value_from(icp)`: the object to_json writes, as a value.
 ICP_CORE_EXPORT void tag_invoke(const boost::json::value_from_tag&, boost::json::value& value,
                                 const Icp& icp);
+/// `value_from(criterion)`: `{"provider", "type", "filters"}`.
 ICP_CORE_EXPORT void tag_invoke(const boost::json::value_from_tag&, boost::json::value& value,
                                 const LeadProviderCriterion& criterion);
+/// `value_from(criterion)`: `{"type", "value"}`, an integral value as an integer.
 ICP_CORE_EXPORT void tag_invoke(const boost::json::value_from_tag&, boost::json::value& value,
                                 const CustomFilterCriterion& criterion);
+/// `try_value_to<Icp>(value)`: icp_from_json, any problem only `invalid_argument`.
 [[nodiscard]] ICP_CORE_EXPORT boost::system::result<Icp> tag_invoke(
     const boost::json::try_value_to_tag<Icp>&, const boost::json::value& value);
 

@@ -39,15 +39,20 @@ class ICP_CORE_EXPORT OpaqueJson {
   /// An empty object.
   OpaqueJson();
   // Implicit, so that `criterion.filters = boost::json::object{...}` reads naturally.
+  /// A JSON object, as `filters` always is.
   OpaqueJson(boost::json::object object);  // NOLINT(google-explicit-constructor)
-  OpaqueJson(boost::json::value value);    // NOLINT(google-explicit-constructor)
-  OpaqueJson(std::nullptr_t);              // NOLINT(google-explicit-constructor)
+  /// Any JSON value, unchecked (the JSON readers refuse a `filters` that is not an object).
+  OpaqueJson(boost::json::value value);  // NOLINT(google-explicit-constructor)
+  /// JSON null, as in a `crmFilters` that is null.
+  OpaqueJson(std::nullptr_t);  // NOLINT(google-explicit-constructor)
 
   /// The value. On a value read from a store, the first call parses its text
   /// (once, whichever thread comes first; noexcept: only running out of
   /// memory could fail, and that ends the program).
   [[nodiscard]] const boost::json::value& value() const noexcept;
+  /// Same as value().
   const boost::json::value& operator*() const noexcept { return value(); }
+  /// Same as &value().
   const boost::json::value* operator->() const noexcept { return &value(); }
 
   /// Equal when they are the same JSON: object key order aside, and numbers
@@ -65,19 +70,23 @@ class ICP_CORE_EXPORT OpaqueJson {
 
 /// One lead provider search configuration. `filters` is an opaque object.
 struct LeadProviderCriterion {
-  std::string provider;
+  std::string provider;                     ///< which provider, e.g. `baseProvider`; not empty
   std::string type{kDefaultCriterionType};  ///< "person" or "company"
   OpaqueJson filters;                       ///< always a JSON object
 
+  /// Member-wise equality (`filters` as OpaqueJson compares).
   friend bool operator==(const LeadProviderCriterion&, const LeadProviderCriterion&) = default;
 };
 
 /// One post-retrieval filtering rule, `{type, value}`. Types this library
 /// does not know are kept as they are.
 struct CustomFilterCriterion {
+  /// Not empty. `maxPeoplePerCompany` and `minDaysUntilReuse` take an integer
+  /// `value` from 0 to 2^53; other types any number.
   std::string type;
-  double value = 0;
+  double value = 0;  ///< within -2^53..2^53, where a double holds every integer
 
+  /// Member-wise equality.
   friend bool operator==(const CustomFilterCriterion&, const CustomFilterCriterion&) = default;
 };
 
@@ -87,14 +96,20 @@ struct CustomFilterCriterion {
 /// when nobody writes to it.
 struct Icp {
   std::string id;  ///< canonical (lower-case) UUID
+  /// `name`: not empty.
   std::string name;
   std::optional<std::string> description;  ///< null on the wire when absent
-  Timestamp created_at{};
+  Timestamp created_at{};  ///< `createdAt`: set by the service at create; a body may not set it
+  /// `updatedAt`: set by the service at every write, always later than the
+  /// one before; a body may not set it.
   Timestamp updated_at{};
   std::vector<std::string> user_ids;  ///< who may read and change it
+  /// `leadsPerList`: 1 to 2^31-1; kDefaultLeadsPerList when a create body omits it.
   std::int32_t leads_per_list = kDefaultLeadsPerList;
   std::optional<Timestamp> active_until;  ///< null: never expires
+  /// `leadProviderCriteria`: required in a create body.
   std::vector<LeadProviderCriterion> lead_provider_criteria;
+  /// `customFilterCriteria`: empty when a create body omits it.
   std::vector<CustomFilterCriterion> custom_filter_criteria;
   /// Tri-state, as the spec's `object | null | undefined`: nullopt is absent
   /// (the key is not written), a JSON null is null, else an object.
@@ -107,6 +122,7 @@ struct Icp {
   /// part of the JSON: stores keep it beside the document.
   std::string organization;
 
+  /// Member-wise equality, `revision` and `organization` included.
   friend bool operator==(const Icp&, const Icp&) = default;
 };
 

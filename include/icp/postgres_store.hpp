@@ -13,6 +13,7 @@
 
 namespace icp {
 
+/// How open_postgres_store() connects and runs the store.
 struct PostgresOptions {
   /// Most connections open at once; a call waits for a free one.
   std::size_t pool_size = 8;

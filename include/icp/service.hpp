@@ -37,7 +37,9 @@ using Clock = std::function<Timestamp()>;
 struct ICP_CORE_EXPORT RetryPolicy {
   /// Tries at most this often (1: never retries); then `conflict`.
   int max_attempts = 16;
+  /// The cap of the first wait.
   std::chrono::microseconds initial_backoff{50};
+  /// The largest cap.
   std::chrono::microseconds max_backoff{10'000};
   /// Waits on the caller's thread; tests inject their own. Empty:
   /// std::this_thread::sleep_for.
@@ -50,6 +52,7 @@ struct ICP_CORE_EXPORT RetryPolicy {
   [[nodiscard]] std::chrono::microseconds worst_case_delay() const noexcept;
 };
 
+/// How an IcpService behaves, fixed when it is made.
 struct ServiceOptions {
   /// Answer `not_found` instead of `forbidden` to a caller without access, so
   /// that ids cannot be probed for existence (RFC 9110, section 15.5.4).
@@ -70,11 +73,14 @@ enum class ListScope {
   all,   ///< every ICP: admins only
 };
 
+/// ListOptions::limit when the caller gives none.
 inline constexpr std::size_t kDefaultListLimit = 50;
+/// The largest ListOptions::limit; a larger one is `bad_request`.
 inline constexpr std::size_t kMaxListLimit = 500;
 
+/// Which page of a listing IcpService::list() returns.
 struct ListOptions {
-  ListScope scope = ListScope::mine;
+  ListScope scope = ListScope::mine;      ///< `all` is `forbidden` to a caller who is not an admin
   std::size_t limit = kDefaultListLimit;  ///< 1..kMaxListLimit
   /// Where to continue: the `next_cursor` of the previous page; empty for the
   /// first page. Opaque; it stays valid while ICPs are created or deleted.
@@ -86,7 +92,7 @@ struct ListOptions {
 
 /// One page of a listing, newest `createdAt` first, ties by id.
 struct IcpPage {
-  std::vector<Icp> icps;
+  std::vector<Icp> icps;  ///< this page's ICPs, at most ListOptions::limit; maybe none
   /// Present when there may be more: pass it as ListOptions::cursor.
   std::optional<std::string> next_cursor;
 };
@@ -107,6 +113,7 @@ struct IcpPage {
 /// fails with `precondition_failed` and changes nothing.
 class ICP_CORE_EXPORT IcpService {
  public:
+  /// Serves the ICPs of `store`, which it shares and which must not be null.
   explicit IcpService(std::shared_ptr<IcpStore> store, ServiceOptions options = {});
 
   /// Get ICP: `unauthorized` for an anonymous caller (the store is not
@@ -122,6 +129,7 @@ class ICP_CORE_EXPORT IcpService {
   /// problem of the body is one detail of the `bad_request`.
   [[nodiscard]] Result<Icp> create(const boost::json::object& body,
                                    const AuthContext& caller) const;
+  /// As the other overload, from JSON text: text that is not a JSON object is `bad_request`.
   [[nodiscard]] Result<Icp> create(std::string_view body, const AuthContext& caller) const;
 
   /// Update ICP with a partial (PATCH) body, validated on the merged result
@@ -129,6 +137,8 @@ class ICP_CORE_EXPORT IcpService {
   [[nodiscard]] Result<Icp> update(std::string_view id, const boost::json::object& patch,
                                    const AuthContext& caller,
                                    const std::optional<IfMatch>& if_match = {}) const;
+  /// As the other overload, from JSON text, parsed only after the access checks: text
+  /// that is not a JSON object is `bad_request`.
   [[nodiscard]] Result<Icp> update(std::string_view id, std::string_view patch,
                                    const AuthContext& caller,
                                    const std::optional<IfMatch>& if_match = {}) const;
@@ -142,6 +152,7 @@ class ICP_CORE_EXPORT IcpService {
   [[nodiscard]] Result<void> remove(std::string_view id, const AuthContext& caller,
                                     const std::optional<IfMatch>& if_match = {}) const;
 
+  /// The options it was made with.
   [[nodiscard]] const ServiceOptions& options() const noexcept { return options_; }
 
  private:

@@ -12,6 +12,7 @@
 
 namespace icp {
 
+/// How open_sqlite_store() opens the file and runs the store.
 struct SqliteOptions {
   /// Create the file (and its schema) when it does not exist. Off by default,
   /// so a mistyped path is an error instead of a new empty database.

@@ -17,6 +17,8 @@
 
 namespace icp {
 
+/// What IcpStore::get() looks up: one ICP, by organization and id. Views:
+/// what they point to must outlive the call.
 struct GetIcpRequest {
   std::string_view id;  ///< canonical (lower-case) id
   /// When set, the ICP only if its user_ids hold this user, else nullopt as
@@ -31,6 +33,7 @@ struct GetIcpRequest {
   std::string_view organization;
 };
 
+/// How IcpStore::write() treats ICPs that exist already.
 enum class WriteMode {
   insert,   ///< every ICP must be new, else `conflict`
   replace,  ///< every ICP must exist, else `not_found`
@@ -43,8 +46,8 @@ enum class WriteMode {
 /// organization and id together: the same id in another organization is
 /// another ICP (insert does not conflict with it, replace does not find it).
 struct WriteIcpsRequest {
-  std::span<const Icp> icps;
-  WriteMode mode = WriteMode::upsert;
+  std::span<const Icp> icps;           ///< the batch; a view, it must outlive the call
+  WriteMode mode = WriteMode::upsert;  ///< how ICPs that exist already are treated
   /// Compare-and-swap, for a batch of one ICP in `replace` mode: write only if
   /// the stored revision still equals this, else `precondition_failed`.
   std::optional<std::uint64_t> expected_revision;
@@ -57,6 +60,8 @@ struct WriteIcpsRequest {
 /// batch of your own (an import, say).
 [[nodiscard]] ICP_CORE_EXPORT Result<void> validate(const WriteIcpsRequest& request);
 
+/// What IcpStore::erase() removes: one ICP, by organization and id. Views:
+/// what they point to must outlive the call.
 struct EraseIcpRequest {
   std::string_view id;  ///< canonical (lower-case) id
   /// Erase only if the stored revision still equals this, else
@@ -67,9 +72,10 @@ struct EraseIcpRequest {
 
 /// Where a listing stands: the last ICP of the previous page.
 struct ListPosition {
-  Timestamp created_at{};
-  std::string id;
+  Timestamp created_at{};  ///< that ICP's `created_at`
+  std::string id;          ///< that ICP's id, canonical
 
+  /// Member-wise equality.
   friend bool operator==(const ListPosition&, const ListPosition&) = default;
 };
 
@@ -77,6 +83,8 @@ struct ListPosition {
 struct ListIcpsRequest {
   std::optional<std::string_view> member;  ///< only ICPs whose user_ids hold it; nullopt: all
   std::optional<ListPosition> after;       ///< start after this position
+  /// At most this many ICPs. The service asks for one more than its page, to
+  /// learn whether more follow.
   std::size_t limit = 50;
   /// A bound on what one call holds, by listed_bytes(): read ICPs until
   /// `limit`, or until those before the last one read hold `max_bytes`. The
@@ -122,6 +130,8 @@ class ICP_CORE_EXPORT IcpStore {
   [[nodiscard]] virtual Result<void> write(const WriteIcpsRequest& request) = 0;
   /// True when an ICP was erased, false when there was none.
   [[nodiscard]] virtual Result<bool> erase(const EraseIcpRequest& request) = 0;
+  /// The ICPs that `request` selects, in its order, within its `limit` and
+  /// `max_bytes`; none when no more follow.
   [[nodiscard]] virtual Result<std::vector<Icp>> list(const ListIcpsRequest& request) = 0;
 
   /// Whether the store can serve: a cheap call to its database (for a

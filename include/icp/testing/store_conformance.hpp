@@ -37,6 +37,7 @@ using StoreFactory = std::function<std::shared_ptr<IcpStore>()>;
 
 /// The example ICP of the Get ICP page, as JSON text and as a value.
 [[nodiscard]] ICP_TESTING_EXPORT std::string_view spec_example_json();
+/// spec_example_json() parsed: revision 0, no organization.
 [[nodiscard]] ICP_TESTING_EXPORT Icp spec_example();
 
 }  // namespace icp::testing

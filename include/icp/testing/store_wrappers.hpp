@@ -16,13 +16,17 @@
 
 namespace icp::testing {
 
+/// The IcpStore call a fault or a count is about: get(), write(), erase() or
+/// list() (check_health() and pool_stats() are neither failed nor counted).
 enum class StoreOperation { get, write, erase, list };
+/// The number of StoreOperation values.
 inline constexpr std::size_t kStoreOperationCount = 4;
 
 /// Passes every call to another store. Derive from it to change one call.
 /// Thread-safe when the wrapped store is.
 class ICP_TESTING_EXPORT ForwardingStore : public IcpStore {
  public:
+  /// Forwards to `inner`, which it shares and which must not be null.
   explicit ForwardingStore(std::shared_ptr<IcpStore> inner) : inner_(std::move(inner)) {}
 
   Result<std::optional<Icp>> get(const GetIcpRequest& request) override {
@@ -39,6 +43,7 @@ class ICP_TESTING_EXPORT ForwardingStore : public IcpStore {
   }
 
  protected:
+  /// The wrapped store, for a derived class to call.
   [[nodiscard]] IcpStore& inner() const { return *inner_; }
 
  private:
@@ -85,11 +90,10 @@ class ICP_TESTING_EXPORT FaultInjectingStore final : public ForwardingStore {
   std::array<Fault, kStoreOperationCount> faults_{};
 };
 
-/// Counts the calls per operation, then forwards them. Thread-safe.
 /// One store call as the store received it, its views copied. Fields that
 /// the operation has no use for keep their defaults.
 struct RecordedCall {
-  StoreOperation operation = StoreOperation::get;
+  StoreOperation operation = StoreOperation::get;  ///< which call it was
   std::string organization;                        ///< get, erase, list
   std::string id;                                  ///< get, erase
   std::optional<std::string> member;               ///< get, list
@@ -108,7 +112,9 @@ class ICP_TESTING_EXPORT RecordingStore final : public ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
 
+  /// How many calls of `operation` arrived so far.
   [[nodiscard]] std::size_t calls(StoreOperation operation) const;
+  /// How many calls of the four operations arrived so far.
   [[nodiscard]] std::size_t total_calls() const;
   /// Every call so far, in the order they arrived.
   [[nodiscard]] std::vector<RecordedCall> requests() const;
