@@ -236,6 +236,26 @@ struct ScaleDb {
   std::vector<std::string> ids;  // shuffled
 };
 
+/// Seeding a database takes from seconds to minutes, once: it says how far it
+/// is on stderr (the results go to stdout), a line every tenth.
+class SeedProgress {
+ public:
+  SeedProgress(std::string what, std::size_t total) : what_(std::move(what)), total_(total) {
+    fmt::print(stderr, "seeding {}: {} ICPs, once (later runs reuse it)\n", what_, total_);
+  }
+  void done(std::size_t count) {
+    const auto tenth = count * 10 / std::max<std::size_t>(total_, 1);
+    if (tenth == reported_) return;
+    reported_ = tenth;
+    fmt::print(stderr, "seeding {}: {} of {} ({}%)\n", what_, count, total_, tenth * 10);
+  }
+
+ private:
+  std::string what_;
+  std::size_t total_;
+  std::size_t reported_ = 0;
+};
+
 /// An SQLite database of `count` ICPs, kLister a member of kListerIcps of
 /// them; built once into the temp directory and reused by later runs.
 const ScaleDb& scale_db(std::size_t count) {
@@ -251,12 +271,14 @@ const ScaleDb& scale_db(std::size_t count) {
   };
   if (count_rows() != count) {
     constexpr std::size_t kChunk = 50'000;
+    SeedProgress progress(path.string(), count);
     for (std::size_t first = 0; first < count; first += kChunk) {
       auto chunk = make_icps(first, std::min(kChunk, count - first), first + 1);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         if ((first + i) % (count / kListerIcps) == 0) chunk[i].user_ids.emplace_back(kLister);
       }
       (void)(*opened)->write({.icps = chunk}).value();
+      progress.done(first + chunk.size());
     }
   }
   ScaleDb db{.store = *opened};
@@ -429,9 +451,11 @@ std::shared_ptr<icp::IcpStore> postgres_store() {
       for (std::size_t i = 0; i < icps.size(); i += kIcpCount / kListerIcps) {
         icps[i].user_ids.emplace_back(kLister);
       }
+      SeedProgress progress(fmt::format("PostgreSQL schema {}", kPgSchema), icps.size());
       for (std::size_t first = 0; first < icps.size(); first += kChunk) {
         const std::span chunk(icps.data() + first, std::min(kChunk, icps.size() - first));
         (void)(*opened)->write({.icps = chunk}).value();
+        progress.done(first + chunk.size());
       }
       PgFloor().run("ANALYZE");
     }
