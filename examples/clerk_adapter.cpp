@@ -6,12 +6,13 @@
 #include <icp/http.hpp>
 #include <icp/sqlite_store.hpp>
 
-#include <cstdio>
+#include <fmt/core.h>
+
 #include <string>
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fputs("usage: CLERK_JWT_KEY=PEM clerk_adapter DB SESSION_TOKEN\n", stderr);
+    fmt::print(stderr, "usage: CLERK_JWT_KEY=PEM clerk_adapter DB SESSION_TOKEN\n");
     return 2;
   }
   auto store = icp::open_sqlite_store(argv[1], {.create_if_missing = true});
@@ -29,6 +30,6 @@ int main(int argc, char** argv) {
                                       .target = "/api/v1/entities/icps",
                                       .headers = {{"Authorization", authorization}},
                                       .body = ""});
-  std::printf("%d %s\n", answer.status, answer.body.c_str());
+  fmt::print("{} {}\n", answer.status, answer.body);
   return 0;
 }

@@ -2,8 +2,9 @@
 // it through the service as three different callers.
 #include <icp/icp.hpp>
 
+#include <fmt/core.h>
+
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 
 int main() {
@@ -13,7 +14,7 @@ int main() {
   // [get-icp]
   auto store = icp::open_sqlite_store(path, {.create_if_missing = true});
   if (!store) {
-    std::fprintf(stderr, "%s\n", store.error().message.c_str());
+    fmt::print(stderr, "{}\n", store.error().message);
     return 1;
   }
 
@@ -34,10 +35,9 @@ int main() {
         icp::AuthContext::anonymous()}) {
     const icp::Result<icp::Icp> found = service.get(team_icp.id, caller);
     if (found) {
-      std::printf("200 %s\n", icp::to_json(*found).c_str());
+      fmt::print("200 {}\n", icp::to_json(*found));
     } else {
-      std::printf("%d %s\n", icp::http_status(found.error().code),
-                  icp::error_body(found.error()).c_str());
+      fmt::print("{} {}\n", icp::http_status(found.error().code), icp::error_body(found.error()));
     }
   }
   // [get-icp]

@@ -6,7 +6,8 @@
 #include <icp/http.hpp>
 #include <icp/sqlite_store.hpp>
 
-#include <cstdio>
+#include <fmt/core.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -62,8 +63,8 @@ int main() {
   for (const auto& request : requests) {
     if (!adapter.serves(request.url)) continue;  // the host's own routes
     const auto response = serve_icp_routes(adapter, request);
-    std::printf("%s %s -> %d %s\n", request.method.c_str(), request.url.c_str(), response.code,
-                response.body.substr(0, 60).c_str());
+    fmt::print("{} {} -> {} {}\n", request.method, request.url, response.code,
+               response.body.substr(0, 60));
   }
   std::filesystem::remove(path);
   return 0;
