@@ -8,6 +8,7 @@
 #include <icp/postgres_store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
+#include "../src/postgres/connection.hpp"
 #include "../src/postgres/libpq.hpp"
 #include "../src/postgres/schema.hpp"
 #include "test_stores.hpp"
@@ -147,7 +148,7 @@ TEST_CASE("postgres: an unusable URL or server is an error that says why", "[pos
   SECTION("unknown parameter") {
     const auto store = icp::open_postgres_store("host=/tmp colour=blue");
     REQUIRE_FALSE(store.has_value());
-    CHECK_THAT(store.error().message, Catch::Contains("colour"));
+    CHECK_THAT(store.error().message, Catch::Contains("invalid connection option"));
   }
   SECTION("no server there; the password is never repeated") {
     const auto store = icp::open_postgres_store("postgresql://icp:s3cret-pw@127.0.0.1:1/icp",
@@ -158,6 +159,48 @@ TEST_CASE("postgres: an unusable URL or server is an error that says why", "[pos
     CHECK_THAT(store.error().message, !Catch::Contains("s3cret-pw"));
     CHECK(store.error().message.find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("postgres: no parse error of libpq repeats the password", "[postgres]") {
+  // One string for each error libpq's URI and conninfo parsers report; each
+  // would quote SECRET if passed on. No server is needed: parsing fails first.
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"postgresql://app:SECRET@[::1/db", "matching \"]\""},
+      {"postgresql://app:SECRET@[]/db", "IPv6 host address may not be empty"},
+      {"postgresql://app:SECRET@[::1]x/db", "unexpected character"},
+      {"postgresql://app:SECRET@host/db?sslmode=a=b", "extra key/value separator"},
+      {"postgresql://app:SECRET@host/db?sslmode", "missing key/value separator"},
+      {"postgresql://app:SECRET@host/db?colour=blue", "invalid URI query parameter"},
+      {"postgresql://app:SECRET@host/db?sslmode=%zz", "invalid percent-encoded token"},
+      {"postgresql://app:SECRET%00@host/db", "forbidden value %00"},
+      {"host=/tmp password=SECRET dbname", "missing \"=\" after"},
+      {"host=/tmp SECRET", "missing \"=\" after"},
+      {"host=/tmp password='SECRET", "unterminated quoted string"},
+      {"host=/tmp password=SECRET SECRET=1", "invalid connection option"},
+  };
+  for (const auto& [url, reason] : cases) {
+    INFO(url);
+    const auto store = icp::open_postgres_store(url, {.acquire_timeout = 100ms});
+    REQUIRE_FALSE(store.has_value());
+    CHECK_THAT(store.error().message,
+               Catch::Contains("not a PostgreSQL URL") && Catch::Contains(reason));
+    CHECK_THAT(store.error().message, !Catch::Contains("SECRET"));
+  }
+  // Parsed, then refused by the server or the network: the password as
+  // libpq read it (percent-decoded) is masked wherever a message repeats it.
+  for (const std::string url : {"postgresql://app:SECRET@127.0.0.1:1/SECRET",
+                                "postgresql://app:SE%43RET@127.0.0.1:1/SECRET",
+                                "host=127.0.0.1 port=1 user=app password=SECRET dbname=SECRET"}) {
+    INFO(url);
+    const auto store = icp::open_postgres_store(url, {.acquire_timeout = 100ms});
+    REQUIRE_FALSE(store.has_value());
+    CHECK_THAT(store.error().message, Catch::Contains("cannot open the ICP database"));
+    CHECK_THAT(store.error().message, !Catch::Contains("SECRET"));
+  }
+  CHECK(icp::detail::postgres::masked("user SECRET at SECRETSECRET", "SECRET") ==
+        "user ******** at ****************");
+  CHECK(icp::detail::postgres::without_quoted_input(R"(bad "a" in "xyz": "rest)") ==
+        R"(bad "a" in "...": "...)");
 }
 
 TEST_CASE("postgres: the schema is created once, versioned, and refused when newer", "[postgres]") {

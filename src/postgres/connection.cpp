@@ -10,6 +10,37 @@
 
 namespace icp::detail::postgres {
 
+std::string without_quoted_input(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  while (!message.empty()) {
+    const auto open = message.find('"');
+    const auto close = open == std::string_view::npos ? open : message.find('"', open + 1);
+    if (close == std::string_view::npos) {
+      // An unbalanced quote: drop the rest, it may be the input.
+      out.append(message.substr(0, open));
+      if (open != std::string_view::npos) out.append("\"...");
+      break;
+    }
+    const auto quoted = message.substr(open + 1, close - open - 1);
+    out.append(message.substr(0, open + 1));
+    out.append(quoted.size() <= 1 ? quoted : "...");
+    out.push_back('"');
+    message.remove_prefix(close + 1);
+  }
+  return out;
+}
+
+std::string masked(std::string_view text, std::string_view secret) {
+  std::string out(text);
+  if (secret.empty()) return out;
+  for (auto at = out.find(secret); at != std::string::npos; at = out.find(secret, at)) {
+    out.replace(at, secret.size(), "********");
+    at += 8;
+  }
+  return out;
+}
+
 pg::ConnectionPtr connect(const Session& session, bool prepare) {
   // libpq's connect_timeout is whole seconds, at least 2. Keywords before
   // `dbname` are defaults the URL may override (libpq applies them in order).
@@ -22,7 +53,8 @@ pg::ConnectionPtr connect(const Session& session, bool prepare) {
   pg::ConnectionPtr connection(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!connection) throw pg::Failure("out of memory", "", true);
   if (PQstatus(connection.get()) != CONNECTION_OK) {
-    throw pg::Failure(pg::one_line(PQerrorMessage(connection.get())), "", true);
+    throw pg::Failure(masked(pg::one_line(PQerrorMessage(connection.get())), session.password), "",
+                      true);
   }
   // libpq prints server notices on stderr by default; a library stays quiet.
   PQsetNoticeProcessor(

@@ -19,10 +19,21 @@ inline constexpr std::string_view kCannotConnect = "cannot connect: ";
 /// Settings every connection gets before its first statement.
 struct Session {
   std::string url;
+  /// The URL's password, as libpq read it: masked in every message (empty: none).
+  std::string password;
   std::string schema_identifier;  ///< quoted; empty: the server's search_path
   std::chrono::milliseconds statement_timeout{0};
   std::chrono::milliseconds connect_timeout{0};
 };
+
+/// libpq's message about a connection string it could not parse, without the
+/// input it quotes (which may hold the password): each quoted part longer
+/// than one character becomes "..." (an option name too: a password typed
+/// where a keyword goes is quoted as one).
+[[nodiscard]] std::string without_quoted_input(std::string_view message);
+
+/// `text` with every occurrence of `secret` replaced by "********".
+[[nodiscard]] std::string masked(std::string_view text, std::string_view secret);
 
 /// A new connection with the session set up and every statement prepared.
 /// Throws pg::Failure.

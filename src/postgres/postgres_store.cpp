@@ -264,12 +264,19 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
     char* parse_error = nullptr;
     PQconninfoOption* parsed = PQconninfoParse(session.url.c_str(), &parse_error);
     if (parsed == nullptr) {
+      // libpq quotes the string, password and all: only its words are kept.
       const std::string reason =
-          parse_error != nullptr ? pg::one_line(parse_error) : "out of memory";
+          parse_error != nullptr ? detail::postgres::without_quoted_input(pg::one_line(parse_error))
+                                 : "out of memory";
       PQfreemem(parse_error);
       return Error{
           Errc::internal,
           fmt::format("PostgreSQL store: not a PostgreSQL URL or conninfo string ({})", reason)};
+    }
+    for (const auto* option = parsed; option->keyword != nullptr; ++option) {
+      if (std::string_view(option->keyword) == "password" && option->val != nullptr) {
+        session.password = option->val;
+      }
     }
     PQconninfoFree(parsed);
 
@@ -285,8 +292,9 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
     }
     if (auto problem = detail::postgres::migrate(connection.get(), session)) return *problem;
   } catch (const pg::Failure& failure) {
-    return Error{Errc::internal, fmt::format("PostgreSQL store: cannot open the ICP database ({})",
-                                             failure.reason())};
+    return Error{Errc::internal,
+                 fmt::format("PostgreSQL store: cannot open the ICP database ({})",
+                             detail::postgres::masked(failure.reason(), session.password))};
   }
   return std::shared_ptr<IcpStore>(std::make_shared<PostgresStore>(std::move(session), options));
 }
