@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <mutex>
 #include <set>
 
 namespace {
@@ -503,6 +504,58 @@ TEST_CASE("http: a store that is unavailable is 503 UNAVAILABLE with Retry-After
   CHECK(response.header("Retry-After") == "1");
   // Other errors carry no Retry-After.
   CHECK(api.call("GET", kItem, "tok_nobody").header("Retry-After").empty());
+}
+
+TEST_CASE(
+    "http: 500 and 503 bodies say what happened in general; the store's reason goes to the "
+    "host's log",
+    "[http]") {
+  std::mutex mutex;
+  std::vector<icp::Error> logged;
+  Api api({.on_server_error = [&](const icp::Error& error) {
+    const std::lock_guard lock(mutex);
+    logged.push_back(error);
+  }});
+  using icp::testing::FaultKind;
+  using icp::testing::StoreOperation;
+  struct Case {
+    StoreOperation operation;
+    FaultKind fault;
+    std::string_view method;
+    std::string_view target;
+    std::string_view body;
+    int status;
+    std::string_view reason;
+  };
+  const std::string create_body =
+      R"({"name":"n","userIds":["user_abc123"],"leadProviderCriteria":[]})";
+  const std::vector<Case> cases{
+      {StoreOperation::get, FaultKind::error, "GET", kItem, "", 500, "injected store fault"},
+      {StoreOperation::get, FaultKind::unavailable, "GET", kItem, "", 503, "injected outage"},
+      {StoreOperation::list, FaultKind::error, "GET", "/api/v1/entities/icps", "", 500,
+       "injected store fault"},
+      {StoreOperation::write, FaultKind::unavailable, "POST", "/api/v1/entities/icps", create_body,
+       503, "injected outage"},
+      {StoreOperation::erase, FaultKind::error, "DELETE", kItem, "", 500, "injected store fault"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.method << " " << c.target);
+    api.store->inject(c.operation, c.fault);
+    const auto response = api.call(c.method, c.target, "tok_alice", c.body);
+    CHECK(response.status == c.status);
+    CHECK_THAT(response.body, !Catch::Contains(std::string(c.reason)));
+    CHECK_THAT(response.body, Catch::Contains(c.status == 500 ? "its log has the cause"
+                                                              : "read before repeating it"));
+    api.store->clear();
+    const std::lock_guard lock(mutex);
+    REQUIRE_FALSE(logged.empty());
+    CHECK(logged.back().message == c.reason);
+    CHECK(icp::http_status(logged.back().code) == c.status);
+  }
+  // Errors the client can act on keep their message and are not logged.
+  const auto before = logged.size();
+  CHECK_THAT(api.call("GET", kItem, "tok_carol").body, Catch::Contains("access"));
+  CHECK(logged.size() == before);
 }
 
 TEST_CASE("http: error_response for a transport's own answers writes the API's body, escaped",

@@ -111,9 +111,15 @@ int run(int argc, char** argv) {
   }
 
   icp::server::AccessLog log(config.log_format);
-  const icp::http::AdapterOptions adapter_options{.max_body_bytes = config.limits.max_body_bytes,
-                                                  .max_page_bytes = config.limits.max_page_bytes,
-                                                  .cors_origins = config.cors_origins};
+  // Clients get a generic 500 or 503 body; the store's reason is logged here.
+  const icp::http::AdapterOptions adapter_options{
+      .max_body_bytes = config.limits.max_body_bytes,
+      .max_page_bytes = config.limits.max_page_bytes,
+      .cors_origins = config.cors_origins,
+      .on_server_error = [&log](const icp::Error& error) {
+        log.message(fmt::format("{} {}: {}", icp::http_status(error.code),
+                                icp::code_name(error.code), error.message));
+      }};
   icp::server::Metrics metrics(adapter_options.base_path);
   const auto store = std::make_shared<icp::server::MeteredStore>(*opened, metrics);
   asio::io_context io(static_cast<int>(config.threads));

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +113,12 @@ struct AdapterOptions {
   /// scripts may call the API: preflight OPTIONS are answered and responses
   /// carry Access-Control-Allow-Origin. Empty: no CORS headers at all.
   std::vector<std::string> cors_origins;
+  /// Called with the whole Error behind each 500 and 503 the adapter answers
+  /// for the service, whose body then says only what happened in general: a
+  /// store's reasons (a socket path, a port, an index name) are for the
+  /// operator's log, never the client. Called from many threads at once.
+  /// Unset: the detail is dropped.
+  std::function<void(const Error&)> on_server_error;
 };
 
 /// True for an AdapterOptions::base_path the adapter can serve: an absolute
@@ -169,6 +176,9 @@ class ICP_HTTP_EXPORT Adapter {
     AuthContext caller;
   };
   [[nodiscard]] std::variant<Response, Admitted> admit(const Request& request) const;
+  /// error_response for an error of the service; 500 and 503 with a
+  /// generic message, the Error handed to on_server_error.
+  [[nodiscard]] Response refuse(const Error& error) const;
   [[nodiscard]] Response answer(const Request& request) const;
   [[nodiscard]] std::optional<Response> answer_early(const Request& head) const;
   [[nodiscard]] Response list_response(const IcpPage& page, const ListOptions& options) const;

@@ -204,6 +204,17 @@ Response error_response(const Error& error) {
   return response;
 }
 
+Response Adapter::refuse(const Error& error) const {
+  if (error.code != Errc::internal && error.code != Errc::unavailable) return error_response(error);
+  if (options_.on_server_error) options_.on_server_error(error);
+  return error_response(
+      error.code == Errc::internal
+          ? Error{Errc::internal, "The server failed to answer this request; its log has the cause"}
+          : Error{Errc::unavailable,
+                  "The service is unavailable for a moment; retry after Retry-After seconds "
+                  "(a write may have been applied: read before repeating it)"});
+}
+
 Adapter::Adapter(IcpService service, std::shared_ptr<const Authenticator> authenticator,
                  AdapterOptions options)
     : service_(std::move(service)),
@@ -290,7 +301,7 @@ std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request)
     return error_response(bad_query((*url->params().begin()).key, "create takes no query"));
   }
   auto caller = authenticator_->authenticate(request);
-  if (!caller) return error_response(caller.error());
+  if (!caller) return refuse(caller.error());
   return Admitted{.url = *url,
                   .collection = collection,
                   .id = std::move(route.id),
@@ -305,7 +316,7 @@ std::optional<Response> Adapter::answer_early(const Request& head) const try {
   if (head.method == "PATCH") {
     // As handle() does: access and If-Match first, then the content type.
     const auto allowed = service_.check_update(id, caller, if_match_of(head));
-    if (!allowed) return error_response(allowed.error());
+    if (!allowed) return refuse(allowed.error());
     return check_json_body(head, true);
   }
   return std::nullopt;
@@ -323,18 +334,18 @@ Response Adapter::answer(const Request& request) const try {
   if (collection && reads) {
     std::string cursor;
     auto options = list_options(url, cursor);
-    if (!options) return error_response(options.error());
+    if (!options) return refuse(options.error());
     // The store reads no more than about a page's bytes (listed_bytes only
     // estimates; the exact cut is list_response's).
     options->max_bytes = options_.max_page_bytes;
     const auto page = service_.list(caller, *options);
-    if (!page) return error_response(page.error());
+    if (!page) return refuse(page.error());
     return list_response(*page, *options);
   }
   if (collection) {  // POST
     if (auto unsupported = check_json_body(request, false)) return *unsupported;
     const auto created = service_.create(request.body, caller);
-    if (!created) return error_response(created.error());
+    if (!created) return refuse(created.error());
     auto response = icp_response(201, *created);
     response.headers.emplace_back("Location",
                                   fmt::format("{}/{}", options_.base_path, created->id));
@@ -342,19 +353,19 @@ Response Adapter::answer(const Request& request) const try {
   }
   if (reads) {
     const auto icp = service_.get(id, caller);
-    return icp ? icp_response(200, *icp) : error_response(icp.error());
+    return icp ? icp_response(200, *icp) : refuse(icp.error());
   }
   if (method == "PATCH") {
     // 401/404/403/412 come before the body's problems, 415 included.
     if (auto unsupported = check_json_body(request, true)) {
       const auto allowed = service_.check_update(id, caller, if_match_of(request));
-      return allowed ? *unsupported : error_response(allowed.error());
+      return allowed ? *unsupported : refuse(allowed.error());
     }
     const auto updated = service_.update(id, request.body, caller, if_match_of(request));
-    return updated ? icp_response(200, *updated) : error_response(updated.error());
+    return updated ? icp_response(200, *updated) : refuse(updated.error());
   }
   const auto removed = service_.remove(id, caller, if_match_of(request));  // DELETE
-  if (!removed) return error_response(removed.error());
+  if (!removed) return refuse(removed.error());
   return Response{204, {}, {}};
 } catch (const std::exception&) {
   // Only allocation can throw here; answer rather than take the host down.

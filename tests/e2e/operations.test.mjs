@@ -877,6 +877,10 @@ test('SQLite locked by another process past the busy timeout: 503 UNAVAILABLE wi
       assert.equal(refused.headers.get('retry-after'), '1');
       assert.equal(refused.json?.error?.code, 'UNAVAILABLE');
       conforms(COLLECTION, 'POST', refused);
+      // The client gets a generic message; the store's reason is in the log.
+      assert.ok(!/sqlite|locked|busy/i.test(refused.json.error.message), refused.text);
+      await poll(() => /503 UNAVAILABLE: SQLite store/.test(server.log()), 5_000);
+      assert.match(server.log(), /503 UNAVAILABLE: SQLite store/);
     } finally {
       holder.stdin.end();
       await released;
