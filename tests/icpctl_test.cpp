@@ -303,8 +303,8 @@ TEST_CASE("icpctl: an unusable database is one line and exit 2", "[icpctl]") {
   CHECK_THAT(garbage.err, Catch::Contains("is not an SQLite database"));
 #ifdef ICP_TEST_WITH_POSTGRES
   // A malformed URL: libpq's message would quote it, password and all.
-  const auto url = icpctl({"--db", "postgresql://app:SECRET@[::1/db", "list", "--as", "u"}, "",
-                          false);
+  const auto url =
+      icpctl({"--db", "postgresql://app:SECRET@[::1/db", "list", "--as", "u"}, "", false);
   CHECK(url.status == 2);
   CHECK_THAT(url.err, Catch::Contains("not a PostgreSQL URL"));
   CHECK_THAT(url.err, !Catch::Contains("SECRET"));
