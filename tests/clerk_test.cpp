@@ -1,14 +1,19 @@
 #include <icp/clerk.hpp>
 
 #include "jwt_support.hpp"
+#include "test_stores.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace {
@@ -350,6 +355,37 @@ TEST_CASE("clerk: the key comes from a file or an environment variable", "[clerk
              Catch::Contains("ICP_TEST_CLERK_KEY is not set"));
   CHECK_THAT(icp::clerk::read_key_file("/nonexistent/clerk.pem").error().message,
              Catch::Contains("/nonexistent/clerk.pem"));
+}
+
+TEST_CASE("clerk: a key file is a regular file of at most 64 KiB, never read whole otherwise",
+          "[clerk]") {
+  const icp::test::TempDir dir;
+  const auto pem = icp::test::public_pem(signing_key());
+  const auto good = dir.path() / "clerk.pem";
+  std::ofstream(good) << pem;
+  const auto read = icp::clerk::read_key_file(good);
+  REQUIRE(read.has_value());
+  CHECK(*read == pem);
+
+  // A device that never ends, a FIFO nobody writes to (opening it would
+  // block), a directory: refused before any read.
+  const auto fifo = dir.path() / "fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  for (const auto& path : {std::filesystem::path("/dev/zero"), fifo, dir.path()}) {
+    INFO(path);
+    const auto refused = icp::clerk::read_key_file(path);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == icp::Errc::bad_request);
+    CHECK_THAT(refused.error().message, Catch::Contains("not a regular file"));
+  }
+  // One byte past the bound.
+  const auto large = dir.path() / "large.pem";
+  std::ofstream(large) << std::string(icp::clerk::kMaxKeyFileBytes + 1, 'A');
+  const auto too_large = icp::clerk::read_key_file(large);
+  REQUIRE_FALSE(too_large.has_value());
+  CHECK_THAT(too_large.error().message, Catch::Contains("larger than 65536 bytes"));
+  std::ofstream(large) << std::string(icp::clerk::kMaxKeyFileBytes, 'A');
+  CHECK(icp::clerk::read_key_file(large).has_value());
 }
 
 TEST_CASE("clerk: admin claims parse as PATH=VALUE", "[clerk]") {

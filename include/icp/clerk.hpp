@@ -97,7 +97,13 @@ class ICP_CLERK_EXPORT ClerkAuthenticator final : public http::Authenticator {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A PEM key from a file; `bad_request` naming the file when unreadable.
+/// The largest Clerk key file read_key_file reads: a PEM public key of
+/// 16384 bits is under 3 KiB.
+inline constexpr std::size_t kMaxKeyFileBytes = std::size_t{64} * 1024;
+
+/// A PEM key from a regular file of at most kMaxKeyFileBytes (a FIFO, a
+/// device or a larger file is refused before reading it whole);
+/// `bad_request` naming the file when unreadable.
 [[nodiscard]] ICP_CLERK_EXPORT Result<std::string> read_key_file(const std::filesystem::path& path);
 
 /// A PEM key from an environment variable such as `CLERK_JWT_KEY`.

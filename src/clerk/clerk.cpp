@@ -2,6 +2,7 @@
 
 #include <icp/json.hpp>
 
+#include "../http/small_file.hpp"
 #include "../http/text.hpp"
 #include "../json_internal.hpp"
 #include "base64url.hpp"
@@ -225,9 +226,9 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
 }
 
 Result<std::string> read_key_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{Errc::bad_request, fmt::format("cannot read the Clerk key file {}", path)};
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  auto key = detail::read_small_file(path, kMaxKeyFileBytes, "Clerk key file");
+  if (!key) return Error{Errc::bad_request, std::move(key).error().message};
+  return key;
 }
 
 Result<std::string> key_from_environment(const char* variable) {

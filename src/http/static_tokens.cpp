@@ -5,6 +5,7 @@
 
 #include <fmt/std.h>
 #include <boost/json.hpp>
+#include "small_file.hpp"
 #include "text.hpp"
 
 #include <algorithm>
@@ -125,25 +126,9 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
 
 Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from_file(
     const std::filesystem::path& path) {
-  // Regular files only: opening a FIFO would wait for a writer for ever, and
-  // a device such as /dev/zero never ends. stat() does not block.
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return Error{Errc::not_found,
-                 fmt::format("cannot read the tokens file {}: not a regular file", path)};
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error{Errc::not_found, fmt::format("cannot read the tokens file {}", path)};
-  // Bounded: a path such as /dev/zero must not be read until memory runs out.
-  std::string text(kMaxTokensFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxTokensFileBytes) {
-    return Error{Errc::bad_request, fmt::format("{}: the tokens file is larger than {} bytes", path,
-                                                kMaxTokensFileBytes)};
-  }
-  if (in.bad()) return Error{Errc::not_found, fmt::format("cannot read the tokens file {}", path)};
-  auto authenticator = from_json(text);
+  const auto text = detail::read_small_file(path, kMaxTokensFileBytes, "tokens file");
+  if (!text) return text.error();
+  auto authenticator = from_json(*text);
   if (!authenticator) {
     return Error{Errc::bad_request, fmt::format("{}: {}", path, authenticator.error().message)};
   }
