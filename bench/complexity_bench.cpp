@@ -18,6 +18,9 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <boost/json/monotonic_resource.hpp>
+
+#include <array>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -189,6 +192,24 @@ void BM_StoredRead_UserIds(benchmark::State& state) {
   state.SetComplexityN(state.range(0));
 }
 
+/// A Clerk token's header as verify() parses it, before any signature is
+/// checked (into a buffer on the stack), with `n` keys; verify() refuses
+/// headers past icp::clerk::kMaxTokenHeaderBytes first, this shows the
+/// parse itself is linear.
+void BM_TokenHeader_Keys(benchmark::State& state) {
+  std::string header = R"({"alg":"RS256","typ":"JWT")";
+  for (std::size_t i = 0; i < n_of(state); ++i) header += fmt::format(R"(,"k{}":{})", i, i);
+  header += '}';
+  for (auto _ : state) {
+    std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+    boost::json::monotonic_resource memory(buffer.data(), buffer.size());
+    auto parsed = icp::detail::parse_json(header, &memory);
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(header.size()));
+  state.SetComplexityN(state.range(0));
+}
+
 // 1 MiB bodies of the shapes above, against the typical 700 bytes, per byte.
 void BM_PerByte_Typical(benchmark::State& state) { run_create(state, typical_body()); }
 void BM_PerByte_FilterKeys(benchmark::State& state) {
@@ -235,6 +256,7 @@ BENCHMARK(BM_StoredRead_FilterKeys)
     ->Range(kFrom, kTo)
     ->Complexity(benchmark::oN);
 BENCHMARK(BM_StoredRead_UserIds)->RangeMultiplier(4)->Range(kFrom, kTo)->Complexity(benchmark::oN);
+BENCHMARK(BM_TokenHeader_Keys)->RangeMultiplier(4)->Range(kFrom, kTo)->Complexity(benchmark::oN);
 BENCHMARK(BM_PerByte_Typical);
 BENCHMARK(BM_PerByte_FilterKeys);
 BENCHMARK(BM_PerByte_UserIds);

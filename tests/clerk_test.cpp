@@ -302,11 +302,26 @@ TEST_CASE("clerk: malformed tokens are refused as invalid, never crash", "[clerk
     refused(*clerk, "..", "token-invalid");
     refused(*clerk, good + ".x", "token-invalid");
   }
-  SECTION("over 16 KB") {
-    const auto padding = std::string(17 * 1024, 'a');
+  SECTION("over 8 KiB, or a header part over 1 KiB: refused before anything is decoded") {
+    const auto padding = std::string(icp::clerk::kMaxTokenBytes, 'a');
     const auto big = token(claims(fmt::format(R"(,"pad":"{}")", padding)));
     CHECK(big.size() > icp::clerk::kMaxTokenBytes);
     refused(*clerk, big, "token-too-large");
+    // Signed and valid but for its header's size: 200 keys, under the token bound.
+    std::string header = R"({"alg":"RS256","typ":"JWT")";
+    for (int i = 0; i < 200; ++i) header += fmt::format(R"(,"k{}":0)", i);
+    header += '}';
+    const auto wide = jwt(signing_key(), header, claims());
+    const auto dot = wide.find('.');
+    CHECK(dot > icp::clerk::kMaxTokenHeaderBytes);
+    refused(*clerk, wide.substr(0, dot) + ".e30.AA", "token-invalid");
+    CHECK_THAT(clerk->verify(wide.substr(0, dot) + ".e30.AA").error().message,
+               Catch::Contains("the header part has"));
+    // At the bound, a header is read as usual.
+    std::string padded = R"({"alg":"RS256","typ":"JWT","x":")";
+    while ((padded.size() + 2) * 4 / 3 < icp::clerk::kMaxTokenHeaderBytes - 4) padded += 'x';
+    padded += "\"}";
+    CHECK(clerk->verify(jwt(signing_key(), padded, claims())).has_value());
   }
   SECTION("JSON that is not an object, or has duplicate keys that disagree") {
     refused(*clerk, jwt(signing_key(), R"(["RS256"])", claims()), "token-invalid");

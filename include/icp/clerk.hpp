@@ -62,8 +62,16 @@ struct ClerkOptions {
   std::function<std::chrono::system_clock::time_point()> clock;
 };
 
-/// The largest token accepted, in bytes; larger ones are refused unread.
-inline constexpr std::size_t kMaxTokenBytes = std::size_t{16} * 1024;
+/// The largest token accepted, in bytes; larger ones are refused unread
+/// (401 `token-too-large`). Clerk keeps session tokens within a 4 KiB
+/// cookie; 8 KiB stays below icp-server's 16 KiB header limit, so a client
+/// sees this refusal, not the server's 431, up to that limit.
+inline constexpr std::size_t kMaxTokenBytes = std::size_t{8} * 1024;
+
+/// The largest header part (base64url, before the first dot) accepted:
+/// Clerk's is about 150 bytes. Larger ones are refused before decoding, so
+/// no JSON a sender chose is parsed beyond this before the signature holds.
+inline constexpr std::size_t kMaxTokenHeaderBytes = 1024;
 
 /// Verifies `Authorization: Bearer <jwt>` (scheme in any case) or, when
 /// enabled, the `__session` cookie. Algorithms RS256, RS384 and RS512 only,

@@ -94,6 +94,11 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
     return detail::reject("token-invalid", "a JWT has three base64url parts separated by dots");
   }
   const auto header_part = token.substr(0, first_dot);
+  if (header_part.size() > kMaxTokenHeaderBytes) {
+    return detail::reject("token-invalid",
+                          fmt::format("the header part has {} bytes; at most {} are accepted",
+                                      header_part.size(), kMaxTokenHeaderBytes));
+  }
   const auto payload_part = token.substr(first_dot + 1, second_dot - first_dot - 1);
   const auto signature_part = token.substr(second_dot + 1);
 
