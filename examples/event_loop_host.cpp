@@ -16,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -56,7 +57,8 @@ void handle_off_loop(const icp::http::Adapter& adapter, icp::http::Request reque
 }  // namespace
 
 int run() {
-  const auto path = std::filesystem::temp_directory_path() / "icp-event-loop-example.db";
+  const auto path = std::filesystem::temp_directory_path() /
+                    fmt::format("icp-event-loop-example-{}.db", ::getpid());
   std::filesystem::remove(path);
   auto sqlite = icp::open_sqlite_store(path, {.create_if_missing = true});
   auto tokens =
@@ -74,7 +76,8 @@ int run() {
   const auto loop_thread = std::this_thread::get_id();
   const std::string target = "/api/v1/entities/icps/" + created->id;
   constexpr int kRequests = 8;
-  int answered = 0;
+  int responses = 0;
+  int answered = 0;  // with 200
   int on_loop = 0;
   int ticks = 0;
 
@@ -97,7 +100,13 @@ int run() {
     handle_off_loop(adapter, std::move(request), pool, loop,
                     [&](const icp::http::Response& response) {
                       on_loop += std::this_thread::get_id() == loop_thread ? 1 : 0;
-                      if (response.status == 200 && ++answered == kRequests) tick.cancel();
+                      if (response.status == 200) {
+                        ++answered;
+                      } else {
+                        fmt::print("{} {}\n", response.status, response.body);
+                      }
+                      // Every answer in, whatever its status: the loop may end.
+                      if (++responses == kRequests) tick.cancel();
                     });
   }
   loop.run();

@@ -3,12 +3,14 @@
 #include <icp/icp.hpp>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 
 int main() {
-  const auto path = std::filesystem::temp_directory_path() / "icp-example.db";
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("icp-example-{}.db", ::getpid());
   std::filesystem::remove(path);
 
   // [get-icp]

@@ -7,6 +7,7 @@
 #include <icp/sqlite_store.hpp>
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -43,7 +44,8 @@ host::Response serve_icp_routes(const icp::http::Adapter& adapter, const host::R
 }
 
 int main() {
-  const auto path = std::filesystem::temp_directory_path() / "icp-host-example.db";
+  const auto path =
+      std::filesystem::temp_directory_path() / fmt::format("icp-host-example-{}.db", ::getpid());
   std::filesystem::remove(path);
   auto store = icp::open_sqlite_store(path, {.create_if_missing = true});
   auto tokens =

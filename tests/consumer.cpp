@@ -5,13 +5,18 @@
 // that none listens). Exit 0 on success.
 #include <icp/icp.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <string>
 
 namespace {
 
 #if ICP_WITH_SQLITE
-const auto kPath = std::filesystem::temp_directory_path() / "icp-consumer-test.db";
+// One file per process: ctest runs the consumers side by side.
+const auto kPath = std::filesystem::temp_directory_path() /
+                   ("icp-consumer-test-" + std::to_string(::getpid()) + ".db");
 #endif
 
 icp::Result<std::shared_ptr<icp::IcpStore>> open_store() {
