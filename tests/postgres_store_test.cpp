@@ -404,10 +404,35 @@ TEST_CASE("postgres: a connection lost during a call is unavailable (retry), not
   CHECK(store->get({.id = icp.id}).has_value());
 }
 
+TEST_CASE("postgres: a row lock held elsewhere ends the call at the lock timeout, retryable",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  TaggedStore tagged({.pool_size = 1, .lock_timeout = 200ms});
+  auto blocker = tagged.lock_row();
+  auto changed = tagged.icp;
+  changed.name = "changed";
+  changed.revision = icp::new_revision();
+  const auto started = std::chrono::steady_clock::now();
+  const auto refused = tagged.store->write({.icps = std::vector{changed},
+                                            .mode = icp::WriteMode::replace,
+                                            .expected_revision = tagged.icp.revision});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == icp::Errc::unavailable);
+  CHECK_THAT(refused.error().message, Catch::Contains("lock timeout"));
+  CHECK(waited < 3s);  // the statement timeout (10 s by default) did not decide it
+  blocker.query("ROLLBACK");
+  CHECK(tagged.store
+            ->write({.icps = std::vector{changed},
+                     .mode = icp::WriteMode::replace,
+                     .expected_revision = tagged.icp.revision})
+            .has_value());
+}
+
 TEST_CASE("postgres: a statement over its timeout fails and the connection stays usable",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();
-  TaggedStore tagged({.pool_size = 1, .statement_timeout = 200ms});
+  TaggedStore tagged({.pool_size = 1, .statement_timeout = 200ms, .lock_timeout = 0ms});
   const auto& store = tagged.store;
   const auto& icp = tagged.icp;
 

@@ -20,9 +20,17 @@ struct PostgresOptions {
   /// How long a call waits for a connection, including reconnecting to a
   /// server that went away (a restart takes about a second), before it fails.
   std::chrono::milliseconds acquire_timeout{5000};
-  /// The server cancels any statement running longer (`statement_timeout`);
-  /// 0 leaves the server's setting alone.
-  std::chrono::milliseconds statement_timeout{0};
+  /// The server cancels any statement running longer (`statement_timeout`),
+  /// and the call fails as `unavailable`; 0 leaves the server's setting alone.
+  std::chrono::milliseconds statement_timeout{10000};
+  /// The longest a statement waits for a row lock another session holds
+  /// (`lock_timeout`; `unavailable` after it); 0: the server's setting.
+  std::chrono::milliseconds lock_timeout{5000};
+  /// The server ends a session of this store left idle inside a transaction
+  /// longer (`idle_in_transaction_session_timeout`), releasing its locks: a
+  /// process killed in the middle of a batch write holds them no longer.
+  /// 0: the server's setting.
+  std::chrono::milliseconds idle_in_transaction_timeout{10000};
   /// The schema holding the tables, created when missing; empty: the
   /// connection's default (`public`). Lets several stores share a database.
   std::string schema;

@@ -47,9 +47,20 @@ pg::ConnectionPtr connect(const Session& session, bool prepare) {
   const auto seconds = std::max<std::int64_t>(
       2, std::chrono::ceil<std::chrono::seconds>(session.connect_timeout).count());
   const std::string timeout = std::to_string(seconds);
-  const std::array<const char*, 4> keywords{"connect_timeout", "fallback_application_name",
-                                            "dbname", nullptr};
-  const std::array<const char*, 4> values{timeout.c_str(), "icp", session.url.c_str(), nullptr};
+  // TCP keepalives and tcp_user_timeout: a peer or network that vanished
+  // fails the call within about 15 s instead of the kernel's two hours
+  // (ignored on Unix sockets). The URL may set them otherwise.
+  const std::array<const char*, 9> keywords{"connect_timeout",
+                                            "fallback_application_name",
+                                            "keepalives",
+                                            "keepalives_idle",
+                                            "keepalives_interval",
+                                            "keepalives_count",
+                                            "tcp_user_timeout",
+                                            "dbname",
+                                            nullptr};
+  const std::array<const char*, 9> values{timeout.c_str(),     "icp",  "1", "10", "5", "3", "15000",
+                                          session.url.c_str(), nullptr};
   pg::ConnectionPtr connection(PQconnectdbParams(keywords.data(), values.data(), 1));
   if (!connection) throw pg::Failure("out of memory", "", true);
   if (PQstatus(connection.get()) != CONNECTION_OK) {
@@ -59,8 +70,14 @@ pg::ConnectionPtr connect(const Session& session, bool prepare) {
   // libpq prints server notices on stderr by default; a library stays quiet.
   PQsetNoticeProcessor(
       connection.get(), [](void*, const char*) {}, nullptr);
-  if (session.statement_timeout.count() > 0) {
-    const auto set = fmt::format("SET statement_timeout = {}", session.statement_timeout.count());
+  // Every wait of this session's statements is bounded by the server: a
+  // statement, a row lock, an open transaction whose client went quiet.
+  for (const auto& [setting, value] :
+       {std::pair{"statement_timeout", session.statement_timeout},
+        std::pair{"lock_timeout", session.lock_timeout},
+        std::pair{"idle_in_transaction_session_timeout", session.idle_in_transaction_timeout}}) {
+    if (value.count() <= 0) continue;
+    const auto set = fmt::format("SET {} = {}", setting, value.count());
     pg::exec(connection.get(), set.c_str());
   }
   if (!session.schema_identifier.empty()) {

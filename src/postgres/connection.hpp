@@ -23,6 +23,8 @@ struct Session {
   std::string password;
   std::string schema_identifier;  ///< quoted; empty: the server's search_path
   std::chrono::milliseconds statement_timeout{0};
+  std::chrono::milliseconds lock_timeout{0};
+  std::chrono::milliseconds idle_in_transaction_timeout{0};
   std::chrono::milliseconds connect_timeout{0};
 };
 

@@ -258,6 +258,8 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
   Session session{.url = std::string(url),
                   .schema_identifier = {},
                   .statement_timeout = options.statement_timeout,
+                  .lock_timeout = options.lock_timeout,
+                  .idle_in_transaction_timeout = options.idle_in_transaction_timeout,
                   .connect_timeout = options.acquire_timeout};
   try {
     // Checked first: libpq would otherwise echo a malformed string back.
