@@ -404,6 +404,32 @@ TEST_CASE("postgres: a connection lost during a call is unavailable (retry), not
   CHECK(store->get({.id = icp.id}).has_value());
 }
 
+TEST_CASE("postgres: tables dropped behind a surviving version row are an error, not an outage",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  TaggedStore tagged({.pool_size = 1});
+  REQUIRE(tagged.store->check_health().has_value());
+  tagged.admin.query(
+      fmt::format("DROP TABLE {0}.icp_members; DROP TABLE {0}.icps", tagged.schema.name()));
+  // The open store: not ready, and its calls fail at once as internal (500),
+  // not as a retryable outage after the acquire timeout.
+  const auto health = tagged.store->check_health();
+  REQUIRE_FALSE(health.has_value());
+  CHECK(health.error().code == icp::Errc::internal);
+  CHECK_THAT(health.error().message, Catch::Contains("ICP tables (icps, icp_members) are missing"));
+  const auto read = tagged.store->get({.id = tagged.icp.id});
+  REQUIRE_FALSE(read.has_value());
+  CHECK(read.error().code == icp::Errc::internal);
+  CHECK_THAT(read.error().message, Catch::Contains("are missing"));
+  // A new connection cannot prepare its statements: the same, not "cannot connect".
+  auto restarted = icp::open_postgres_store(
+      icp::test::with_parameter(server_url(), "application_name", tagged.schema.name()),
+      {.pool_size = 1, .acquire_timeout = 500ms, .schema = tagged.schema.name()});
+  REQUIRE_FALSE(restarted.has_value());
+  CHECK_THAT(restarted.error().message,
+             Catch::Contains("cannot open the ICP database") && Catch::Contains("are missing"));
+}
+
 TEST_CASE("postgres: a row lock held elsewhere ends the call at the lock timeout, retryable",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();

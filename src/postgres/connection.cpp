@@ -108,6 +108,10 @@ bool is_transient(std::string_view sqlstate) {
 }
 
 Error postgres_error(std::string_view operation, const pg::Failure& failure) {
+  if (failure.sqlstate() == "42P01") {  // undefined_table
+    return Error{Errc::internal,
+                 fmt::format("PostgreSQL store: failed to {}: {}", operation, kTablesMissing)};
+  }
   if (failure.sqlstate() == "57014") {
     return Error{Errc::unavailable,
                  fmt::format("PostgreSQL store: failed to {}: the statement timeout cancelled it "

@@ -13,6 +13,17 @@
 
 namespace icp::detail::postgres {
 
+/// What a database whose ICP tables are gone is told (its version row may
+/// have survived them).
+inline constexpr std::string_view kTablesMissing =
+    "the ICP tables (icps, icp_members) are missing though icp_schema_version records them: "
+    "restore them from a backup, or drop icp_schema_version so that the next open creates "
+    "them empty";
+
+/// One row, true, when both ICP tables exist in the session's schema.
+inline constexpr const char* kTablesExist =
+    "SELECT to_regclass('icps') IS NOT NULL AND to_regclass('icp_members') IS NOT NULL";
+
 /// How a failure to open a connection begins its reason.
 inline constexpr std::string_view kCannotConnect = "cannot connect: ";
 

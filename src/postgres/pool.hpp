@@ -121,7 +121,13 @@ class ConnectionPool {
         return connect(session_, true);
       } catch (const pg::Failure& failure) {
         const auto now = std::chrono::steady_clock::now();
-        if (!failure.connection_lost() || now + backoff >= deadline) {
+        if (!failure.connection_lost()) {
+          // Connected, but the session could not be set up (its statements
+          // name tables that are gone, say): not the network's fault.
+          throw pg::Failure(fmt::format("cannot set up a session: {}", failure.reason()),
+                            failure.sqlstate(), false);
+        }
+        if (now + backoff >= deadline) {
           throw pg::Failure(fmt::format("{}{}", kCannotConnect, failure.reason()),
                             failure.sqlstate(), true);
         }

@@ -93,7 +93,11 @@ class PostgresStore final : public IcpStore {
 
   Result<void> check_health() override try {
     const auto connection = pool_.take();
-    pg::exec(connection.get(), "SELECT 1", PGRES_TUPLES_OK);
+    const auto tables = pg::exec(connection.get(), detail::postgres::kTablesExist, PGRES_TUPLES_OK);
+    if (std::string_view(PQgetvalue(tables.get(), 0, 0)) != "t") {
+      return Error{Errc::internal,
+                   fmt::format("PostgreSQL store: {}", detail::postgres::kTablesMissing)};
+    }
     return {};
   } catch (const pg::Failure& failure) {
     return postgres_error("reach the database", failure);
@@ -293,6 +297,11 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
       pg::exec(connection.get(), set.c_str());
     }
     if (auto problem = detail::postgres::migrate(connection.get(), session)) return *problem;
+    const auto tables = pg::exec(connection.get(), detail::postgres::kTablesExist, PGRES_TUPLES_OK);
+    if (std::string_view(PQgetvalue(tables.get(), 0, 0)) != "t") {
+      return Error{Errc::internal, fmt::format("PostgreSQL store: cannot open the ICP database: {}",
+                                               detail::postgres::kTablesMissing)};
+    }
   } catch (const pg::Failure& failure) {
     return Error{Errc::internal,
                  fmt::format("PostgreSQL store: cannot open the ICP database ({})",
