@@ -430,6 +430,32 @@ TEST_CASE("postgres: tables dropped behind a surviving version row are an error,
              Catch::Contains("cannot open the ICP database") && Catch::Contains("are missing"));
 }
 
+TEST_CASE("postgres: connections idle past the idle timeout are closed, down to min_idle",
+          "[postgres]") {
+  REQUIRE_POSTGRES();
+  TaggedStore tagged({.pool_size = 4, .idle_timeout = 300ms, .min_idle = 1});
+  // Four callers at once open more than one connection.
+  {
+    std::vector<std::jthread> callers;
+    for (int i = 0; i < 4; ++i) {
+      callers.emplace_back([&] {
+        for (int n = 0; n < 50; ++n) (void)tagged.store->get({.id = tagged.icp.id});
+      });
+    }
+  }
+  const auto opened = tagged.store->pool_stats().value().open;
+  CHECK(opened >= 2);
+  // Within a few half-timeouts only min_idle stay, on both sides.
+  for (int poll = 0; poll < 100 && tagged.store->pool_stats().value().open > 1; ++poll) {
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(tagged.store->pool_stats().value().open == 1);
+  for (int poll = 0; poll < 100 && tagged.count("*") > 1; ++poll) std::this_thread::sleep_for(50ms);
+  CHECK(tagged.count("*") == 1);
+  // And the pool opens them again when needed.
+  CHECK(tagged.store->get({.id = tagged.icp.id}).has_value());
+}
+
 TEST_CASE("postgres: a row lock held elsewhere ends the call at the lock timeout, retryable",
           "[postgres][faults]") {
   REQUIRE_POSTGRES();

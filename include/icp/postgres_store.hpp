@@ -17,6 +17,12 @@ namespace icp {
 struct PostgresOptions {
   /// Most connections open at once; a call waits for a free one.
   std::size_t pool_size = 8;
+  /// An idle connection open longer than this is closed (keeping
+  /// `min_idle`), so servers whose pools together exceed the server's
+  /// `max_connections` hand connections back to each other. 0: never.
+  std::chrono::milliseconds idle_timeout{60000};
+  /// Idle connections kept open however long they stay idle.
+  std::size_t min_idle = 1;
   /// How long a call waits for a connection, including reconnecting to a
   /// server that went away (a restart takes about a second), before it fails.
   std::chrono::milliseconds acquire_timeout{5000};

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -21,13 +22,21 @@ namespace icp::detail::postgres {
 
 /// At most `pool_size` connections. A call takes an idle one that is still
 /// open, or opens one (retrying while the server is down) until its
-/// deadline; a connection comes back only when its session is clean.
+/// deadline; a connection comes back only when its session is clean. A
+/// reaper thread closes connections idle past `idle_timeout`, keeping
+/// `min_idle`.
 class ConnectionPool {
  public:
   ConnectionPool(Session session, const PostgresOptions& options)
       : session_(std::move(session)),
         size_(std::max<std::size_t>(1, options.pool_size)),
-        acquire_timeout_(options.acquire_timeout) {}
+        acquire_timeout_(options.acquire_timeout),
+        idle_timeout_(options.idle_timeout),
+        min_idle_(options.min_idle) {
+    if (idle_timeout_.count() > 0) {
+      reaper_ = std::jthread([this](const std::stop_token& stop) { reap_until(stop); });
+    }
+  }
 
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -69,7 +78,7 @@ class ConnectionPool {
     std::unique_lock lock(mutex_);
     for (;;) {
       while (!idle_.empty()) {
-        auto connection = std::move(idle_.back());
+        auto connection = std::move(idle_.back().connection);
         idle_.pop_back();
         if (still_open(connection.get())) return {*this, std::move(connection)};
         --open_;  // closed by the server while idle: replaced below
@@ -141,7 +150,7 @@ class ConnectionPool {
     {
       const std::lock_guard lock(mutex_);
       if (reusable) {
-        idle_.push_back(std::move(connection));
+        idle_.push_back({std::move(connection), std::chrono::steady_clock::now()});
       } else {
         --open_;
       }
@@ -150,15 +159,45 @@ class ConnectionPool {
     // An unusable connection closes here, outside the lock.
   }
 
+  /// Every half idle timeout, closes the connections idle longer than it
+  /// (the oldest first: take() reuses the newest), keeping min_idle_.
+  void reap_until(const std::stop_token& stop) {
+    std::unique_lock lock(mutex_);
+    while (!stop.stop_requested()) {
+      reaper_wake_.wait_for(lock, stop, idle_timeout_ / 2, [] { return false; });
+      const auto cutoff = std::chrono::steady_clock::now() - idle_timeout_;
+      std::vector<pg::ConnectionPtr> closing;
+      while (idle_.size() > min_idle_ && idle_.front().since < cutoff) {
+        closing.push_back(std::move(idle_.front().connection));
+        idle_.erase(idle_.begin());
+        --open_;
+      }
+      if (closing.empty()) continue;
+      lock.unlock();
+      closing.clear();  // PQfinish outside the lock
+      available_.notify_all();
+      lock.lock();
+    }
+  }
+
+  struct Idle {
+    pg::ConnectionPtr connection;
+    std::chrono::steady_clock::time_point since;
+  };
+
   Session session_;
   std::size_t size_;
   std::chrono::milliseconds acquire_timeout_;
+  std::chrono::milliseconds idle_timeout_;
+  std::size_t min_idle_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<pg::ConnectionPtr> idle_;
+  std::condition_variable_any reaper_wake_;
+  std::vector<Idle> idle_;
   std::size_t open_ = 0;  ///< idle plus leased
   std::uint64_t waits_ = 0;
   std::uint64_t timeouts_ = 0;
+  std::jthread reaper_;  // last: stopped and joined before the members it reads go
 };
 
 }  // namespace icp::detail::postgres
