@@ -30,9 +30,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                 icp::detail::Doubles::within_one_ulp)) {
       std::abort();
     }
-    // A store reads what it wrote through the fast path, exactly.
+    // A store reads what it wrote through the fast path, exactly: the same
+    // text back. (The fast reader reads doubles exactly, the general one may
+    // be one unit in the last place away: the ICPs compare as JSON.)
     const auto stored = icp::detail::read_stored_icp(written);
-    if (!stored || !(*stored == *icp) || icp::to_json(*stored) != written) std::abort();
+    if (!stored || icp::to_json(*stored) != written ||
+        !icp::detail::same_json(boost::json::value_from(*stored), boost::json::value_from(*icp),
+                                icp::detail::Doubles::within_one_ulp)) {
+      std::abort();
+    }
   } else if (icp.error().code != icp::Errc::bad_request) {
     std::abort();
   }
