@@ -149,7 +149,10 @@ def plain_number(value, _position=None):
     return f"{value:g}"
 
 
-def save(figure, out, name):
+def save(figure, out, name, note):
+    """Writes the chart with `note` (its source) in small grey at the foot."""
+    figure.text(0.01, 0.005, note, fontsize=7, color="0.4")
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
     path = out / name
     # No software version in the file, so that charts of the same data compare equal.
     figure.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
@@ -253,10 +256,8 @@ def plot_db_size(runs, out):
         axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2,
                     frameon=False)
     figure.suptitle("Cost by database size")
-    figure.text(0.01, 0.005, source_note(used, "bench/icp_bench, CPU time unless marked"),
-                fontsize=7, color="0.4")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    save(figure, out, "db-size.png")
+    save(figure, out, "db-size.png",
+         source_note(used, "bench/icp_bench, CPU time unless marked"))
     return True
 
 
@@ -334,10 +335,7 @@ def plot_body_size(runs, out):
         axis.invert_yaxis()
         axis.set_xlabel("cost per byte of a 1 MiB create body / the typical ~700-byte body")
         axis.set_title("The worst 1 MiB bodies, per byte")
-    figure.text(0.01, 0.005, source_note(used, "bench/complexity_bench, CPU time"),
-                fontsize=7, color="0.4")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    save(figure, out, "body-size.png")
+    save(figure, out, "body-size.png", source_note(used, "bench/complexity_bench, CPU time"))
     return True
 
 
@@ -393,10 +391,8 @@ def plot_http_cpu(document, out):
     axis.set_ylabel("server CPU per request, µs (lower is better)")
     axis.set_title("HTTP: server CPU per request (GET one ICP, 90% 200 / 5% 403 / 5% 404)")
     axis.grid(True, axis="y", alpha=0.3)
-    figure.text(0.01, 0.005, http_note(document) + "; whiskers: lowest and highest round",
-                fontsize=7, color="0.4")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    save(figure, out, "http-cpu.png")
+    save(figure, out, "http-cpu.png",
+         http_note(document) + "; whiskers: lowest and highest round")
 
 
 def plot_http_latency(document, out):
@@ -415,9 +411,7 @@ def plot_http_latency(document, out):
     axis.set_title("HTTP: latency at the same load (light: p50, dark: p99)")
     axis.grid(True, axis="y", alpha=0.3)
     axis.set_ylim(0, axis.get_ylim()[1] * 1.1)
-    figure.text(0.01, 0.005, http_note(document), fontsize=7, color="0.4")
-    figure.tight_layout(rect=(0, 0.03, 1, 1))
-    save(figure, out, "http-latency.png")
+    save(figure, out, "http-latency.png", http_note(document))
 
 
 # ---- main -----------------------------------------------------------------------

@@ -41,6 +41,14 @@ std::string masked(std::string_view text, std::string_view secret) {
   return out;
 }
 
+bool tables_exist(PGconn* connection) {
+  const auto result =
+      pg::exec(connection,
+               "SELECT to_regclass('icps') IS NOT NULL AND to_regclass('icp_members') IS NOT NULL",
+               PGRES_TUPLES_OK);
+  return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
+}
+
 pg::ConnectionPtr connect(const Session& session, bool prepare) {
   // libpq's connect_timeout is whole seconds, at least 2. Keywords before
   // `dbname` are defaults the URL may override (libpq applies them in order).

@@ -20,9 +20,8 @@ inline constexpr std::string_view kTablesMissing =
     "restore them from a backup, or drop icp_schema_version so that the next open creates "
     "them empty";
 
-/// One row, true, when both ICP tables exist in the session's schema.
-inline constexpr const char* kTablesExist =
-    "SELECT to_regclass('icps') IS NOT NULL AND to_regclass('icp_members') IS NOT NULL";
+/// Whether both ICP tables exist in the session's schema. Throws pg::Failure.
+[[nodiscard]] bool tables_exist(PGconn* connection);
 
 /// How a failure to open a connection begins its reason.
 inline constexpr std::string_view kCannotConnect = "cannot connect: ";

@@ -93,8 +93,7 @@ class PostgresStore final : public IcpStore {
 
   Result<void> check_health() override try {
     const auto connection = pool_.take();
-    const auto tables = pg::exec(connection.get(), detail::postgres::kTablesExist, PGRES_TUPLES_OK);
-    if (std::string_view(PQgetvalue(tables.get(), 0, 0)) != "t") {
+    if (!detail::postgres::tables_exist(connection.get())) {
       return Error{Errc::internal,
                    fmt::format("PostgreSQL store: {}", detail::postgres::kTablesMissing)};
     }
@@ -297,8 +296,7 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
       pg::exec(connection.get(), set.c_str());
     }
     if (auto problem = detail::postgres::migrate(connection.get(), session)) return *problem;
-    const auto tables = pg::exec(connection.get(), detail::postgres::kTablesExist, PGRES_TUPLES_OK);
-    if (std::string_view(PQgetvalue(tables.get(), 0, 0)) != "t") {
+    if (!detail::postgres::tables_exist(connection.get())) {
       return Error{Errc::internal, fmt::format("PostgreSQL store: cannot open the ICP database: {}",
                                                detail::postgres::kTablesMissing)};
     }
