@@ -17,6 +17,7 @@
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <future>
@@ -506,6 +507,69 @@ TEST_CASE("postgres: a statement over its timeout fails and the connection stays
   REQUIRE(read.has_value());
   CHECK(read->value() == icp);
   CHECK(tagged.count("*") == 1);
+}
+
+TEST_CASE("postgres: a backend that stops answering ends the call at the answer timeout",
+          "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  TaggedStore tagged({.pool_size = 2, .answer_timeout = 300ms});
+  // The one idle connection's backend is frozen: its socket stays up, so
+  // neither the server's timeouts nor keepalives would ever end the call.
+  const auto frozen = std::stoi(tagged.admin.value(fmt::format(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = '{}'", tagged.schema.name())));
+  REQUIRE(::kill(frozen, SIGSTOP) == 0);
+  struct Thaw {
+    int pid;
+    ~Thaw() { ::kill(pid, SIGCONT); }
+  } const thaw{frozen};
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto stuck = tagged.store->get({.id = tagged.icp.id});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(stuck.has_value());
+  CHECK(stuck.error().code == icp::Errc::unavailable);
+  CHECK_THAT(stuck.error().message, Catch::Contains("no answer from the server within 300 ms") &&
+                                        Catch::Contains("answer_timeout"));
+  CHECK(waited >= 300ms);
+  CHECK(waited < 3s);
+  // The frozen connection was discarded, not pooled: the next call opens
+  // another and succeeds while the old backend is still stopped.
+  CHECK(tagged.store->pool_stats()->open == 0);
+  const auto read = tagged.store->get({.id = tagged.icp.id});
+  REQUIRE(read.has_value());
+  CHECK(read->value() == tagged.icp);
+}
+
+TEST_CASE(
+    "postgres: a writer gone quiet inside a transaction holds its locks no longer than "
+    "idle_in_transaction_timeout",
+    "[postgres][faults]") {
+  REQUIRE_POSTGRES();
+  TaggedStore tagged({.pool_size = 1, .lock_timeout = 5s});
+  // A session set up as the store sets up its own (a killed `icpctl put`
+  // whose connection stays open): it locks the row, then never finishes.
+  const icp::detail::postgres::Session session{.url = server_url(),
+                                               .schema_identifier = tagged.schema.name(),
+                                               .idle_in_transaction_timeout = 300ms,
+                                               .answer_timeout = 5s};
+  const auto writer = icp::detail::postgres::connect(session, true);
+  (void)icp::detail::pg::exec(writer, "BEGIN");
+  (void)icp::detail::pg::exec(
+      writer, fmt::format("SELECT 1 FROM icps WHERE id = '{}' FOR UPDATE", tagged.icp.id).c_str(),
+      PGRES_TUPLES_OK);
+
+  auto changed = tagged.icp;
+  changed.name = "changed";
+  changed.revision = icp::new_revision();
+  const auto started = std::chrono::steady_clock::now();
+  const auto written = tagged.store->write({.icps = std::vector{changed},
+                                            .mode = icp::WriteMode::replace,
+                                            .expected_revision = tagged.icp.revision});
+  const auto waited = std::chrono::steady_clock::now() - started;
+  INFO((written ? std::string() : written.error().message));
+  CHECK(written.has_value());
+  CHECK(waited < 3s);  // the server ended the quiet session, not the lock timeout
+  CHECK(tagged.store->get({.id = tagged.icp.id})->value().name == "changed");
 }
 
 TEST_CASE("postgres: a busy pool makes a call wait, then fail, and no error leaks a connection",

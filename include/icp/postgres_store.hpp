@@ -32,6 +32,14 @@ struct PostgresOptions {
   /// The longest a statement waits for a row lock another session holds
   /// (`lock_timeout`; `unavailable` after it); 0: the server's setting.
   std::chrono::milliseconds lock_timeout{5000};
+  /// The longest the store waits for the server's answer to one statement
+  /// (or to one row of a list) before it gives up on the connection and the
+  /// call fails as `unavailable`: bounds a backend that stopped answering
+  /// with its connection up (a frozen process, a hung host), which neither
+  /// the server's timeouts nor TCP keepalives see. Longer than
+  /// `statement_timeout` by default, so that the server's own cancel comes
+  /// first. 0: no bound of the client's own.
+  std::chrono::milliseconds answer_timeout{15000};
   /// The server ends a session of this store left idle inside a transaction
   /// longer (`idle_in_transaction_session_timeout`), releasing its locks: a
   /// process killed in the middle of a batch write holds them no longer.

@@ -41,7 +41,7 @@ std::string masked(std::string_view text, std::string_view secret) {
   return out;
 }
 
-bool tables_exist(PGconn* connection) {
+bool tables_exist(const pg::Connection& connection) {
   const auto result =
       pg::exec(connection,
                "SELECT to_regclass('icps') IS NOT NULL AND to_regclass('icp_members') IS NOT NULL",
@@ -49,7 +49,7 @@ bool tables_exist(PGconn* connection) {
   return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
 }
 
-pg::ConnectionPtr connect(const Session& session, bool prepare) {
+pg::Connection connect(const Session& session, bool prepare) {
   // libpq's connect_timeout is whole seconds, at least 2. Keywords before
   // `dbname` are defaults the URL may override (libpq applies them in order).
   const auto seconds = std::max<std::int64_t>(
@@ -69,15 +69,19 @@ pg::ConnectionPtr connect(const Session& session, bool prepare) {
                                             nullptr};
   const std::array<const char*, 9> values{timeout.c_str(),     "icp",  "1", "10", "5", "3", "15000",
                                           session.url.c_str(), nullptr};
-  pg::ConnectionPtr connection(PQconnectdbParams(keywords.data(), values.data(), 1));
-  if (!connection) throw pg::Failure("out of memory", "", true);
-  if (PQstatus(connection.get()) != CONNECTION_OK) {
-    throw pg::Failure(masked(pg::one_line(PQerrorMessage(connection.get())), session.password), "",
+  pg::ConnectionPtr handle(PQconnectdbParams(keywords.data(), values.data(), 1));
+  if (!handle) throw pg::Failure("out of memory", "", true);
+  if (PQstatus(handle.get()) != CONNECTION_OK) {
+    throw pg::Failure(masked(pg::one_line(PQerrorMessage(handle.get())), session.password), "",
                       true);
   }
   // libpq prints server notices on stderr by default; a library stays quiet.
   PQsetNoticeProcessor(
-      connection.get(), [](void*, const char*) {}, nullptr);
+      handle.get(), [](void*, const char*) {}, nullptr);
+  // Every call waits in poll() with a deadline (pg::await_result), never in
+  // a blocking read or write.
+  if (PQsetnonblocking(handle.get(), 1) != 0) throw pg::failure_of(handle.get(), nullptr);
+  pg::Connection connection(std::move(handle), session.answer_timeout);
   // Every wait of this session's statements is bounded by the server: a
   // statement, a row lock, an open transaction whose client went quiet.
   for (const auto& [setting, value] :
@@ -86,21 +90,14 @@ pg::ConnectionPtr connect(const Session& session, bool prepare) {
         std::pair{"idle_in_transaction_session_timeout", session.idle_in_transaction_timeout}}) {
     if (value.count() <= 0) continue;
     const auto set = fmt::format("SET {} = {}", setting, value.count());
-    pg::exec(connection.get(), set.c_str());
+    pg::exec(connection, set.c_str());
   }
   if (!session.schema_identifier.empty()) {
     const auto set = fmt::format("SET search_path = {}", session.schema_identifier);
-    pg::exec(connection.get(), set.c_str());
+    pg::exec(connection, set.c_str());
   }
   if (prepare) {
-    for (const auto* statement : sql::kAll) {
-      const pg::ResultPtr result(PQprepare(connection.get(), statement->name, statement->sql,
-                                           statement->parameter_count,
-                                           statement->parameter_types.data()));
-      if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-        throw pg::failure_of(connection.get(), result.get());
-      }
-    }
+    for (const auto* statement : sql::kAll) pg::prepare(connection, *statement);
   }
   return connection;
 }

@@ -21,7 +21,7 @@ inline constexpr std::string_view kTablesMissing =
     "them empty";
 
 /// Whether both ICP tables exist in the session's schema. Throws pg::Failure.
-[[nodiscard]] bool tables_exist(PGconn* connection);
+[[nodiscard]] bool tables_exist(const pg::Connection& connection);
 
 /// How a failure to open a connection begins its reason.
 inline constexpr std::string_view kCannotConnect = "cannot connect: ";
@@ -36,6 +36,7 @@ struct Session {
   std::chrono::milliseconds lock_timeout{0};
   std::chrono::milliseconds idle_in_transaction_timeout{0};
   std::chrono::milliseconds connect_timeout{0};
+  std::chrono::milliseconds answer_timeout{0};  ///< pg::Connection::answer_timeout
 };
 
 /// libpq's message about a connection string it could not parse, without the
@@ -47,9 +48,9 @@ struct Session {
 /// `text` with every occurrence of `secret` replaced by "********".
 [[nodiscard]] std::string masked(std::string_view text, std::string_view secret);
 
-/// A new connection with the session set up and every statement prepared.
-/// Throws pg::Failure.
-[[nodiscard]] pg::ConnectionPtr connect(const Session& session, bool prepare);
+/// A new connection with the session set up and every statement prepared,
+/// in non-blocking mode. Throws pg::Failure.
+[[nodiscard]] pg::Connection connect(const Session& session, bool prepare);
 
 /// True when an idle connection is still usable. An idle session never
 /// expects data, so anything readable is the server going away (a shutdown

@@ -5,10 +5,13 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <boost/endian/conversion.hpp>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -93,6 +96,84 @@ inline Failure failure_of(PGconn* connection, const PGresult* result) {
   return {std::move(reason), std::move(sqlstate), lost};
 }
 
+/// An open connection in non-blocking mode, and the longest it waits for the
+/// server's answer to any one statement: libpq's blocking calls would wait
+/// for ever on a backend that stopped answering with its socket still up
+/// (SIGSTOP, a hung host behind a live proxy), which keepalives cannot see.
+class Connection {
+ public:
+  Connection(ConnectionPtr handle, std::chrono::milliseconds answer_timeout)
+      : handle_(std::move(handle)), answer_timeout_(answer_timeout) {}
+  [[nodiscard]] PGconn* raw() const noexcept { return handle_.get(); }
+  /// 0: no bound of the client's own.
+  [[nodiscard]] std::chrono::milliseconds answer_timeout() const noexcept {
+    return answer_timeout_;
+  }
+
+ private:
+  ConnectionPtr handle_;
+  std::chrono::milliseconds answer_timeout_;
+};
+
+/// Sends what libpq still holds and reads until it has a whole result (or
+/// the connection failed), so that PQgetResult does not block; past the
+/// connection's answer timeout, throws a Failure that counts the connection
+/// as lost (the pool discards it: its answer may still come).
+inline void await_result(const Connection& connection) {
+  PGconn* raw = connection.raw();
+  const auto timeout = connection.answer_timeout();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const int unsent = PQflush(raw);  // 0: all sent, 1: more to send, -1: failed
+    if (unsent < 0) throw failure_of(raw, nullptr);
+    if (unsent == 0 && PQisBusy(raw) == 0) return;
+    int wait_ms = -1;
+    if (timeout.count() > 0) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        throw Failure(fmt::format("no answer from the server within {} ms (PostgresOptions::"
+                                  "answer_timeout)",
+                                  timeout.count()),
+                      "", true, true);
+      }
+      wait_ms = static_cast<int>(left.count());
+    }
+    pollfd descriptor{.fd = PQsocket(raw),
+                      .events = static_cast<short>(POLLIN | (unsent == 1 ? POLLOUT : 0)),
+                      .revents = 0};
+    if (descriptor.fd < 0) throw failure_of(raw, nullptr);
+    const int ready = ::poll(&descriptor, 1, wait_ms);
+    if (ready < 0 && errno != EINTR) throw Failure("poll() failed on the connection", "", true);
+    // Input is read also while sending: the server may answer (an error)
+    // before it has read everything, and libpq needs to see that.
+    if (ready > 0 && (descriptor.revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
+        PQconsumeInput(raw) == 0) {
+      throw failure_of(raw, nullptr);
+    }
+  }
+}
+
+/// The results of what was sent last, the last one returned; throws the
+/// first failure (after reading all of them, so the connection is ready for
+/// its next statement unless the failure lost it).
+inline ResultPtr last_result(const Connection& connection, ExecStatusType expected) {
+  ResultPtr last;
+  std::exception_ptr failed;
+  for (;;) {
+    await_result(connection);
+    ResultPtr result(PQgetResult(connection.raw()));
+    if (!result) break;
+    if (!failed && PQresultStatus(result.get()) != expected) {
+      failed = std::make_exception_ptr(failure_of(connection.raw(), result.get()));
+    }
+    last = std::move(result);
+  }
+  if (failed) std::rethrow_exception(failed);
+  if (!last) throw failure_of(connection.raw(), nullptr);
+  return last;
+}
+
 /// Up to N parameters of a prepared statement, in binary form: text as its
 /// bytes (no terminator needed), int8 as 8 big-endian bytes. One too many
 /// throws std::out_of_range (a bug, which the store reports as internal).
@@ -161,15 +242,14 @@ inline std::string_view text_at(const PGresult* result, int row, int column) {
 /// Runs a prepared statement; binary results. Throws Failure unless the
 /// result has the `expected` status.
 template <class Statement, std::size_t N>
-ResultPtr exec_prepared(PGconn* connection, const Statement& statement, const Params<N>& params,
-                        ExecStatusType expected) {
+ResultPtr exec_prepared(const Connection& connection, const Statement& statement,
+                        const Params<N>& params, ExecStatusType expected) {
   check_arity(statement, params);
-  ResultPtr result(PQexecPrepared(connection, statement.name, params.count(), params.values(),
-                                  params.lengths(), params.formats(), 1));
-  if (!result || PQresultStatus(result.get()) != expected) {
-    throw failure_of(connection, result.get());
+  if (PQsendQueryPrepared(connection.raw(), statement.name, params.count(), params.values(),
+                          params.lengths(), params.formats(), 1) == 0) {
+    throw failure_of(connection.raw(), nullptr);
   }
-  return result;
+  return last_result(connection, expected);
 }
 
 /// Runs a prepared statement in single-row mode, handing `on_row` one row at a
@@ -179,18 +259,24 @@ ResultPtr exec_prepared(PGconn* connection, const Statement& statement, const Pa
 /// (the server still sends them: memory is bounded, not the server's work).
 /// Throws Failure when the statement fails, or what `on_row` threw.
 template <class Statement, std::size_t N, class OnRow>
-void for_each_row(PGconn* connection, const Statement& statement, const Params<N>& params,
+void for_each_row(const Connection& connection, const Statement& statement, const Params<N>& params,
                   OnRow on_row) {
   check_arity(statement, params);
-  if (PQsendQueryPrepared(connection, statement.name, params.count(), params.values(),
-                          params.lengths(), params.formats(), 1) == 0) {
-    throw failure_of(connection, nullptr);
+  PGconn* raw = connection.raw();
+  if (PQsendQueryPrepared(raw, statement.name, params.count(), params.values(), params.lengths(),
+                          params.formats(), 1) == 0) {
+    throw failure_of(raw, nullptr);
   }
   // Can only fail right after a send; then the rows simply come all at once.
-  (void)PQsetSingleRowMode(connection);
+  (void)PQsetSingleRowMode(raw);
   bool wanted = true;
   std::exception_ptr thrown;  // the first failure, of the statement or of on_row
-  while (ResultPtr result{PQgetResult(connection)}) {
+  // One answer timeout per result: the whole statement may take longer, as
+  // rows keep arriving; the server's statement_timeout bounds it as a whole.
+  for (;;) {
+    await_result(connection);
+    const ResultPtr result{PQgetResult(raw)};
+    if (!result) break;
     const auto status = PQresultStatus(result.get());
     if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
       for (int row = 0; wanted && row < PQntuples(result.get()); ++row) {
@@ -205,21 +291,29 @@ void for_each_row(PGconn* connection, const Statement& statement, const Params<N
       // An error after the caller stopped (a statement timeout while the
       // rest streams in) fails nothing it kept; a lost connection is seen by
       // the pool's own status check.
-      thrown = std::make_exception_ptr(failure_of(connection, result.get()));
+      thrown = std::make_exception_ptr(failure_of(raw, result.get()));
       wanted = false;
     }
   }
   if (thrown) std::rethrow_exception(thrown);
 }
 
-/// Runs SQL text without parameters (BEGIN, COMMIT, SET, migrations).
-inline ResultPtr exec(PGconn* connection, const char* sql,
+/// Runs SQL text without parameters (BEGIN, COMMIT, SET, migrations); the
+/// last statement's result.
+inline ResultPtr exec(const Connection& connection, const char* sql,
                       ExecStatusType expected = PGRES_COMMAND_OK) {
-  ResultPtr result(PQexec(connection, sql));
-  if (!result || PQresultStatus(result.get()) != expected) {
-    throw failure_of(connection, result.get());
+  if (PQsendQuery(connection.raw(), sql) == 0) throw failure_of(connection.raw(), nullptr);
+  return last_result(connection, expected);
+}
+
+/// Prepares a statement (PQprepare, bounded like every other call).
+template <class Statement>
+void prepare(const Connection& connection, const Statement& statement) {
+  if (PQsendPrepare(connection.raw(), statement.name, statement.sql, statement.parameter_count,
+                    statement.parameter_types.data()) == 0) {
+    throw failure_of(connection.raw(), nullptr);
   }
-  return result;
+  (void)last_result(connection, PGRES_COMMAND_OK);
 }
 
 /// Rows a command changed (UPDATE, DELETE, INSERT).

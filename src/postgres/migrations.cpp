@@ -12,7 +12,7 @@ namespace icp::detail::postgres {
 
 namespace {
 
-std::optional<int> single_int(PGconn* db, const char* query) {
+std::optional<int> single_int(const pg::Connection& db, const char* query) {
   const auto result = pg::exec(db, query, PGRES_TUPLES_OK);
   if (PQntuples(result.get()) == 0 || PQgetisnull(result.get(), 0, 0) != 0) return std::nullopt;
   return std::stoi(PQgetvalue(result.get(), 0, 0));
@@ -20,7 +20,7 @@ std::optional<int> single_int(PGconn* db, const char* query) {
 
 }  // namespace
 
-std::optional<Error> migrate(PGconn* db, const Session& session) {
+std::optional<Error> migrate(const pg::Connection& db, const Session& session) {
   pg::exec(db, "BEGIN");
   const auto lock = fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey);
   (void)pg::exec(db, lock.c_str(), PGRES_TUPLES_OK);

@@ -13,6 +13,6 @@ namespace icp::detail::postgres {
 /// Brings the schema to kPostgresSchemaVersion in one transaction under the
 /// migration lock; a newer version or another application's `icps` table is
 /// refused untouched. Throws pg::Failure.
-[[nodiscard]] std::optional<Error> migrate(PGconn* db, const Session& session);
+[[nodiscard]] std::optional<Error> migrate(const pg::Connection& db, const Session& session);
 
 }  // namespace icp::detail::postgres

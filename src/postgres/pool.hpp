@@ -46,29 +46,35 @@ class ConnectionPool {
 
   class Lease {
    public:
-    Lease(ConnectionPool& pool, pg::ConnectionPtr connection)
+    Lease(ConnectionPool& pool, pg::Connection connection)
         : pool_(pool), connection_(std::move(connection)) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease(Lease&&) = delete;
     Lease& operator=(Lease&&) = delete;
     /// Ends any transaction left open by an error; a connection that cannot
-    /// be brought back to idle is closed instead of returned.
+    /// be brought back to idle (lost, or still busy with a statement whose
+    /// answer never came in time) is closed instead of returned.
     ~Lease() {
-      PGconn* connection = connection_.get();
-      bool reusable = PQstatus(connection) == CONNECTION_OK;
-      if (reusable && PQtransactionStatus(connection) != PQTRANS_IDLE) {
-        const pg::ResultPtr rollback(PQexec(connection, "ROLLBACK"));
-        reusable = rollback && PQresultStatus(rollback.get()) == PGRES_COMMAND_OK &&
-                   PQtransactionStatus(connection) == PQTRANS_IDLE;
+      PGconn* raw = connection_.raw();
+      const auto state = PQtransactionStatus(raw);
+      bool reusable =
+          PQstatus(raw) == CONNECTION_OK && state != PQTRANS_ACTIVE && state != PQTRANS_UNKNOWN;
+      if (reusable && state != PQTRANS_IDLE) {
+        try {
+          (void)pg::exec(connection_, "ROLLBACK");
+          reusable = PQtransactionStatus(raw) == PQTRANS_IDLE;
+        } catch (const pg::Failure&) {
+          reusable = false;
+        }
       }
       pool_.give_back(std::move(connection_), reusable);
     }
-    [[nodiscard]] PGconn* get() const { return connection_.get(); }
+    [[nodiscard]] const pg::Connection& get() const { return connection_; }
 
    private:
     ConnectionPool& pool_;
-    pg::ConnectionPtr connection_;
+    pg::Connection connection_;
   };
 
   /// Throws pg::Failure when no connection is free or can be opened in time.
@@ -80,7 +86,7 @@ class ConnectionPool {
       while (!idle_.empty()) {
         auto connection = std::move(idle_.back().connection);
         idle_.pop_back();
-        if (still_open(connection.get())) return {*this, std::move(connection)};
+        if (still_open(connection.raw())) return {*this, std::move(connection)};
         --open_;  // closed by the server while idle: replaced below
       }
       if (open_ < size_) {
@@ -123,7 +129,7 @@ class ConnectionPool {
  private:
   /// Opens a connection, retrying while the server is unreachable (it may be
   /// restarting) until the deadline; then fails with libpq's last reason.
-  pg::ConnectionPtr open_until(std::chrono::steady_clock::time_point deadline) {
+  pg::Connection open_until(std::chrono::steady_clock::time_point deadline) {
     auto backoff = std::chrono::milliseconds(20);
     for (;;) {
       try {
@@ -146,7 +152,7 @@ class ConnectionPool {
     }
   }
 
-  void give_back(pg::ConnectionPtr connection, bool reusable) {
+  void give_back(pg::Connection connection, bool reusable) {
     {
       const std::lock_guard lock(mutex_);
       if (reusable) {
@@ -166,7 +172,7 @@ class ConnectionPool {
     while (!stop.stop_requested()) {
       reaper_wake_.wait_for(lock, stop, idle_timeout_ / 2, [] { return false; });
       const auto cutoff = std::chrono::steady_clock::now() - idle_timeout_;
-      std::vector<pg::ConnectionPtr> closing;
+      std::vector<pg::Connection> closing;
       while (idle_.size() > min_idle_ && idle_.front().since < cutoff) {
         closing.push_back(std::move(idle_.front().connection));
         idle_.erase(idle_.begin());
@@ -181,7 +187,7 @@ class ConnectionPool {
   }
 
   struct Idle {
-    pg::ConnectionPtr connection;
+    pg::Connection connection;
     std::chrono::steady_clock::time_point since;
   };
 

@@ -50,7 +50,7 @@ Icp decode(const PGresult* result, int row, std::string_view organization) {
   return std::move(*icp);
 }
 
-std::optional<std::uint64_t> stored_revision(PGconn* connection,
+std::optional<std::uint64_t> stored_revision(const pg::Connection& connection,
                                              const detail::postgres::Statement& statement,
                                              std::string_view organization, std::string_view id) {
   pg::Params<2> params;
@@ -104,7 +104,7 @@ class PostgresStore final : public IcpStore {
 
   Result<void> write(const WriteIcpsRequest& request) override try {
     const auto connection = pool_.take();
-    PGconn* db = connection.get();
+    const auto& db = connection.get();
     pg::exec(db, "BEGIN");
     if (request.expected_revision && request.icps.size() == 1 &&
         request.mode == WriteMode::replace) {
@@ -134,7 +134,7 @@ class PostgresStore final : public IcpStore {
 
   Result<bool> erase(const EraseIcpRequest& request) override try {
     const auto connection = pool_.take();
-    PGconn* db = connection.get();
+    const auto& db = connection.get();
     if (!request.expected_revision) {
       // One statement (its own transaction); memberships go by cascade.
       pg::Params<2> params;
@@ -194,7 +194,8 @@ class PostgresStore final : public IcpStore {
 
  private:
   /// The compare-and-swap: one UPDATE that matches only the expected revision.
-  static std::optional<Error> replace_if(PGconn* db, const Icp& icp, std::uint64_t expected) {
+  static std::optional<Error> replace_if(const pg::Connection& db, const Icp& icp,
+                                         std::uint64_t expected) {
     const auto doc = to_json(icp);
     pg::Params<6> params;
     params.text(icp.id)
@@ -214,7 +215,7 @@ class PostgresStore final : public IcpStore {
     return std::nullopt;
   }
 
-  static std::optional<Error> write_one(PGconn* db, const Icp& icp, WriteMode mode) {
+  static std::optional<Error> write_one(const pg::Connection& db, const Icp& icp, WriteMode mode) {
     const auto doc = to_json(icp);
     pg::Params<5> params;
     params.text(icp.id)
@@ -235,7 +236,7 @@ class PostgresStore final : public IcpStore {
     return std::nullopt;
   }
 
-  static void set_members(PGconn* db, const Icp& icp) {
+  static void set_members(const pg::Connection& db, const Icp& icp) {
     {
       pg::Params<2> params;
       params.text(icp.id).text(icp.organization);
@@ -263,7 +264,8 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
                   .statement_timeout = options.statement_timeout,
                   .lock_timeout = options.lock_timeout,
                   .idle_in_transaction_timeout = options.idle_in_transaction_timeout,
-                  .connect_timeout = options.acquire_timeout};
+                  .connect_timeout = options.acquire_timeout,
+                  .answer_timeout = options.answer_timeout};
   try {
     // Checked first: libpq would otherwise echo a malformed string back.
     char* parse_error = nullptr;
@@ -288,15 +290,15 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
     auto connection = detail::postgres::connect(session, false);
     if (!options.schema.empty()) {
       std::unique_ptr<char, decltype(&PQfreemem)> quoted(
-          PQescapeIdentifier(connection.get(), options.schema.data(), options.schema.size()),
+          PQescapeIdentifier(connection.raw(), options.schema.data(), options.schema.size()),
           &PQfreemem);
-      if (!quoted) throw pg::failure_of(connection.get(), nullptr);
+      if (!quoted) throw pg::failure_of(connection.raw(), nullptr);
       session.schema_identifier = quoted.get();
       const auto set = fmt::format("SET search_path = {}", session.schema_identifier);
-      pg::exec(connection.get(), set.c_str());
+      pg::exec(connection, set.c_str());
     }
-    if (auto problem = detail::postgres::migrate(connection.get(), session)) return *problem;
-    if (!detail::postgres::tables_exist(connection.get())) {
+    if (auto problem = detail::postgres::migrate(connection, session)) return *problem;
+    if (!detail::postgres::tables_exist(connection)) {
       return Error{Errc::internal, fmt::format("PostgreSQL store: cannot open the ICP database: {}",
                                                detail::postgres::kTablesMissing)};
     }
