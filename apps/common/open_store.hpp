@@ -9,13 +9,20 @@
 
 namespace icp::apps {
 
+#ifdef ICP_APPS_WITH_POSTGRES
+using PostgresSettings = PostgresOptions;
+#else
+struct PostgresSettings {};  ///< this build has no PostgreSQL store
+#endif
+
 /// `create_if_missing` applies to SQLite files; a PostgreSQL database must
 /// exist (its tables are created on first use).
-[[nodiscard]] inline Result<std::shared_ptr<IcpStore>> open_store(std::string_view location,
-                                                                  bool create_if_missing) {
+[[nodiscard]] inline Result<std::shared_ptr<IcpStore>> open_store(
+    std::string_view location, bool create_if_missing,
+    [[maybe_unused]] const PostgresSettings& postgres = {}) {
   if (is_postgres_url(location)) {
 #ifdef ICP_APPS_WITH_POSTGRES
-    return open_postgres_store(location);
+    return open_postgres_store(location, postgres);
 #else
     return Error{Errc::internal,
                  "this build of icp has no PostgreSQL support: configure it with libpq "

@@ -98,6 +98,21 @@ CLI::Option* add_seconds(CLI::App& app, const std::string& flag, std::chrono::se
       ->default_str(std::to_string(value.count()));
 }
 
+/// Adds a duration option in milliseconds, [0, kMaxSeconds * 1000].
+[[maybe_unused]] CLI::Option* add_milliseconds(CLI::App& app, const std::string& flag,
+                                               std::chrono::milliseconds& value,
+                                               const std::string& env, const std::string& help) {
+  return app
+      .add_option_function<std::uint64_t>(
+          flag,
+          [&value](std::uint64_t milliseconds) { value = std::chrono::milliseconds{milliseconds}; },
+          help)
+      ->envname(env)
+      ->check(CLI::Range(std::uint64_t{0}, kMaxSeconds * 1000).description(""))
+      ->type_name("MS")
+      ->default_str(std::to_string(value.count()));
+}
+
 }  // namespace
 
 int usage_error(std::string_view message) {
@@ -205,6 +220,49 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   add_seconds(app, "--shutdown-timeout", limits.shutdown_timeout, "ICP_SHUTDOWN_TIMEOUT",
               "After SIGTERM/SIGINT, how long connections may finish before they are closed")
       ->group(kLimits);
+  add_number(app, "--max-store-calls", limits.max_store_calls, 1, 1'000'000, "ICP_MAX_STORE_CALLS",
+             "Store calls waiting or running at once on --store-threads; past it, 503")
+      ->group(kLimits);
+
+  constexpr auto kStore = "Store";
+  unsigned store_threads = 0;
+  add_number(app, "--store-threads", store_threads, 0, 1024, "ICP_STORE_THREADS",
+             "Threads that run store calls, so that calls waiting on the database hold no "
+             "thread that reads requests; 0: the I/O threads run them (default: 0 for SQLite, "
+             "--pg-pool-size for PostgreSQL)")
+      ->group(kStore)
+      ->default_str("auto");
+#ifdef ICP_APPS_WITH_POSTGRES
+  auto& postgres = config.postgres;
+  add_number(app, "--pg-pool-size", postgres.pool_size, 1, 10'000, "ICP_PG_POOL_SIZE",
+             "PostgreSQL connections open at once at most")
+      ->group(kStore);
+  add_milliseconds(app, "--pg-acquire-timeout", postgres.acquire_timeout, "ICP_PG_ACQUIRE_TIMEOUT",
+                   "How long a call waits for a connection (reconnecting included)")
+      ->group(kStore);
+  add_milliseconds(app, "--pg-statement-timeout", postgres.statement_timeout,
+                   "ICP_PG_STATEMENT_TIMEOUT",
+                   "The server cancels a statement running longer (0: the server's setting)")
+      ->group(kStore);
+  add_milliseconds(app, "--pg-lock-timeout", postgres.lock_timeout, "ICP_PG_LOCK_TIMEOUT",
+                   "The longest a statement waits for a row lock (0: the server's setting)")
+      ->group(kStore);
+  add_milliseconds(app, "--pg-answer-timeout", postgres.answer_timeout, "ICP_PG_ANSWER_TIMEOUT",
+                   "The longest the server waits for the database's answer to one statement "
+                   "before it drops the connection (0: no bound)")
+      ->group(kStore);
+  add_milliseconds(app, "--pg-idle-in-transaction-timeout", postgres.idle_in_transaction_timeout,
+                   "ICP_PG_IDLE_IN_TRANSACTION_TIMEOUT",
+                   "The database ends a session idle inside a transaction longer (0: the "
+                   "server's setting)")
+      ->group(kStore);
+  add_milliseconds(app, "--pg-idle-timeout", postgres.idle_timeout, "ICP_PG_IDLE_TIMEOUT",
+                   "Idle connections beyond --pg-min-idle close after this long (0: never)")
+      ->group(kStore);
+  add_number(app, "--pg-min-idle", postgres.min_idle, 0, 10'000, "ICP_PG_MIN_IDLE",
+             "Idle connections kept open however long they stay idle")
+      ->group(kStore);
+#endif
 
   try {
     app.parse(argc, argv);
@@ -216,6 +274,7 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
     return usage_error(error.what());
   }
 
+  if (app.count("--store-threads") > 0) config.store_threads = store_threads;
   if (!listen.empty()) config.listen = *parse_endpoint(listen);
   if (!metrics_listen.empty()) config.metrics_listen = parse_endpoint(metrics_listen);
   config.log_format = log_format == "json" ? LogFormat::json : LogFormat::text;

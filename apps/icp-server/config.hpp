@@ -5,6 +5,8 @@
 
 #include <icp/clerk.hpp>
 
+#include "common/open_store.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +35,9 @@ struct Limits {
   /// After SIGTERM/SIGINT: how long open connections may finish before they
   /// are closed and the process exits 0.
   std::chrono::seconds shutdown_timeout{10};
+  /// Store calls waiting or running at once where they run on threads of
+  /// their own (--store-threads); past it a request is answered 503.
+  std::size_t max_store_calls = 256;
 
   /// After an answer sent before the request was read whole (400, 413, ...):
   /// the rest is read and dropped for this long at most, and this much, so
@@ -68,6 +73,11 @@ struct Config {
   /// Where /metrics is served instead of the main listener.
   std::optional<Endpoint> metrics_listen;
   unsigned threads = 1;
+  /// Threads that run store calls (0: the I/O threads run them); nullopt:
+  /// 0 for SQLite, the connection pool's size for PostgreSQL.
+  std::optional<unsigned> store_threads;
+  /// How a PostgreSQL store connects and bounds its waits.
+  apps::PostgresSettings postgres;
   bool conceal_existence = false;
   LogFormat log_format = LogFormat::text;
   std::vector<std::string> cors_origins;

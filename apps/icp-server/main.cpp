@@ -86,7 +86,7 @@ int run(int argc, char** argv) {
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const auto& config = std::get<Config>(parsed);
 
-  auto opened = icp::apps::open_store(config.db, false);
+  auto opened = icp::apps::open_store(config.db, false, config.postgres);
   if (!opened) return usage_error(opened.error().message);
   auto first_authenticator = make_authenticator(config);
   if (!first_authenticator) return usage_error(first_authenticator.error().message);
@@ -124,12 +124,24 @@ int run(int argc, char** argv) {
   const auto store = std::make_shared<icp::server::MeteredStore>(*opened, metrics);
   asio::io_context io(static_cast<int>(config.threads));
   const auto& limits = config.limits;
+  // SQLite answers from local files in microseconds: its calls run on the
+  // I/O threads (threads of their own cost a hand-off per request). A
+  // PostgreSQL call may wait on the network, so it gets one thread per
+  // pooled connection.
+  unsigned store_threads = 0;
+#ifdef ICP_APPS_WITH_POSTGRES
+  if (icp::is_postgres_url(config.db)) {
+    store_threads = static_cast<unsigned>(config.postgres.pool_size);
+  }
+#endif
+  icp::server::StoreCalls store_calls(config.store_threads.value_or(store_threads),
+                                      limits.max_store_calls);
   icp::server::Server server(
       io,
       icp::http::Adapter(icp::IcpService(store, {.conceal_existence = config.conceal_existence,
                                                  .max_icp_bytes = limits.max_icp_bytes}),
                          authenticator, adapter_options),
-      store, limits, log, metrics);
+      store, store_calls, limits, log, metrics);
   tcp::endpoint bound;
   tcp::endpoint metrics_bound;
   const auto& listen = config.listen;

@@ -25,12 +25,13 @@ bool is_resource_exhaustion(const boost::system::error_code& ec) {
 }  // namespace
 
 Server::Server(asio::io_context& io, http::Adapter adapter, std::shared_ptr<IcpStore> store,
-               const Limits& limits, AccessLog& log, Metrics& metrics)
+               StoreCalls& store_calls, const Limits& limits, AccessLog& log, Metrics& metrics)
     : io_(io),
       accept_strand_(asio::make_strand(io)),
       shutdown_deadline_(io),
       adapter_(std::move(adapter)),
       store_(std::move(store)),
+      store_calls_(store_calls),
       limits_(limits),
       log_(log),
       metrics_(metrics) {}

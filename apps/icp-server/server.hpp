@@ -7,6 +7,7 @@
 #include "access_log.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
+#include "store_calls.hpp"
 
 #include <icp/http.hpp>
 #include <icp/store.hpp>
@@ -38,7 +39,7 @@ enum class Serves {
 class Server {
  public:
   Server(boost::asio::io_context& io, http::Adapter adapter, std::shared_ptr<IcpStore> store,
-         const Limits& limits, AccessLog& log, Metrics& metrics);
+         StoreCalls& store_calls, const Limits& limits, AccessLog& log, Metrics& metrics);
 
   /// Binds and listens; the bound endpoint (port 0 picks one). Throws
   /// boost::system::system_error when it cannot. Call before io_context::run.
@@ -53,6 +54,8 @@ class Server {
   [[nodiscard]] bool stopping() const;
   [[nodiscard]] const http::Adapter& adapter() const { return adapter_; }
   [[nodiscard]] IcpStore& store() const { return *store_; }
+  /// Where the calls that may wait on the store run.
+  [[nodiscard]] StoreCalls& store_calls() const { return store_calls_; }
   [[nodiscard]] const Limits& limits() const { return limits_; }
   [[nodiscard]] AccessLog& log() const { return log_; }
   [[nodiscard]] Metrics& metrics() const { return metrics_; }
@@ -81,6 +84,7 @@ class Server {
   boost::asio::steady_timer shutdown_deadline_;
   http::Adapter adapter_;
   std::shared_ptr<IcpStore> store_;
+  StoreCalls& store_calls_;
   Limits limits_;
   AccessLog& log_;
   Metrics& metrics_;

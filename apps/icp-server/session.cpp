@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -152,17 +154,56 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!parser_->is_done() && !body_is_buffered() && serves_api() && !is_own(route_)) {
       // The body is still on its way: refuse now what it cannot change, so
       // that a large body is read only for a caller who may send it.
-      const auto head = adapted(false);
-      if (auto early = server_.adapter().precheck(head)) {
-        unread_input_ = true;
-        send(std::move(*early), false);
-        return;
-      }
+      on_store(
+          [&adapter = server_.adapter(), head = adapted(false)] { return adapter.precheck(head); },
+          [this](std::optional<std::optional<http::Response>> early) {
+            if (timed_out_) {  // the request's deadline passed meanwhile
+              read_failed(asio::error::operation_aborted);
+            } else if (!early || *early) {
+              unread_input_ = true;
+              send(early ? std::move(**early) : busy(), false);
+            } else {
+              read_body();
+            }
+          });
+      return;
     }
+    read_body();
+  }
+
+  void read_body() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
                         self->on_body(read_ec);
                       });
+  }
+
+  /// Runs `call`, which may wait on the store, where the server runs such
+  /// calls (StoreCalls), then `then` with its result on this session's
+  /// strand; `then(nullopt)` when too many calls wait already. The session
+  /// does nothing else meanwhile: it is between reading and answering.
+  template <class Call, class Then>
+  void on_store(Call call, Then then) {
+    auto& calls = server_.store_calls();
+    if (calls.run_inline()) {
+      then(std::optional{call()});
+      return;
+    }
+    // The strand's work stays counted while the call runs elsewhere, so the
+    // io_context does not run out of work and return in the meantime.
+    auto strand = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+    const bool taken =
+        calls.try_post([self = shared_from_this(), strand, call = std::move(call), then]() mutable {
+          asio::post(strand, [self, result = std::optional{call()},
+                              then = std::move(then)]() mutable { then(std::move(result)); });
+        });
+    if (!taken) then(std::nullopt);
+  }
+
+  /// The answer when store calls are queued to their bound.
+  static http::Response busy() {
+    return http::error_response(
+        Error{Errc::unavailable, "The server is too busy to answer now; try again"});
   }
 
   void on_body(beast::error_code ec) {
@@ -177,7 +218,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (is_own(route_)) {
       serve_own(route_, request.method(), keep_alive);
     } else if (serves_api()) {
-      send(server_.adapter().handle(adapted(true)), keep_alive);
+      on_store([&adapter = server_.adapter(),
+                request = adapted(true)] { return adapter.handle(request); },
+               [this, keep_alive](std::optional<http::Response> response) {
+                 send(response ? std::move(*response) : busy(), keep_alive);
+               });
     } else {
       response_ = {};
       answer(bhttp::status::not_found,
@@ -281,14 +326,25 @@ class Session : public std::enable_shared_from_this<Session> {
       response_.set(bhttp::field::content_type, Metrics::kContentType);
       answer(bhttp::status::ok, server_.metrics().scrape(server_.store(), server_.log().dropped()),
              keep_alive);
-    } else if (const auto ready = server_.store().check_health(); ready) {
-      answer(bhttp::status::ok, R"({"status":"ready"})", keep_alive);
     } else {
-      // The reason is for the operator's log, not for whoever asks.
-      server_.log().message(fmt::format("readyz: not ready: {}", ready.error().message));
-      response_.set(bhttp::field::retry_after, std::to_string(http::kRetryAfterSeconds));
-      answer(bhttp::status::service_unavailable, R"({"status":"unavailable"})", keep_alive);
+      on_store([&store = server_.store()] { return store.check_health(); },
+               [this, keep_alive](const std::optional<Result<void>>& ready) {
+                 answer_readiness(ready, keep_alive);
+               });
     }
+  }
+
+  /// /readyz's answer; nullopt: the store calls were queued to their bound.
+  void answer_readiness(const std::optional<Result<void>>& ready, bool keep_alive) {
+    if (ready && *ready) {
+      answer(bhttp::status::ok, R"({"status":"ready"})", keep_alive);
+      return;
+    }
+    // The reason is for the operator's log, not for whoever asks.
+    server_.log().message(fmt::format("readyz: not ready: {}",
+                                      ready ? ready->error().message : "store calls queued full"));
+    response_.set(bhttp::field::retry_after, std::to_string(http::kRetryAfterSeconds));
+    answer(bhttp::status::service_unavailable, R"({"status":"unavailable"})", keep_alive);
   }
 
   void send(http::Response answered, bool keep_alive) {

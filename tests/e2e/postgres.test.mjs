@@ -10,7 +10,7 @@
 // (shell commands; scripts/with-postgres sets both).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -45,6 +45,20 @@ const servers = [];
 
 function psql(sql) {
   execFileSync('psql', [SERVER_URL, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: 'pipe' });
+}
+
+/** The rows of a query as the superuser, one string per row. */
+function psqlRows(sql) {
+  return execFileSync('psql', [SERVER_URL, '-v', 'ON_ERROR_STOP=1', '-Atqc', sql], { encoding: 'utf8' })
+    .split('\n').filter(Boolean);
+}
+
+/** Waits up to 10 s for `predicate()` to hold; returns whether it did. */
+async function eventually(predicate) {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(50)) {
+    if (await predicate()) return true;
+  }
+  return false;
 }
 
 const startServer = () => startIcpServer(SERVER, ['--db', dbUrl, '--tokens', join(dir, 'tokens.json')]);
@@ -129,6 +143,145 @@ async function probe(server, path) {
   try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
   return { status: response.status, retryAfter: response.headers.get('retry-after'), json, text };
 }
+
+// The server answers what does not need the blocked call: its store calls run
+// on threads of their own (one I/O thread here, which a blocked call would hold).
+test('a row lock held from psql: the PATCH is 503 at the lock timeout, /healthz and other ICPs answer meanwhile', { skip }, async () => {
+  const app = 'e2e_locked';
+  const args = ['--db', withParameter(dbUrl, 'application_name', app), '--tokens', join(dir, 'tokens.json'),
+    '--pg-lock-timeout', '1500'];
+  const server = await startIcpServer(SERVER, args, { threads: 1 });
+  // One store call at a time: the next is refused while one waits.
+  const narrow = await startIcpServer(SERVER, [...args, '--max-store-calls', '1'], { threads: 1 });
+  let holder;
+  let other;
+  try {
+    other = await call(server, 'POST', '/api/v1/entities/icps', { body: { name: 'other', leadProviderCriteria: [] } });
+    assert.equal(other.status, 201);
+    holder = spawn('psql', [dbUrl, '-v', 'ON_ERROR_STOP=1', '-qAt'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    holder.stdout.on('data', (chunk) => { out += chunk; });
+    holder.stdin.write(`BEGIN;\nSELECT 'locked' FROM icps WHERE id = '${EXAMPLE_ID}' FOR UPDATE;\n`);
+    assert.ok(await eventually(() => out.includes('locked')), 'psql took the row lock');
+
+    const started = Date.now();
+    const patch = call(server, 'PATCH', ITEM, { body: { leadsPerList: 7 } });
+    assert.ok(await eventually(() => psqlRows(`SELECT 1 FROM pg_stat_activity WHERE application_name = '${app}' AND wait_event_type = 'Lock'`).length === 1),
+      'the PATCH waits on the lock');
+    const asked = Date.now();
+    const [alive, read] = await Promise.all([probe(server, '/healthz'), probe(server, `/api/v1/entities/icps/${other.json.id}`)]);
+    const answeredIn = Date.now() - asked;
+    assert.equal(alive.status, 200);
+    assert.equal(read.status, 200, read.text);
+    assert.ok(answeredIn < 1000, `/healthz and another ICP took ${answeredIn} ms`);
+    const narrowPatch = call(narrow, 'PATCH', ITEM, { body: { leadsPerList: 8 } });
+    assert.ok(await eventually(() => psqlRows(`SELECT 1 FROM pg_stat_activity WHERE application_name = '${app}' AND wait_event_type = 'Lock'`).length === 2),
+      'both PATCHes wait on the lock');
+    const [refused, narrowAlive] = await Promise.all([probe(narrow, `/api/v1/entities/icps/${other.json.id}`), probe(narrow, '/healthz')]);
+    assert.equal(refused.status, 503, refused.text);
+    assert.equal(refused.retryAfter, '1');
+    assert.equal(refused.json.error.code, 'UNAVAILABLE');
+    assert.equal(narrowAlive.status, 200);
+    assert.equal((await narrowPatch).status, 503);
+    const blocked = await patch;
+    const waited = Date.now() - started;
+    assert.equal(blocked.status, 503, JSON.stringify(blocked.json));
+    assert.equal(blocked.json.error.code, 'UNAVAILABLE');
+    assert.ok(waited >= 1400 && waited < 6000, `the PATCH ended after ${waited} ms`);
+  } finally {
+    holder?.stdin.end('ROLLBACK;\n');
+    if (holder) await new Promise((resolve) => holder.on('exit', resolve));
+  }
+  try {
+    assert.equal((await call(server, 'PATCH', ITEM, { body: { leadsPerList: 7 } })).status, 200);
+    assert.equal((await probe(narrow, `/api/v1/entities/icps/${other.json.id}`)).status, 200);
+  } finally {
+    assert.equal(await stopServer(server), 0);
+    assert.equal(await stopServer(narrow), 0);
+  }
+});
+
+test('a frozen database backend (SIGSTOP): the call is 503 at the answer timeout, /healthz and other calls answer meanwhile', { skip }, async () => {
+  const app = 'e2e_frozen';
+  const server = await startIcpServer(SERVER, ['--db', withParameter(dbUrl, 'application_name', app),
+    '--tokens', join(dir, 'tokens.json'), '--pg-answer-timeout', '1500', '--pg-pool-size', '2'], { threads: 1 });
+  const frozen = [];
+  try {
+    assert.equal((await probe(server, ITEM)).status, 200);  // one pooled connection, now idle
+    const pids = psqlRows(`SELECT pid FROM pg_stat_activity WHERE application_name = '${app}'`).map(Number);
+    assert.equal(pids.length, 1);
+    for (const pid of pids) {
+      process.kill(pid, 'SIGSTOP');  // its socket stays up: TCP sees nothing wrong
+      frozen.push(pid);
+    }
+    const started = Date.now();
+    const stuck = probe(server, ITEM);
+    await sleep(200);
+    const asked = Date.now();
+    const [alive, other] = await Promise.all([probe(server, '/healthz'), probe(server, ITEM)]);
+    const answeredIn = Date.now() - asked;
+    assert.equal(alive.status, 200);
+    assert.equal(other.status, 200, other.text);  // on a second connection
+    assert.ok(answeredIn < 1000, `/healthz and another call took ${answeredIn} ms`);
+    const got = await stuck;
+    const waited = Date.now() - started;
+    assert.equal(got.status, 503, got.text);
+    assert.equal(got.retryAfter, '1');
+    assert.ok(waited >= 1400 && waited < 6000, `the frozen call ended after ${waited} ms`);
+    assert.ok(await eventually(() => /503 UNAVAILABLE: .*no answer from the server within 1500 ms/.test(server.log())),
+      `the reason is logged: ${server.log()}`);
+    // The frozen connection was dropped: calls keep succeeding.
+    for (let i = 0; i < 3; i++) assert.equal((await probe(server, ITEM)).status, 200);
+  } finally {
+    for (const pid of frozen) process.kill(pid, 'SIGCONT');
+    assert.equal(await stopServer(server), 0);
+  }
+});
+
+test('three servers whose pools exceed the connection limit together all serve again after a burst', { skip }, async (t) => {
+  // A role of its own: connection limits do not apply to superusers.
+  const role = `icp_e2e_limited_${process.pid}`;
+  const db = `icp_e2e_limited_${process.pid}`;
+  psql(`DROP DATABASE IF EXISTS ${db}`);
+  psql(`DROP ROLE IF EXISTS ${role}`);
+  psql(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 4`);
+  psql(`CREATE DATABASE ${db} OWNER ${role}`);
+  const url = withParameter(withParameter(SERVER_URL, 'dbname', db), 'user', role);
+  const held = () => Number(psqlRows(`SELECT count(*) FROM pg_stat_activity WHERE usename = '${role}'`)[0]);
+  const three = [];
+  try {
+    execFileSync(ICPCTL, ['--db', url, 'put', join(here, '../../examples/spec-example.json')]);
+    const args = ['--db', url, '--tokens', join(dir, 'tokens.json'), '--pg-pool-size', '3',
+      '--pg-idle-timeout', '2000', '--pg-min-idle', '1', '--pg-acquire-timeout', '300'];
+    for (let i = 0; i < 3; i++) three.push(await startIcpServer(SERVER, args));
+    // A burst on the first opens up to its pool's 3 of the role's 4 connections.
+    const burst = await Promise.all(Array.from({ length: 24 }, () => probe(three[0], ITEM)));
+    assert.ok(burst.every((r) => r.status === 200), burst.map((r) => r.status).join(','));
+    assert.equal((await probe(three[1], ITEM)).status, 200);
+    const starving = held() === 4;
+    t.diagnostic(`the first two hold ${held()} of the role's 4 connections`);
+    if (starving) {
+      // Starved: the third cannot open a connection while the others hold theirs.
+      const starved = await probe(three[2], ITEM);
+      assert.equal(starved.status, 503, starved.text);
+    }
+    // Once the first closes the connections idle past 2 s, the third serves.
+    assert.ok(await eventually(async () => (await probe(three[2], ITEM)).status === 200),
+      'the third server got a connection back');
+    // A burst on all three at once: 200s and 503s to retry, never another error ...
+    const all = await Promise.all(Array.from({ length: 36 }, (_, i) => probe(three[i % 3], ITEM)));
+    assert.ok(all.every((r) => r.status === 200 || r.status === 503), all.map((r) => r.status).join(','));
+    // ... and after it every server serves again.
+    for (const [index, server] of three.entries()) {
+      assert.ok(await eventually(async () => (await probe(server, ITEM)).status === 200), `server ${index} serves again`);
+    }
+    assert.ok(held() <= 4);
+  } finally {
+    for (const server of three) assert.equal(await stopServer(server), 0);
+    psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    psql(`DROP ROLE IF EXISTS ${role}`);
+  }
+});
 
 // Runs last: the cluster stops and starts again under both servers.
 test('the database stops mid-run: 503 with Retry-After, then 200s again without a restart', { skip: skipStop }, async () => {
