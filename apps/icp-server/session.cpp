@@ -191,7 +191,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // The strand's work stays counted while the call runs elsewhere, so the
     // io_context does not run out of work and return in the meantime.
-    auto strand = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
+    auto strand =
+        asio::prefer(stream_.get_executor(), asio::execution::outstanding_work_t::tracked);
     const bool taken =
         calls.try_post([self = shared_from_this(), strand, call = std::move(call), then]() mutable {
           asio::post(strand, [self, result = std::optional{call()},
