@@ -57,18 +57,22 @@ class Builder : public IgnoreAll {
     return true;
   }
   bool on_key_part(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) {
+    note_nul(s);
     stack_.push_chars(s);
     return true;
   }
   bool on_key(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) {
+    note_nul(s);
     stack_.push_key(s);
     return true;
   }
   bool on_string_part(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) {
+    note_nul(s);
     stack_.push_chars(s);
     return true;
   }
   bool on_string(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) {
+    note_nul(s);
     stack_.push_string(s);
     return true;
   }
@@ -96,6 +100,7 @@ class Builder : public IgnoreAll {
 
   json::value release() { return stack_.release(); }
   [[nodiscard]] bool saw_non_finite() const noexcept { return non_finite_; }
+  [[nodiscard]] bool saw_nul() const noexcept { return nul_; }
 
   /// Whether every object of `value` (the released result) kept every member
   /// the text gave it. Objects are visited in the order they ended in the
@@ -124,20 +129,25 @@ class Builder : public IgnoreAll {
     return true;
   }
 
+  void note_nul(json::string_view s) noexcept {
+    nul_ = nul_ || s.find('\0') != json::string_view::npos;
+  }
+
   json::value_stack stack_;
   std::vector<std::size_t> object_sizes_;
   bool non_finite_ = false;
+  bool nul_ = false;  ///< a string or key held U+0000
 };
 // NOLINTEND(readability-convert-member-functions-to-static)
 
 /// What the slow pass found, with where.
 struct Finding {
-  enum class Kind { duplicate_key, number_out_of_range } kind;
+  enum class Kind { duplicate_key, number_out_of_range, nul_character } kind;
   std::string path;
 };
 
-/// Finds the first duplicate key or out-of-range number in document order,
-/// tracking the path to it.
+/// Finds the first duplicate key (or, when asked, out-of-range number or
+/// string holding U+0000) in document order, tracking the path to it.
 // NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
 class Locator : public IgnoreAll {
  public:
@@ -146,7 +156,8 @@ class Locator : public IgnoreAll {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
-  explicit Locator(bool check_numbers) : check_numbers_(check_numbers) {}
+  Locator(bool check_numbers, bool check_nul)
+      : check_numbers_(check_numbers), check_nul_(check_nul) {}
 
   bool on_object_begin(json::error_code& /*ec*/) {
     frames_.push_back(Frame{.is_object = true});
@@ -168,16 +179,22 @@ class Locator : public IgnoreAll {
   }
   bool on_key(json::string_view s, std::size_t /*n*/, json::error_code& ec) {
     key_.append(s.data(), s.size());
+    if (holds_nul(key_)) {
+      frames_.back().key = key_.substr(0, key_.find('\0'));  // the path shows up to it
+      return found(Finding::Kind::nul_character, ec);
+    }
     frames_.back().key = key_;
     const bool unique = keys_.insert(key_);
     key_.clear();
     if (!unique) return found(Finding::Kind::duplicate_key, ec);
     return true;
   }
-  bool on_string_part(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
+  bool on_string_part(json::string_view s, std::size_t /*n*/, json::error_code& ec) {
+    if (holds_nul(s)) return found(Finding::Kind::nul_character, ec);
     return true;
   }
-  bool on_string(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
+  bool on_string(json::string_view s, std::size_t /*n*/, json::error_code& ec) {
+    if (holds_nul(s)) return found(Finding::Kind::nul_character, ec);
     return end_value();
   }
   bool on_int64(std::int64_t /*i*/, json::string_view /*s*/, json::error_code& /*ec*/) {
@@ -202,6 +219,9 @@ class Locator : public IgnoreAll {
     std::string key;        // objects: the member being read
   };
 
+  [[nodiscard]] bool holds_nul(std::string_view s) const noexcept {
+    return check_nul_ && s.find('\0') != std::string_view::npos;
+  }
   bool end_container() {
     frames_.pop_back();
     return end_value();
@@ -229,6 +249,7 @@ class Locator : public IgnoreAll {
   }
 
   bool check_numbers_;
+  bool check_nul_;
   std::vector<Frame> frames_;
   KeySets keys_;
   std::string key_;
@@ -236,8 +257,8 @@ class Locator : public IgnoreAll {
 };
 // NOLINTEND(readability-convert-member-functions-to-static)
 
-std::optional<Finding> locate(std::string_view text, bool check_numbers) {
-  json::basic_parser<Locator> parser(json::parse_options{}, check_numbers);
+std::optional<Finding> locate(std::string_view text, bool check_numbers, bool check_nul) {
+  json::basic_parser<Locator> parser(json::parse_options{}, check_numbers, check_nul);
   json::error_code ec;
   parser.write_some(false, text.data(), text.size(), ec);
   return parser.handler().finding();
@@ -260,7 +281,8 @@ std::string describe_parse_error(std::string_view text, std::size_t offset,
 
 }  // namespace
 
-Result<json::value> parse_checked_json(std::string_view text, json::storage_ptr storage) {
+Result<json::value> parse_checked_json(std::string_view text, json::storage_ptr storage,
+                                       NulInStrings nul) {
   json::basic_parser<Builder> parser(json::parse_options{}, std::move(storage));
   json::error_code ec;
   const auto consumed = parser.write_some(false, text.data(), text.size(), ec);
@@ -271,13 +293,23 @@ Result<json::value> parse_checked_json(std::string_view text, json::storage_ptr 
   }
   auto& builder = parser.handler();
   auto value = builder.release();
-  if (builder.kept_every_member(value) && !builder.saw_non_finite()) return value;
-  const auto finding = locate(text, true);
+  const bool refused_nul = nul == NulInStrings::refuse && builder.saw_nul();
+  if (builder.kept_every_member(value) && !builder.saw_non_finite() && !refused_nul) {
+    return value;
+  }
+  const auto finding = locate(text, true, refused_nul);
   if (!finding) return value;  // cannot happen: the checks above found something
   if (finding->kind == Finding::Kind::duplicate_key) {
     return Error{Errc::bad_request,
                  fmt::format("invalid JSON: duplicate key {}", finding->path),
                  {ErrorDetail{finding->path, "duplicate key"}}};
+  }
+  if (finding->kind == Finding::Kind::nul_character) {
+    // PostgreSQL's jsonb cannot hold it, and many clients end strings there:
+    // refused alike whatever the store.
+    return Error{Errc::bad_request,
+                 fmt::format("invalid JSON: a string holds U+0000 at {}", finding->path),
+                 {ErrorDetail{finding->path, "must not contain U+0000"}}};
   }
   return Error{Errc::bad_request,
                fmt::format("invalid JSON: number out of range at {}", finding->path),
@@ -311,7 +343,7 @@ bool KeySets::insert(std::string_view key) {
 }
 
 std::optional<std::string> find_duplicate_key(std::string_view text) {
-  const auto finding = locate(text, false);
+  const auto finding = locate(text, false, false);
   if (!finding || finding->kind != Finding::Kind::duplicate_key) return std::nullopt;
   return finding->path;
 }

@@ -22,13 +22,20 @@
 
 namespace icp::detail {
 
+/// Whether a string (or key) may hold U+0000.
+enum class NulInStrings {
+  refuse,  ///< input: no store keeps it alike (PostgreSQL cannot hold it)
+  keep,    ///< a store's own documents, which may predate that rule
+};
+
 /// The value of `text`, built in one pass (Boost.JSON's parser and value
 /// stack), its memory from `storage`. `bad_request` for malformed JSON (line
-/// and column), a duplicate key or a number out of range (with its path,
-/// `leadProviderCriteria[0].filters.region`). Time and memory are linear in
-/// the size of the text.
-[[nodiscard]] Result<boost::json::value> parse_checked_json(std::string_view text,
-                                                            boost::json::storage_ptr storage);
+/// and column), a duplicate key, a number out of range or (unless kept) a
+/// string holding U+0000, with its path (`leadProviderCriteria[0].filters.
+/// region`). Time and memory are linear in the size of the text.
+[[nodiscard]] Result<boost::json::value> parse_checked_json(
+    std::string_view text, boost::json::storage_ptr storage,
+    NulInStrings nul = NulInStrings::refuse);
 
 /// The path of the first key that appears twice in one object of `text`, in
 /// document order; nullopt when every key is unique or `text` is not JSON.

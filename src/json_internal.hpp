@@ -20,6 +20,10 @@ namespace icp::detail {
 /// store read): read_stored_icp first, else the general reader.
 [[nodiscard]] ICP_CORE_EXPORT Result<Icp> parse_stored_icp(std::string_view text);
 
+/// parse_icp, but a string holding U+0000 is read rather than refused: the
+/// general reader of the stores' own documents, which may predate that rule.
+[[nodiscard]] ICP_CORE_EXPORT Result<Icp> parse_icp_keeping_nul(std::string_view text);
+
 /// Reads a document in exactly to_json's layout (keys in its order, no
 /// whitespace) without building a JSON tree; opaque parts keep their text and
 /// are parsed only when looked at. Anything else is nullopt, never an error:

@@ -309,12 +309,12 @@ std::vector<Criterion> read_criteria(const json::value& value, const Path& path,
   return criteria;
 }
 
-Result<Icp> parse_icp_text(std::string_view text) {
+Result<Icp> parse_icp_text(std::string_view text, detail::NulInStrings nul) {
   // Most ICPs fit this buffer, so parsing allocates nothing; the Icp copies
   // out what it keeps.
   std::array<unsigned char, 4096> buffer;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   json::monotonic_resource resource(buffer.data(), buffer.size());
-  auto value = detail::parse_checked_json(text, &resource);
+  auto value = detail::parse_checked_json(text, &resource, nul);
   if (!value) return value.error();
   return icp_from_json(*value);
 }
@@ -406,7 +406,13 @@ Result<Icp> icp_from_json(const json::value& value) {
   return icp;
 }
 
-Result<Icp> parse_icp(std::string_view text) { return parse_icp_text(text); }
+Result<Icp> parse_icp(std::string_view text) {
+  return parse_icp_text(text, detail::NulInStrings::refuse);
+}
+
+Result<Icp> detail::parse_icp_keeping_nul(std::string_view text) {
+  return parse_icp_text(text, NulInStrings::keep);
+}
 
 Error detail::invalid_icp(std::vector<ErrorDetail> details) {
   const auto& first = details.front();
@@ -423,8 +429,9 @@ Error detail::invalid_icp(std::vector<ErrorDetail> details) {
 Result<Icp> detail::parse_stored_icp(std::string_view text) {
   if (auto icp = read_stored_icp(text)) return std::move(*icp);
   // Not in to_json's layout (written by hand, or by an older version): the
-  // general reader reads it, or says what is wrong with it.
-  return parse_icp_text(text);
+  // general reader reads it, or says what is wrong with it. A U+0000 stored
+  // before icp refused it is read, as the fast reader reads it.
+  return parse_icp_keeping_nul(text);
 }
 
 }  // namespace icp

@@ -1,9 +1,11 @@
 #include "requests.hpp"
 
+#include <icp/auth.hpp>
 #include <icp/json.hpp>
 
 #include "json_internal.hpp"
 
+#include <fmt/format.h>
 #include <boost/json/value_from.hpp>
 
 #include <algorithm>
@@ -24,8 +26,19 @@ bool is_server_field(std::string_view key) {
 json::string timestamp_value(Timestamp at) { return {format_timestamp(at)}; }
 
 /// Validates the complete ICP; problems found before (`early`) come first.
+/// User ids are held to what every store can key on (is_valid_user_id): a
+/// rule for writes, so ICPs stored before it was made still read.
 Result<Icp> validated(const json::object& complete, std::vector<ErrorDetail> early) {
   auto icp = icp_from_json(complete);
+  if (icp) {
+    for (std::size_t i = 0; i < icp->user_ids.size(); ++i) {
+      if (!is_valid_user_id(icp->user_ids[i])) {
+        early.push_back(
+            {fmt::format("userIds[{}]", i),
+             fmt::format("must be at most {} bytes, without control characters", kMaxUserIdBytes)});
+      }
+    }
+  }
   if (icp && early.empty()) return icp;
   if (!icp) {
     const auto later = std::move(icp).error().details;

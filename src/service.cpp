@@ -34,6 +34,14 @@ void back_off(const RetryPolicy& policy, int lost) {
   }
 }
 
+/// Signed in, with a user id and organization every store can key on: a
+/// caller built by hand (AuthContext::user) is held to the rules the
+/// shipped authenticators apply to credentials.
+bool signed_in(const AuthContext& caller) {
+  return caller.is_authenticated() && is_valid_user_id(caller.user_id()) &&
+         (caller.organization().empty() || is_valid_organization(caller.organization()));
+}
+
 Error unauthorized() {
   return Error{Errc::unauthorized, "Sign in to access ICPs: the request carries no valid session"};
 }
@@ -133,7 +141,7 @@ Timestamp IcpService::now() const { return options_.clock ? options_.clock() : s
 
 Result<Icp> IcpService::load(std::string_view id, const AuthContext& caller,
                              Permission allowed) const {
-  if (!caller.is_authenticated()) return unauthorized();
+  if (!signed_in(caller)) return unauthorized();
   const auto canonical_id = canonical_icp_id(id);
   if (!canonical_id) return not_found(id);  // a non-UUID can name no ICP
 
@@ -172,7 +180,7 @@ Result<Icp> IcpService::get(std::string_view id, const AuthContext& caller) cons
 }
 
 Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& options) const {
-  if (!caller.is_authenticated()) return unauthorized();
+  if (!signed_in(caller)) return unauthorized();
   if (options.scope == ListScope::all && !can_list_all(caller)) {
     return Error{Errc::forbidden, "Only admins may list every ICP"};
   }
@@ -212,7 +220,7 @@ Result<IcpPage> IcpService::list(const AuthContext& caller, const ListOptions& o
 }
 
 Result<Icp> IcpService::create(const boost::json::object& body, const AuthContext& caller) const {
-  if (!caller.is_authenticated()) return unauthorized();
+  if (!signed_in(caller)) return unauthorized();
   auto icp = detail::icp_from_create_body(body, new_icp_id(), now(), caller.user_id());
   if (!icp) return icp;
   icp->organization = std::string(caller.organization());
@@ -226,7 +234,7 @@ Result<Icp> IcpService::create(const boost::json::object& body, const AuthContex
 }
 
 Result<Icp> IcpService::create(std::string_view body, const AuthContext& caller) const {
-  if (!caller.is_authenticated()) return unauthorized();
+  if (!signed_in(caller)) return unauthorized();
   auto parsed = parse_json(body);
   if (!parsed) return std::move(parsed).error();
   if (!parsed->is_object()) return detail::not_an_object();

@@ -1,12 +1,69 @@
+#include <icp/auth.hpp>
 #include <icp/store.hpp>
 
 #include <fmt/format.h>
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <set>
 #include <string_view>
 #include <utility>
 
 namespace icp {
+
+namespace {
+
+bool holds_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
+/// Whether any string or key of `root` holds U+0000. Iterative: a value
+/// built by hand may nest deeper than a parser would allow.
+bool holds_nul(const boost::json::value& root) {
+  std::vector<const boost::json::value*> pending{&root};
+  while (!pending.empty()) {
+    const auto* value = pending.back();
+    pending.pop_back();
+    if (const auto* text = value->if_string()) {
+      if (holds_nul(std::string_view(*text))) return true;
+    } else if (const auto* array = value->if_array()) {
+      for (const auto& element : *array) pending.push_back(&element);
+    } else if (const auto* object = value->if_object()) {
+      for (const auto& member : *object) {
+        if (holds_nul(std::string_view(member.key()))) return true;
+        pending.push_back(&member.value());
+      }
+    }
+  }
+  return false;
+}
+
+/// Why `icp` cannot be stored everywhere as it is; nullopt when it can.
+std::optional<std::string> unstorable(const Icp& icp) {
+  if (!icp.organization.empty() && !is_valid_organization(icp.organization)) {
+    return fmt::format("its organization is not 1 to {} characters of visible ASCII",
+                       kMaxOrganizationBytes);
+  }
+  for (const auto& user_id : icp.user_ids) {
+    if (!is_valid_user_id(user_id)) {
+      return fmt::format("a user id is not 1 to {} bytes without control characters",
+                         kMaxUserIdBytes);
+    }
+  }
+  bool nul = holds_nul(icp.id) || holds_nul(icp.name) ||
+             (icp.description && holds_nul(*icp.description)) ||
+             (icp.crm_filters && holds_nul(icp.crm_filters->value()));
+  for (const auto& criterion : icp.lead_provider_criteria) {
+    nul = nul || holds_nul(criterion.provider) || holds_nul(criterion.type) ||
+          holds_nul(criterion.filters.value());
+  }
+  for (const auto& filter : icp.custom_filter_criteria) nul = nul || holds_nul(filter.type);
+  if (nul) return "a string holds U+0000, which PostgreSQL cannot store";
+  return std::nullopt;
+}
+
+}  // namespace
 
 Result<void> validate(const WriteIcpsRequest& request) {
   if (request.expected_revision &&
@@ -16,6 +73,12 @@ Result<void> validate(const WriteIcpsRequest& request) {
   // Ordered (O(n log n) with no hash to attack); a batch is an import.
   std::set<std::pair<std::string_view, std::string_view>> seen;
   for (const auto& icp : request.icps) {
+    if (auto why = unstorable(icp)) {
+      // The id is shown only when it is printable: it may be the problem.
+      return Error{Errc::bad_request,
+                   holds_nul(icp.id) ? fmt::format("an ICP cannot be stored: {}", *why)
+                                     : fmt::format("ICP {} cannot be stored: {}", icp.id, *why)};
+    }
     if (!seen.emplace(icp.organization, icp.id).second) {
       return Error{Errc::bad_request, fmt::format("ICP {} appears twice in one write", icp.id)};
     }

@@ -100,3 +100,22 @@ TEST_CASE("malformed JSON is reported with its line and column", "[json]") {
   CHECK_FALSE(icp::parse_json("").has_value());
   CHECK(icp::parse_json(" {} \n").has_value());
 }
+
+TEST_CASE("a string or key holding U+0000 is refused with its path, whatever the store", "[json]") {
+  const auto in_string = icp::parse_json(R"({"a":[{"b":"x\u0000y"}]})");
+  REQUIRE_FALSE(in_string.has_value());
+  CHECK(in_string.error().code == icp::Errc::bad_request);
+  CHECK(in_string.error().message == "invalid JSON: a string holds U+0000 at a[0].b");
+  CHECK(in_string.error().details ==
+        std::vector<icp::ErrorDetail>{{"a[0].b", "must not contain U+0000"}});
+  const auto in_key = icp::parse_json(R"({"a":{"k\u0000":1}})");
+  REQUIRE_FALSE(in_key.has_value());
+  CHECK(in_key.error().message == "invalid JSON: a string holds U+0000 at a.k");
+  const auto icp = icp::parse_icp(R"({"name":"\u0000"})");
+  REQUIRE_FALSE(icp.has_value());
+  CHECK(icp.error().details == std::vector<icp::ErrorDetail>{{"name", "must not contain U+0000"}});
+  // Every other escape is data; so are the characters around U+0000.
+  CHECK(icp::parse_json(R"({"a":"\u0001\u001f\u007f\uffff\ud83d\ude00"})").has_value());
+  // A duplicate key is still reported as one by find_duplicate_key.
+  CHECK(find_duplicate_key(R"({"a":"\u0000","a":1})") == "a");
+}

@@ -242,6 +242,14 @@ TEST_CASE("clerk: claims the token must carry, and allow-lists", "[clerk]") {
     refused(*clerk, token(R"({"exp":1800000060})"), "token-missing-subject");
     refused(*clerk, token(claims("", "")), "token-missing-subject");
     refused(*clerk, token(R"({"exp":1800000060,"sub":42})"), "token-missing-subject");
+    // A user id every store can key on: at most 256 bytes, no control characters.
+    const std::string longest(icp::kMaxUserIdBytes, 'u');
+    const auto signed_in = clerk->verify(token(claims("", longest)));
+    REQUIRE(signed_in.has_value());
+    CHECK(signed_in->user_id() == longest);
+    refused(*clerk, token(claims("", longest + "u")), "token-invalid");
+    refused(*clerk, token(claims("", R"(user\ta)")), "token-invalid");
+    refused(*clerk, token(claims("", R"(user\u0000a)")), "token-invalid");
   }
   SECTION("azp") {
     auto options = options_for(signing_key());

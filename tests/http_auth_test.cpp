@@ -2,6 +2,7 @@
 
 #include "test_stores.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -70,12 +71,14 @@ TEST_CASE("http auth: anything else is unauthorized with a reason, never a crash
 }
 
 TEST_CASE("http auth: malformed tokens documents are refused without echoing tokens", "[http]") {
-  const std::vector<std::pair<std::string_view, std::string_view>> cases{
+  std::vector<std::pair<std::string_view, std::string_view>> cases{
       {"[]", "expected an object"},
       {"{", "malformed JSON"},
       {R"({"secret1": "user_a"})", "entry #1: expected an object"},
-      {R"({"secret1": {}})", "entry #1: userId must be a non-empty string"},
-      {R"({"secret1": {"userId": ""}})", "entry #1: userId must be a non-empty string"},
+      {R"({"secret1": {}})", "entry #1: userId must be a string of 1 to 256 bytes"},
+      {R"({"secret1": {"userId": ""}})", "entry #1: userId must be a string of 1 to 256 bytes"},
+      {R"({"secret1": {"userId": 7}})", "entry #1: userId must be a string"},
+      {R"({"secret1": {"userId": "user\ta"}})", "without control characters"},
       {R"({"a": {"userId": "u"}, "secret2": {"userId": "u", "admin": "yes"}})",
        "entry #2: admin must be a boolean"},
       {R"({"secret1": {"userId": "u", "role": "admin"}})", R"(entry #1: unknown field "role")"},
@@ -89,8 +92,12 @@ TEST_CASE("http auth: malformed tokens documents are refused without echoing tok
       {R"({"secret1": {"userId": "u", "org": ""}})", "entry #1: org must be 1 to 256"},
       {R"({"secret1": {"userId": "u", "org": 7}})", "entry #1: org must be"},
       {R"({"secret1": {"userId": "u", "org": "org a"}})", "entry #1: org must be"},
-      {R"({"secret1": {"userId": "u", "org": "org\u0000"}})", "entry #1: org must be"},
+      {R"({"secret1": {"userId": "u", "org": "org\u0000"}})",
+       "tokens: a value in the entry of a token must not contain U+0000"},
   };
+  const auto long_user = fmt::format(R"({{"secret1": {{"userId": "{}"}}}})",
+                                     std::string(icp::kMaxUserIdBytes + 1, 'u'));
+  cases.emplace_back(long_user, "entry #1: userId must be a string of 1 to 256 bytes");
   for (const auto& [json, reason] : cases) {
     CAPTURE(json);
     const auto result = StaticTokenAuthenticator::from_json(json);

@@ -72,6 +72,60 @@ TEST_CASE("get: an anonymous caller is unauthorized before the store is touched"
   CHECK(f.recording->total_calls() == before);
 }
 
+TEST_CASE("a caller whose user id or organization no store can key on is unauthorized",
+          "[service]") {
+  using namespace std::string_literals;
+  Fixture f(any_store());
+  const auto before = f.recording->total_calls();
+  for (const auto& caller :
+       {AuthContext::user(""), AuthContext::user("user\0a"s), AuthContext::user("user\na"),
+        AuthContext::admin(std::string(icp::kMaxUserIdBytes + 1, 'u')),
+        AuthContext::user("user_a", "org with space"),
+        AuthContext::admin("user_a", std::string(icp::kMaxOrganizationBytes + 1, 'o'))}) {
+    CAPTURE(caller.user_id(), caller.organization());
+    CHECK(f.service.get(kExampleId, caller).error().code == Errc::unauthorized);
+    CHECK(f.service.list(caller).error().code == Errc::unauthorized);
+    CHECK(f.service.create(R"({"name":"x","leadProviderCriteria":[]})", caller).error().code ==
+          Errc::unauthorized);
+    CHECK(f.service.update(kExampleId, R"({"name":"y"})", caller).error().code ==
+          Errc::unauthorized);
+    CHECK(f.service.remove(kExampleId, caller).error().code == Errc::unauthorized);
+  }
+  CHECK(f.recording->total_calls() == before);
+  // The longest allowed are signed in.
+  const auto longest = AuthContext::admin(std::string(icp::kMaxUserIdBytes, 'u'),
+                                          std::string(icp::kMaxOrganizationBytes, 'o'));
+  CHECK(f.service.list(longest).has_value());
+}
+
+TEST_CASE("create and update hold user ids to 1 to 256 bytes without control characters",
+          "[service]") {
+  Fixture f(any_store());
+  const auto caller = AuthContext::user("user_abc123");
+  const std::string longest(icp::kMaxUserIdBytes, 'u');
+  const auto created = f.service.create(
+      fmt::format(R"({{"name":"x","leadProviderCriteria":[],"userIds":["{}"]}})", longest), caller);
+  REQUIRE(created.has_value());
+  const std::string rule = "must be at most 256 bytes, without control characters";
+  for (const auto& bad : {longest + "u", std::string(R"(user\ta)"), std::string(R"(\u007f)")}) {
+    CAPTURE(bad);
+    const auto refused = f.service.create(
+        fmt::format(R"({{"name":"x","leadProviderCriteria":[],"userIds":["user_b","{}"]}})", bad),
+        caller);
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == Errc::bad_request);
+    CHECK(refused.error().details == std::vector<icp::ErrorDetail>{{"userIds[1]", rule}});
+    const auto patched =
+        f.service.update(created->id, fmt::format(R"({{"userIds":["{}"]}})", bad), caller);
+    REQUIRE_FALSE(patched.has_value());
+    CHECK(patched.error().details == std::vector<icp::ErrorDetail>{{"userIds[0]", rule}});
+  }
+  const auto nul = f.service.create(R"({"name":"a\u0000b","leadProviderCriteria":[]})", caller);
+  REQUIRE_FALSE(nul.has_value());
+  CHECK(nul.error().code == Errc::bad_request);
+  CHECK(nul.error().details == std::vector<icp::ErrorDetail>{{"name", "must not contain U+0000"}});
+}
+
 TEST_CASE("get: ids that are not UUIDs are not_found without a store call", "[service]") {
   Fixture f(any_store());
   const auto before = f.recording->total_calls();

@@ -13,10 +13,10 @@ namespace {
 namespace json = boost::json;
 using icp::detail::read_stored_icp;
 
-/// What the general reader makes of a text: the ICP, or nullopt when it
-/// refuses it.
+/// What the stores' general reader makes of a text: the ICP, or nullopt when
+/// it refuses it.
 std::optional<icp::Icp> general(std::string_view text) {
-  auto icp = icp::parse_icp(text);
+  auto icp = icp::detail::parse_icp_keeping_nul(text);
   if (!icp) return std::nullopt;
   return std::move(*icp);
 }

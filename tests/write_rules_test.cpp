@@ -1,8 +1,11 @@
+#include <icp/auth.hpp>
 #include <icp/store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <vector>
 
 using icp::Errc;
@@ -64,4 +67,67 @@ TEST_CASE("validate allows an expected revision only on a replace of one ICP", "
     CHECK(result.error().code == Errc::bad_request);
     CHECK(result.error().message == "an expected revision needs a replace of exactly one ICP");
   }
+}
+
+TEST_CASE("validate refuses what some store cannot keep: U+0000, bad user ids and organizations",
+          "[write-rules]") {
+  using namespace std::string_literals;
+  const auto refused = [](const icp::Icp& icp, std::string_view why) {
+    const auto result = icp::validate({.icps = {&icp, 1}});
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == Errc::bad_request);
+    CHECK_THAT(result.error().message, Catch::Contains(std::string(why)));
+  };
+  constexpr std::string_view kNul = "holds U+0000";
+  auto icp = icp_with("a");
+  icp.name = "A\0B"s;
+  refused(icp, kNul);
+  icp = icp_with("a");
+  icp.description = "\0"s;
+  refused(icp, kNul);
+  icp = icp_with("a\0"s);
+  refused(icp, kNul);
+  CHECK(icp::validate({.icps = {&icp, 1}}).error().message.starts_with("an ICP cannot be stored"));
+  icp = icp_with("a");
+  icp.lead_provider_criteria.at(0).provider = "p\0"s;
+  refused(icp, kNul);
+  icp = icp_with("a");
+  icp.custom_filter_criteria.push_back({.type = "t\0"s, .value = 1});
+  refused(icp, kNul);
+  // Inside opaque JSON, at any depth, in keys and in values.
+  icp = icp_with("a");
+  icp.lead_provider_criteria.at(0).filters =
+      boost::json::object{{"deep", boost::json::array{boost::json::object{{"k", "v\0"s}}}}};
+  refused(icp, kNul);
+  icp = icp_with("a");
+  icp.crm_filters = icp::OpaqueJson(boost::json::object{{"k\0"s, 1}});
+  refused(icp, kNul);
+
+  icp = icp_with("a");
+  icp.user_ids = {std::string(icp::kMaxUserIdBytes + 1, 'u')};
+  refused(icp, "a user id is not 1 to 256 bytes");
+  icp.user_ids = {"user\0a"s};
+  refused(icp, "a user id");
+  icp.user_ids = {"user\na"};
+  refused(icp, "a user id");
+  icp.user_ids = {""};
+  refused(icp, "a user id");
+  icp.user_ids = {std::string(icp::kMaxUserIdBytes, 'u'), "\xc3\xa9t\xc3\xa9"};
+  CHECK(icp::validate({.icps = {&icp, 1}}).has_value());
+
+  icp = icp_with("a", "org with spaces");
+  refused(icp, "its organization");
+  icp = icp_with("a", std::string(icp::kMaxOrganizationBytes + 1, 'o'));
+  refused(icp, "its organization");
+  icp = icp_with("a", std::string(icp::kMaxOrganizationBytes, 'o'));
+  CHECK(icp::validate({.icps = {&icp, 1}}).has_value());
+}
+
+TEST_CASE("validate's walk of opaque JSON is iterative: deep nesting is no crash",
+          "[write-rules]") {
+  boost::json::value deep = boost::json::array{};
+  for (int i = 0; i < 100'000; ++i) deep = boost::json::array{std::move(deep)};
+  auto icp = icp_with("a");
+  icp.crm_filters = icp::OpaqueJson(boost::json::object{{"deep", std::move(deep)}});
+  CHECK(icp::validate({.icps = {&icp, 1}}).has_value());
 }

@@ -21,6 +21,21 @@ inline constexpr std::size_t kMaxOrganizationBytes = 256;
          std::ranges::all_of(organization, [](char c) { return c > ' ' && c < 0x7f; });
 }
 
+/// The longest user id accepted, in bytes: in an ICP's `userIds` and from a
+/// credential. Every store indexes user ids; this bound keeps an index entry
+/// well inside PostgreSQL's limit (about 2.7 KB).
+inline constexpr std::size_t kMaxUserIdBytes = 256;
+
+/// Whether `user_id` may name a user: 1 to kMaxUserIdBytes bytes with no
+/// control character (U+0000 to U+001F, U+007F); anything else of UTF-8
+/// (Clerk's are `user_` and 27 more). One rule for every store: PostgreSQL
+/// cannot hold U+0000 at all.
+[[nodiscard]] constexpr bool is_valid_user_id(std::string_view user_id) noexcept {
+  return !user_id.empty() && user_id.size() <= kMaxUserIdBytes &&
+         std::ranges::none_of(
+             user_id, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
 /// The caller of an operation. Anonymous callers are not signed in. Every
 /// caller acts within one organization (a tenant; empty: a personal account,
 /// no organization) and reaches only ICPs of that organization; admins may

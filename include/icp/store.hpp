@@ -54,8 +54,11 @@ struct WriteIcpsRequest {
 };
 
 /// The rules of a batch that need no stored state, checked once above every
-/// store: no ICP (organization and id) twice, and an expected revision only
-/// for a `replace` of exactly one ICP. `bad_request` naming the problem.
+/// store: no ICP (organization and id) twice, an expected revision only for
+/// a `replace` of exactly one ICP, and in every ICP only what every store can
+/// keep: no U+0000 in any string (filters included), user ids by
+/// is_valid_user_id() and an organization empty or by
+/// is_valid_organization(). `bad_request` naming the problem.
 /// IcpService's writes always pass; call it before IcpStore::write() with a
 /// batch of your own (an import, say).
 [[nodiscard]] ICP_CORE_EXPORT Result<void> validate(const WriteIcpsRequest& request);

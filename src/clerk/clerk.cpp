@@ -203,6 +203,12 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
   if (sub == nullptr || !sub->is_string() || sub->as_string().empty()) {
     return detail::reject("token-missing-subject", "the token names no user (sub)");
   }
+  if (!is_valid_user_id(sub->as_string())) {
+    return detail::reject("token-invalid",
+                          fmt::format("the token's user (sub) must be 1 to {} bytes without "
+                                      "control characters",
+                                      kMaxUserIdBytes));
+  }
   auto allowed = [&](const char* claim, const std::vector<std::string>& list) {
     if (list.empty()) return true;
     const auto* value = claims.if_contains(claim);

@@ -71,12 +71,20 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     std::string_view json) {
   auto parsed = parse_json(json);
   if (!parsed) {
-    // A duplicate key's message would name it, and keys are the tokens.
+    // A finding's path (a duplicate key, U+0000, a number out of range)
+    // begins with a key, and keys are the tokens: only what was found is told.
     const auto& details = parsed.error().details;
-    const bool duplicate = !details.empty() && details.front().message == "duplicate key";
+    if (details.empty() || details.front().path.empty()) {
+      return Error{Errc::bad_request, fmt::format("tokens: {}", parsed.error().message)};
+    }
+    const auto& found = details.front().message;
     return Error{Errc::bad_request,
-                 duplicate ? std::string("tokens: a token appears twice (duplicate key)")
-                           : fmt::format("tokens: {}", parsed.error().message)};
+                 found == "duplicate key"
+                     ? std::string("tokens: a token, or a field of one, appears twice (duplicate "
+                                   "key)")
+                     : fmt::format("tokens: a value in the entry of a token {} (the entry is not "
+                                   "named: its key is the token)",
+                                   found)};
   }
   const auto* object = parsed->if_object();
   if (object == nullptr) {
@@ -97,8 +105,10 @@ Result<std::shared_ptr<StaticTokenAuthenticator>> StaticTokenAuthenticator::from
     const auto* fields = entry.if_object();
     if (fields == nullptr) return bad_tokens(index, "expected an object");
     const auto* user_id = fields->if_contains("userId");
-    if (user_id == nullptr || !user_id->is_string() || user_id->get_string().empty()) {
-      return bad_tokens(index, "userId must be a non-empty string");
+    if (user_id == nullptr || !user_id->is_string() || !is_valid_user_id(user_id->get_string())) {
+      return bad_tokens(index, fmt::format("userId must be a string of 1 to {} bytes without "
+                                           "control characters",
+                                           kMaxUserIdBytes));
     }
     const auto* admin = fields->if_contains("admin");
     if (admin != nullptr && !admin->is_bool()) return bad_tokens(index, "admin must be a boolean");

@@ -117,6 +117,15 @@ Error postgres_error(std::string_view operation, const pg::Failure& failure) {
     return Error{Errc::internal,
                  fmt::format("PostgreSQL store: failed to {}: {}", operation, kTablesMissing)};
   }
+  if (failure.sqlstate() == "22021" || failure.sqlstate() == "22P05") {
+    // character_not_in_repertoire, untranslatable_character: U+0000 or
+    // bytes that are not UTF-8, which icp::validate() refuses first.
+    return Error{Errc::bad_request,
+                 fmt::format("PostgreSQL store: failed to {}: a string holds U+0000 or bytes "
+                             "that are not UTF-8, which PostgreSQL cannot store; check writes "
+                             "with icp::validate()",
+                             operation)};
+  }
   if (failure.sqlstate() == "57014") {
     return Error{Errc::unavailable,
                  fmt::format("PostgreSQL store: failed to {}: the statement timeout cancelled it "

@@ -34,6 +34,13 @@ std::int64_t to_unix_ms(Timestamp at) { return at.time_since_epoch().count(); }
 // Revisions are unsigned 64-bit, bigint is signed: the bit pattern is stored.
 std::int64_t to_column(std::uint64_t revision) { return static_cast<std::int64_t>(revision); }
 
+/// The server refused a parameter as text it cannot hold (U+0000, bytes that
+/// are not UTF-8): no stored ICP can match it, so a read finds nothing, as
+/// on every other store.
+bool names_unstorable_text(const pg::Failure& failure) {
+  return failure.sqlstate() == "22021";  // character_not_in_repertoire
+}
+
 /// Thrown by decode, answered with detail::damaged_icp.
 struct DamagedIcp {};
 
@@ -84,6 +91,7 @@ class PostgresStore final : public IcpStore {
     if (PQntuples(result.get()) == 0) return std::optional<Icp>{};
     return std::optional<Icp>{decode(result.get(), 0, request.organization)};
   } catch (const pg::Failure& failure) {
+    if (names_unstorable_text(failure)) return std::optional<Icp>{};
     return postgres_error("read an ICP", failure);
   } catch (const DamagedIcp&) {
     return detail::damaged_icp("PostgreSQL");
@@ -154,6 +162,7 @@ class PostgresStore final : public IcpStore {
     pg::exec(db, "COMMIT");
     return true;
   } catch (const pg::Failure& failure) {
+    if (names_unstorable_text(failure)) return false;
     return postgres_error("erase an ICP", failure);
   }
 
@@ -187,6 +196,7 @@ class PostgresStore final : public IcpStore {
     }
     return page;
   } catch (const pg::Failure& failure) {
+    if (names_unstorable_text(failure)) return std::vector<Icp>{};
     return postgres_error("list ICPs", failure);
   } catch (const DamagedIcp&) {
     return detail::damaged_icp("PostgreSQL");

@@ -1,5 +1,6 @@
 #include <icp/testing/store_conformance.hpp>
 
+#include <icp/auth.hpp>
 #include <icp/id.hpp>
 #include <icp/json.hpp>
 
@@ -472,6 +473,66 @@ void ids_are_data_not_sql(IcpStore& store, Checker& checker) {
   ICP_CHECK(get(store, icp.id) == icp);
 }
 
+/// What validate() lets through, every store keeps: the longest user id and
+/// organization, every other control character, characters beyond the
+/// Basic Multilingual Plane.
+void the_longest_allowed_strings_are_kept(IcpStore& store, Checker& checker) {
+  const std::string longest_user(kMaxUserIdBytes - 2, 'u');
+  std::string wide_user;  // U+1F600, four bytes each
+  while (wide_user.size() + 4 <= kMaxUserIdBytes) wide_user += "\xf0\x9f\x98\x80";
+  Icp icp = make_icp({longest_user + "\xc3\xa9", wide_user}, at_ms(10));
+  icp.organization = "org_" + std::string(kMaxOrganizationBytes - 4, 'o');
+  icp.name = "\x01\x1f\x7f \xef\xbf\xbf \xf4\x8f\xbf\xbf";  // controls, U+FFFF, U+10FFFF
+  icp.description = std::string(100'000, 'd');
+  ICP_REQUIRE(validate(WriteIcpsRequest{.icps = {&icp, 1}}).has_value());
+  ICP_REQUIRE(insert(store, icp).has_value());
+  const auto as = [&](const std::string& member) {
+    return store.get(
+        GetIcpRequest{.id = icp.id, .member = member, .organization = icp.organization});
+  };
+  for (const auto& member : icp.user_ids) {
+    const auto read = as(member);
+    ICP_REQUIRE(read.has_value());
+    ICP_CHECK(*read == icp);
+    ICP_CHECK(
+        ids_of(store.list(ListIcpsRequest{.member = member, .organization = icp.organization})) ==
+        std::vector<std::string>{icp.id});
+    ICP_CHECK(ids_of(store.list(ListIcpsRequest{.member = member})).empty());
+  }
+}
+
+/// A read may name what no ICP can hold (U+0000, bytes that are not UTF-8,
+/// a user id far past the limit): it finds nothing, and is no error.
+void reads_of_unstorable_strings_find_nothing(IcpStore& store, Checker& checker) {
+  const Icp icp = make_icp({"user_a"}, at_ms(10));
+  ICP_REQUIRE(insert(store, icp).has_value());
+  using namespace std::string_literals;
+  for (const std::string& odd :
+       {"user_a\0"s, "\0"s, "user\xff"s, "\xc3"s, std::string(10'000, 'u')}) {
+    const auto as_member = store.get(GetIcpRequest{.id = icp.id, .member = odd});
+    ICP_CHECK(as_member.has_value() && !as_member->has_value());
+    const auto exists =
+        store.get(GetIcpRequest{.id = icp.id, .member = odd, .existence_only = true});
+    ICP_CHECK(exists.has_value() && !exists->has_value());
+    const auto by_id = store.get(GetIcpRequest{.id = odd});
+    ICP_CHECK(by_id.has_value() && !by_id->has_value());
+    const auto in_organization = store.get(GetIcpRequest{.id = icp.id, .organization = odd});
+    ICP_CHECK(in_organization.has_value() && !in_organization->has_value());
+    const auto listed = store.list(ListIcpsRequest{.member = odd});
+    ICP_CHECK(listed.has_value() && listed->empty());
+    const auto listed_in = store.list(ListIcpsRequest{.organization = odd});
+    ICP_CHECK(listed_in.has_value() && listed_in->empty());
+    const auto after = store.list(
+        ListIcpsRequest{.after = ListPosition{icp.created_at + std::chrono::milliseconds{1}, odd}});
+    ICP_CHECK(after.has_value());
+    const auto erased = store.erase(EraseIcpRequest{.id = odd});
+    ICP_CHECK(erased.has_value() && !*erased);
+    const auto erased_in = store.erase(EraseIcpRequest{.id = icp.id, .organization = odd});
+    ICP_CHECK(erased_in.has_value() && !*erased_in);
+  }
+  ICP_CHECK(get(store, icp.id) == icp);
+}
+
 void revisions_are_kept(IcpStore& store, Checker& checker) {
   Icp icp = make_icp({"user_a"}, at_ms(10));
   icp.revision = 0xfedcba9876543210ULL;  // above INT64_MAX: no sign trouble
@@ -631,6 +692,9 @@ constexpr std::array kCases{
     Case{"organizations partition reads: one id, two ICPs", organizations_partition_reads},
     Case{"organizations partition writes and erases", organizations_partition_writes},
     Case{"ids and user ids are data, never SQL or patterns", ids_are_data_not_sql},
+    Case{"the longest strings validate() allows are kept", the_longest_allowed_strings_are_kept},
+    Case{"reads naming strings no ICP can hold find nothing",
+         reads_of_unstorable_strings_find_nothing},
     Case{"revisions are kept as written", revisions_are_kept},
     Case{"replace with an expected revision is a compare-and-swap", replace_compares_and_swaps},
     Case{"erase with an expected revision is a compare-and-delete", erase_compares_revisions},
