@@ -226,9 +226,10 @@ Result<Icp> IcpService::create(const boost::json::object& body, const AuthContex
   icp->organization = std::string(caller.organization());
   if (auto too_big = check_size(*icp, options_.max_icp_bytes)) return *std::move(too_big);
   icp->revision = new_revision();
-  auto written = call_store("create an ICP", [&] {
-    return store_->write(WriteIcpsRequest{.icps = {&*icp, 1}, .mode = WriteMode::insert});
-  });
+  const WriteIcpsRequest request{.icps = {&*icp, 1}, .mode = WriteMode::insert};
+  // A body built by hand was never parsed: held to what every store keeps.
+  if (auto valid = validate(request); !valid) return std::move(valid).error();
+  auto written = call_store("create an ICP", [&] { return store_->write(request); });
   if (!written) return std::move(written).error();
   return icp;
 }
@@ -279,11 +280,10 @@ Result<Icp> IcpService::merge_and_write(Icp current, const boost::json::object& 
     if (!updated) return updated;
     if (auto too_big = check_size(*updated, options_.max_icp_bytes)) return *std::move(too_big);
     updated->revision = new_revision();
-    auto written = call_store("update an ICP", [&] {
-      return store_->write(WriteIcpsRequest{.icps = {&*updated, 1},
-                                            .mode = WriteMode::replace,
-                                            .expected_revision = current.revision});
-    });
+    const WriteIcpsRequest request{
+        .icps = {&*updated, 1}, .mode = WriteMode::replace, .expected_revision = current.revision};
+    if (auto valid = validate(request); !valid) return std::move(valid).error();
+    auto written = call_store("update an ICP", [&] { return store_->write(request); });
     if (written) return updated;
     const Errc code = written.error().code;
     if (code == Errc::not_found) return not_found(current.id);  // deleted meanwhile

@@ -16,22 +16,25 @@ namespace icp {
 
 namespace {
 
-bool holds_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+/// What PostgreSQL cannot store as text: U+0000, bytes that are not UTF-8.
+bool unstorable_text(std::string_view text) {
+  return text.find('\0') != std::string_view::npos || !detail::is_utf8(text);
+}
 
-/// Whether any string or key of `root` holds U+0000. Iterative: a value
+/// Whether any string or key of `root` holds U+0000 or bytes that are not UTF-8. Iterative: a value
 /// built by hand may nest deeper than a parser would allow.
-bool holds_nul(const boost::json::value& root) {
+bool unstorable_text(const boost::json::value& root) {
   std::vector<const boost::json::value*> pending{&root};
   while (!pending.empty()) {
     const auto* value = pending.back();
     pending.pop_back();
     if (const auto* text = value->if_string()) {
-      if (holds_nul(std::string_view(*text))) return true;
+      if (unstorable_text(std::string_view(*text))) return true;
     } else if (const auto* array = value->if_array()) {
       for (const auto& element : *array) pending.push_back(&element);
     } else if (const auto* object = value->if_object()) {
       for (const auto& member : *object) {
-        if (holds_nul(std::string_view(member.key()))) return true;
+        if (unstorable_text(std::string_view(member.key()))) return true;
         pending.push_back(&member.value());
       }
     }
@@ -47,19 +50,21 @@ std::optional<std::string> unstorable(const Icp& icp) {
   }
   for (const auto& user_id : icp.user_ids) {
     if (!is_valid_user_id(user_id)) {
-      return fmt::format("a user id is not 1 to {} bytes without control characters",
+      return fmt::format("a user id is not 1 to {} bytes of UTF-8 without control characters",
                          kMaxUserIdBytes);
     }
   }
-  bool nul = holds_nul(icp.id) || holds_nul(icp.name) ||
-             (icp.description && holds_nul(*icp.description)) ||
-             (icp.crm_filters && holds_nul(icp.crm_filters->value()));
+  bool bad_text = unstorable_text(icp.id) || unstorable_text(icp.name) ||
+                  (icp.description && unstorable_text(*icp.description)) ||
+                  (icp.crm_filters && unstorable_text(icp.crm_filters->value()));
   for (const auto& criterion : icp.lead_provider_criteria) {
-    nul = nul || holds_nul(criterion.provider) || holds_nul(criterion.type) ||
-          holds_nul(criterion.filters.value());
+    bad_text = bad_text || unstorable_text(criterion.provider) || unstorable_text(criterion.type) ||
+               unstorable_text(criterion.filters.value());
   }
-  for (const auto& filter : icp.custom_filter_criteria) nul = nul || holds_nul(filter.type);
-  if (nul) return "a string holds U+0000, which PostgreSQL cannot store";
+  for (const auto& filter : icp.custom_filter_criteria)
+    bad_text = bad_text || unstorable_text(filter.type);
+  if (bad_text)
+    return "a string holds U+0000 or bytes that are not UTF-8, which PostgreSQL cannot store";
   return std::nullopt;
 }
 
@@ -76,8 +81,9 @@ Result<void> validate(const WriteIcpsRequest& request) {
     if (auto why = unstorable(icp)) {
       // The id is shown only when it is printable: it may be the problem.
       return Error{Errc::bad_request,
-                   holds_nul(icp.id) ? fmt::format("an ICP cannot be stored: {}", *why)
-                                     : fmt::format("ICP {} cannot be stored: {}", icp.id, *why)};
+                   unstorable_text(icp.id)
+                       ? fmt::format("an ICP cannot be stored: {}", *why)
+                       : fmt::format("ICP {} cannot be stored: {}", icp.id, *why)};
     }
     if (!seen.emplace(icp.organization, icp.id).second) {
       return Error{Errc::bad_request, fmt::format("ICP {} appears twice in one write", icp.id)};

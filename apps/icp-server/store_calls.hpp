@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace icp::server {
@@ -43,6 +44,9 @@ class StoreCalls {
       return false;
     }
     boost::asio::post(*pool_, [this, call = std::move(call)]() mutable {
+      // An exception would end the process (thread_pool rethrows it on a
+      // thread nobody joins in time): `call` must catch its own.
+      static_assert(std::is_nothrow_invocable_v<Call&>, "a store call must not throw");
       call();
       pending_.fetch_sub(1, std::memory_order_relaxed);
     });

@@ -21,19 +21,65 @@ inline constexpr std::size_t kMaxOrganizationBytes = 256;
          std::ranges::all_of(organization, [](char c) { return c > ' ' && c < 0x7f; });
 }
 
+namespace detail {
+
+/// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+/// surrogates, nothing past U+10FFFF). By hand and constexpr: a few lines,
+/// and Boost.JSON has no public validator.
+[[nodiscard]] constexpr bool is_utf8(std::string_view text) noexcept {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80U) {
+      ++i;
+      continue;
+    }
+    std::size_t extra = 0;
+    unsigned least = 0;  // the least code point of this length: no overlong forms
+    unsigned code = 0;
+    if ((lead & 0xe0U) == 0xc0U) {
+      extra = 1;
+      least = 0x80U;
+      code = lead & 0x1fU;
+    } else if ((lead & 0xf0U) == 0xe0U) {
+      extra = 2;
+      least = 0x800U;
+      code = lead & 0x0fU;
+    } else if ((lead & 0xf8U) == 0xf0U) {
+      extra = 3;
+      least = 0x10000U;
+      code = lead & 0x07U;
+    } else {
+      return false;
+    }
+    if (text.size() - i <= extra) return false;
+    for (std::size_t k = 1; k <= extra; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0U) != 0x80U) return false;
+      code = (code << 6U) | (next & 0x3fU);
+    }
+    if (code < least || code > 0x10ffffU || (code >= 0xd800U && code <= 0xdfffU)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+}  // namespace detail
+
 /// The longest user id accepted, in bytes: in an ICP's `userIds` and from a
 /// credential. Every store indexes user ids; this bound keeps an index entry
 /// well inside PostgreSQL's limit (about 2.7 KB).
 inline constexpr std::size_t kMaxUserIdBytes = 256;
 
-/// Whether `user_id` may name a user: 1 to kMaxUserIdBytes bytes with no
-/// control character (U+0000 to U+001F, U+007F); anything else of UTF-8
-/// (Clerk's are `user_` and 27 more). One rule for every store: PostgreSQL
-/// cannot hold U+0000 at all.
+/// Whether `user_id` may name a user: 1 to kMaxUserIdBytes bytes of UTF-8
+/// with no control character (U+0000 to U+001F, U+007F) (Clerk's are `user_`
+/// and 27 more). One rule for every store: PostgreSQL cannot hold U+0000 or
+/// bytes that are not UTF-8.
 [[nodiscard]] constexpr bool is_valid_user_id(std::string_view user_id) noexcept {
   return !user_id.empty() && user_id.size() <= kMaxUserIdBytes &&
          std::ranges::none_of(
-             user_id, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+             user_id, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }) &&
+         detail::is_utf8(user_id);
 }
 
 /// The caller of an operation. Anonymous callers are not signed in. Every

@@ -59,8 +59,8 @@ struct WriteIcpsRequest {
 /// keep: no U+0000 in any string (filters included), user ids by
 /// is_valid_user_id() and an organization empty or by
 /// is_valid_organization(). `bad_request` naming the problem.
-/// IcpService's writes always pass; call it before IcpStore::write() with a
-/// batch of your own (an import, say).
+/// IcpService checks its writes with it; call it before IcpStore::write()
+/// with a batch of your own (an import, say).
 [[nodiscard]] ICP_CORE_EXPORT Result<void> validate(const WriteIcpsRequest& request);
 
 /// What IcpStore::erase() removes: one ICP, by organization and id. Views:

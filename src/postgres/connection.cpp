@@ -49,7 +49,8 @@ bool tables_exist(const pg::Connection& connection) {
   return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
 }
 
-pg::Connection connect(const Session& session, bool prepare) {
+pg::Connection connect(const Session& session, bool prepare,
+                       std::chrono::steady_clock::time_point deadline) {
   // libpq's connect_timeout is whole seconds, at least 2. Keywords before
   // `dbname` are defaults the URL may override (libpq applies them in order).
   const auto seconds = std::max<std::int64_t>(
@@ -81,7 +82,16 @@ pg::Connection connect(const Session& session, bool prepare) {
   // Every call waits in poll() with a deadline (pg::await_result), never in
   // a blocking read or write.
   if (PQsetnonblocking(handle.get(), 1) != 0) throw pg::failure_of(handle.get(), nullptr);
-  pg::Connection connection(std::move(handle), session.answer_timeout);
+  // Setting up answers within what is left of the caller's deadline.
+  using Clock = std::chrono::steady_clock;
+  auto setup_timeout = session.answer_timeout;
+  if (deadline != Clock::time_point::max()) {
+    const auto left =
+        std::max(std::chrono::milliseconds{1},
+                 std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
+    setup_timeout = setup_timeout.count() > 0 ? std::min(setup_timeout, left) : left;
+  }
+  pg::Connection connection(std::move(handle), setup_timeout);
   // Every wait of this session's statements is bounded by the server: a
   // statement, a row lock, an open transaction whose client went quiet.
   for (const auto& [setting, value] :
@@ -99,6 +109,7 @@ pg::Connection connect(const Session& session, bool prepare) {
   if (prepare) {
     for (const auto* statement : sql::kAll) pg::prepare(connection, *statement);
   }
+  connection.set_answer_timeout(session.answer_timeout);
   return connection;
 }
 

@@ -49,8 +49,12 @@ struct Session {
 [[nodiscard]] std::string masked(std::string_view text, std::string_view secret);
 
 /// A new connection with the session set up and every statement prepared,
-/// in non-blocking mode. Throws pg::Failure.
-[[nodiscard]] pg::Connection connect(const Session& session, bool prepare);
+/// in non-blocking mode. Setting it up waits for each answer until
+/// `deadline` at most (and never longer than the answer timeout). Throws
+/// pg::Failure.
+[[nodiscard]] pg::Connection connect(
+    const Session& session, bool prepare,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 /// True when an idle connection is still usable. An idle session never
 /// expects data, so anything readable is the server going away (a shutdown

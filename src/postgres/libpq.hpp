@@ -109,6 +109,7 @@ class Connection {
   [[nodiscard]] std::chrono::milliseconds answer_timeout() const noexcept {
     return answer_timeout_;
   }
+  void set_answer_timeout(std::chrono::milliseconds timeout) noexcept { answer_timeout_ = timeout; }
 
  private:
   ConnectionPtr handle_;
@@ -120,6 +121,7 @@ class Connection {
 /// connection's answer timeout, throws a Failure that counts the connection
 /// as lost (the pool discards it: its answer may still come).
 inline void await_result(const Connection& connection) {
+  constexpr int kTlsSliceMs = 50;
   PGconn* raw = connection.raw();
   const auto timeout = connection.answer_timeout();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -139,6 +141,11 @@ inline void await_result(const Connection& connection) {
       }
       wait_ms = static_cast<int>(left.count());
     }
+    // Over TLS, decrypted input may wait inside OpenSSL with nothing left on
+    // the socket, which poll() cannot see: such a connection waits in short
+    // slices and reads after each.
+    const bool tls = PQsslInUse(raw) != 0;
+    if (tls && (wait_ms < 0 || wait_ms > kTlsSliceMs)) wait_ms = kTlsSliceMs;
     pollfd descriptor{.fd = PQsocket(raw),
                       .events = static_cast<short>(POLLIN | (unsent == 1 ? POLLOUT : 0)),
                       .revents = 0};
@@ -147,10 +154,8 @@ inline void await_result(const Connection& connection) {
     if (ready < 0 && errno != EINTR) throw Failure("poll() failed on the connection", "", true);
     // Input is read also while sending: the server may answer (an error)
     // before it has read everything, and libpq needs to see that.
-    if (ready > 0 && (descriptor.revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
-        PQconsumeInput(raw) == 0) {
-      throw failure_of(raw, nullptr);
-    }
+    const bool readable = ready > 0 && (descriptor.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
+    if ((readable || tls) && PQconsumeInput(raw) == 0) throw failure_of(raw, nullptr);
   }
 }
 

@@ -64,7 +64,7 @@ class ConnectionPool {
         try {
           (void)pg::exec(connection_, "ROLLBACK");
           reusable = PQtransactionStatus(raw) == PQTRANS_IDLE;
-        } catch (const pg::Failure&) {
+        } catch (...) {  // a failure, or memory: the connection is closed, not reused
           reusable = false;
         }
       }
@@ -133,7 +133,7 @@ class ConnectionPool {
     auto backoff = std::chrono::milliseconds(20);
     for (;;) {
       try {
-        return connect(session_, true);
+        return connect(session_, true, deadline);
       } catch (const pg::Failure& failure) {
         const auto now = std::chrono::steady_clock::now();
         if (!failure.connection_lost()) {
