@@ -35,6 +35,9 @@ using Clock = std::chrono::steady_clock;
 /// one read's worth. Pipelined requests wait in the socket, not in memory.
 constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
+/// How often a timed-out read is cancelled again until it ends.
+constexpr auto kCancelRetry = std::chrono::milliseconds{50};
+
 /// The API's error body, from the adapter's one writer of it.
 std::string error_json(bhttp::status status, std::string_view code, std::string_view message) {
   return http::error_response(static_cast<int>(status), code, message).body;
@@ -281,6 +284,14 @@ class Session : public std::enable_shared_from_this<Session> {
     timed_out_ = true;
     beast::error_code ignored;
     stream_.socket().cancel(ignored);
+    // Beast's read is a series of reads: a cancel that lands between two of
+    // them (a trickled byte just arrived) cancels nothing, and the read goes
+    // on. So cancel again, every kCancelRetry, until the read has ended
+    // (read_failed and on_body cancel this timer).
+    request_timer_.expires_after(kCancelRetry);
+    request_timer_.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+      if (!ec) self->on_request_timeout();
+    });
   }
 
   void read_failed(beast::error_code ec) {
