@@ -13,6 +13,7 @@
 #include <limits>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 
 namespace icp::server {
 
@@ -86,31 +87,34 @@ CLI::Option* add_number(CLI::App& app, const std::string& flag, T& value, std::u
       ->default_val(value);
 }
 
-/// Adds a duration option in whole seconds, [1, kMaxSeconds].
-CLI::Option* add_seconds(CLI::App& app, const std::string& flag, std::chrono::seconds& value,
-                         const std::string& env, const std::string& help) {
+/// Adds a duration option in whole units of `Duration`, [min, 24 hours]:
+/// SECONDS or MS on the command line.
+template <class Duration>
+CLI::Option* add_duration(CLI::App& app, const std::string& flag, Duration& value,
+                          std::uint64_t min, const std::string& env, const std::string& help) {
+  constexpr bool in_seconds = std::is_same_v<Duration, std::chrono::seconds>;
+  const std::uint64_t max =
+      kMaxSeconds * static_cast<std::uint64_t>(Duration(std::chrono::seconds{1}).count());
   return app
       .add_option_function<std::uint64_t>(
-          flag, [&value](std::uint64_t seconds) { value = std::chrono::seconds{seconds}; }, help)
+          flag, [&value](std::uint64_t count) { value = Duration{count}; }, help)
       ->envname(env)
-      ->check(CLI::Range(std::uint64_t{1}, kMaxSeconds).description(""))
-      ->type_name("SECONDS")
+      ->check(CLI::Range(min, max).description(""))
+      ->type_name(in_seconds ? "SECONDS" : "MS")
       ->default_str(std::to_string(value.count()));
 }
 
-/// Adds a duration option in milliseconds, [0, kMaxSeconds * 1000].
+/// A duration in whole seconds, [1, kMaxSeconds].
+CLI::Option* add_seconds(CLI::App& app, const std::string& flag, std::chrono::seconds& value,
+                         const std::string& env, const std::string& help) {
+  return add_duration(app, flag, value, 1, env, help);
+}
+
+/// A duration in milliseconds, [0, kMaxSeconds * 1000] (0: the option's "none").
 [[maybe_unused]] CLI::Option* add_milliseconds(CLI::App& app, const std::string& flag,
                                                std::chrono::milliseconds& value,
                                                const std::string& env, const std::string& help) {
-  return app
-      .add_option_function<std::uint64_t>(
-          flag,
-          [&value](std::uint64_t milliseconds) { value = std::chrono::milliseconds{milliseconds}; },
-          help)
-      ->envname(env)
-      ->check(CLI::Range(std::uint64_t{0}, kMaxSeconds * 1000).description(""))
-      ->type_name("MS")
-      ->default_str(std::to_string(value.count()));
+  return add_duration(app, flag, value, 0, env, help);
 }
 
 }  // namespace

@@ -23,43 +23,44 @@ inline constexpr std::size_t kMaxOrganizationBytes = 256;
 
 namespace detail {
 
-/// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
-/// surrogates, nothing past U+10FFFF). By hand and constexpr: a few lines,
-/// and Boost.JSON has no public validator.
+/// The length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no
+/// surrogates, nothing past U+10FFFF) at the front of `text`; 0 if invalid.
+/// By hand and constexpr (is_valid_user_id is): Boost.JSON has no public
+/// validator. The JSON writer uses it too.
+[[nodiscard]] constexpr std::size_t utf8_sequence_length(std::string_view text) noexcept {
+  if (text.empty()) return 0;
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const auto lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;  // the range of the second byte
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return length;
+}
+
+/// Whether all of `text` is well-formed UTF-8.
 [[nodiscard]] constexpr bool is_utf8(std::string_view text) noexcept {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80U) {
-      ++i;
-      continue;
-    }
-    std::size_t extra = 0;
-    unsigned least = 0;  // the least code point of this length: no overlong forms
-    unsigned code = 0;
-    if ((lead & 0xe0U) == 0xc0U) {
-      extra = 1;
-      least = 0x80U;
-      code = lead & 0x1fU;
-    } else if ((lead & 0xf0U) == 0xe0U) {
-      extra = 2;
-      least = 0x800U;
-      code = lead & 0x0fU;
-    } else if ((lead & 0xf8U) == 0xf0U) {
-      extra = 3;
-      least = 0x10000U;
-      code = lead & 0x07U;
-    } else {
-      return false;
-    }
-    if (text.size() - i <= extra) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0U) != 0x80U) return false;
-      code = (code << 6U) | (next & 0x3fU);
-    }
-    if (code < least || code > 0x10ffffU || (code >= 0xd800U && code <= 0xdfffU)) return false;
-    i += extra + 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto length = utf8_sequence_length(text.substr(i));
+    if (length == 0) return false;
+    i += length;
   }
   return true;
 }
