@@ -1,7 +1,5 @@
 #include <icp/etag.hpp>
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <charconv>
 #include <optional>
@@ -68,7 +66,15 @@ bool read_tags(std::string_view text, std::vector<std::uint64_t>& revisions) {
 
 }  // namespace
 
-std::string etag_of(const Icp& icp) { return fmt::format("\"{:016x}\"", icp.revision); }
+std::string etag_of(const Icp& icp) {
+  // By hand, not fmt: one per single-ICP answer, and this is what it writes.
+  std::string tag(kHexDigits + 2, '0');
+  tag.front() = tag.back() = '"';
+  for (std::uint64_t left = icp.revision, at = kHexDigits; left != 0; left >>= 4) {
+    tag[at--] = "0123456789abcdef"[left & 0xf];
+  }
+  return tag;
+}
 
 bool IfMatch::matches(std::uint64_t revision) const noexcept {
   return any_ || std::ranges::find(revisions_, revision) != revisions_.end();

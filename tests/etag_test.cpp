@@ -21,6 +21,12 @@ TEST_CASE("etag_of writes the revision as 16 lower-case hex digits in quotes", "
   icp.revision = 0xdeadbeef;
   CHECK(icp::etag_of(icp) == R"("00000000deadbeef")");
   CHECK(parse_if_match(icp::etag_of(icp)) == IfMatch::one_of({0xdeadbeef}));
+  icp.revision = 0;
+  CHECK(icp::etag_of(icp) == R"("0000000000000000")");
+  icp.revision = 0xffffffffffffffff;
+  CHECK(icp::etag_of(icp) == R"("ffffffffffffffff")");
+  icp.revision = 0x0123456789abcdef;
+  CHECK(icp::etag_of(icp) == R"("0123456789abcdef")");
 }
 
 TEST_CASE("If-Match: * and lists of strong tags (RFC 9110 section 13.1.1)", "[etag]") {

@@ -23,6 +23,21 @@ TEST_CASE("timestamps come out in the one fixed form", "[timestamp]") {
   CHECK(normalised("9999-12-31T23:59:59.999Z") == "9999-12-31T23:59:59.999Z");
 }
 
+TEST_CASE("every field is zero-padded to its width", "[timestamp]") {
+  CHECK(normalised("0001-02-03T04:05:06.007Z") == "0001-02-03T04:05:06.007Z");
+  CHECK(normalised("0999-10-11T12:13:14.050Z") == "0999-10-11T12:13:14.050Z");
+  CHECK(normalised("2024-11-29T19:59:09.900Z") == "2024-11-29T19:59:09.900Z");
+}
+
+TEST_CASE("years outside RFC 3339's four digits are still written", "[timestamp]") {
+  using std::chrono::days;
+  const icp::Timestamp ten_thousand = std::chrono::sys_days{std::chrono::year{10000} / 1 / 1};
+  CHECK(icp::format_timestamp(ten_thousand + std::chrono::milliseconds{5}) ==
+        "10000-01-01T00:00:00.005Z");
+  const icp::Timestamp before_zero = std::chrono::sys_days{std::chrono::year{0} / 1 / 1} - days{1};
+  CHECK(icp::format_timestamp(before_zero) == "-001-12-31T00:00:00.000Z");
+}
+
 TEST_CASE("any fraction length is truncated to milliseconds", "[timestamp]") {
   CHECK(normalised("2024-01-15T10:30:00.1Z") == "2024-01-15T10:30:00.100Z");
   CHECK(normalised("2024-01-15T10:30:00.12Z") == "2024-01-15T10:30:00.120Z");

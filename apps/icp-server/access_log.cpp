@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <ctime>
@@ -87,7 +88,15 @@ std::string rfc3339(std::chrono::system_clock::time_point at) {
     (void)std::strftime(cached.data(), cached.size(), "%Y-%m-%dT%H:%M:%S", &parts);
     cached_second = second;
   }
-  return fmt::format("{}.{:06}Z", cached.data(), micros % 1'000'000);
+  std::string text(cached.data());
+  // The microseconds by hand: fmt::format here was 0.6% of a request's CPU.
+  std::array<char, 8> fraction{'.', '0', '0', '0', '0', '0', '0', 'Z'};
+  auto digit = fraction.size() - 2;
+  for (auto left = micros % 1'000'000; left != 0; left /= 10) {
+    fraction.at(digit--) = static_cast<char>('0' + left % 10);
+  }
+  text.append(fraction.data(), fraction.size());
+  return text;
 }
 
 AccessLog::AccessLog(LogFormat format, std::FILE* out)
