@@ -523,6 +523,38 @@ test('framing: Connection: close, and HTTP/1.0 without keep-alive, close after t
   }
 });
 
+test('answers (RFC 9110 8.6, 9.3.2): 204 without Content-Length, HEAD with GET\'s and no body', async () => {
+  const created = await call(main.url, 'POST', COLLECTION, { body: { name: 'to delete', leadProviderCriteria: [] } });
+  assert.equal(created.status, 201, created.text);
+  const item = `${COLLECTION}/${created.json.id}`;
+  const whole = await call(main.url, 'GET', item);
+  // HEAD alone (a parser cannot tell a HEAD answer's end from its length).
+  const head = await exchange(main.url,
+    `HEAD ${item} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_alice\r\nConnection: close\r\n\r\n`);
+  assert.ok(head.ended, head.text);
+  assert.match(head.text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.ok(head.text.endsWith('\r\n\r\n'), `HEAD: no body after the head: ${head.text}`);
+  assert.match(head.text, new RegExp(`\r\nContent-Length: ${whole.bytes}\r\n`), 'HEAD: the length GET sends');
+  assert.match(head.text, new RegExp(`\r\nETag: ${whole.headers.get('etag')}\r\n`));
+  const answer = await exchange(main.url,
+    `DELETE ${item} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_alice\r\n\r\n` +
+    get(item, 'tok_alice', 'Connection: close\r\n'));
+  assert.deepEqual(answer.statuses, [204, 404], answer.text);
+  assert.ok(answer.ended, 'closed after the last answer, which asked for it');
+  const [deleted, gone] = answer.responses;
+  assert.match(answer.text, /^HTTP\/1\.1 204 No Content\r\n/);
+  assert.equal(deleted.headers['content-length'], undefined, 'a 204 has no Content-Length');
+  assert.equal(deleted.headers.connection, undefined, 'keep-alive is the default');
+  assert.equal(gone.headers.connection, 'close');
+  assert.equal(gone.headers['content-length'], String(gone.bodyBytes));
+  // Every field line of every head is `name: value` ending in CRLF.
+  for (const text of [head.text, answer.text]) {
+    for (const headText of text.split(/\r\n\r\n/).filter((part) => part.startsWith('HTTP/'))) {
+      for (const line of headText.split('\r\n').slice(1)) assert.match(line, /^[A-Za-z-]+: [^\r\n]*$/, line);
+    }
+  }
+});
+
 // ---- 2. resources ----------------------------------------------------------------------
 /** Whether `sh -c 'ulimit -n N'` works here, and the server will get that limit. */
 function canLimitFds(limit) {
