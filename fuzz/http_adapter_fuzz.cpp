@@ -11,7 +11,9 @@
 //             revision, same JSON;
 //   headers   a 2xx single-ICP answer carries an ETag, a 201 a Location;
 //   caller    the authenticator accepts a caller only for the one
-//             Authorization field carrying that caller's token.
+//             Authorization field carrying that caller's token;
+//   route     a target without '?' or '#' routes as it does with an empty
+//             query (plain targets are matched as text, others by Boost.URL).
 // "May see" is the access rule: a member or an admin; nobody without valid
 // credentials. handle() must not throw: nothing here catches.
 //
@@ -249,6 +251,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& user_id : icp.user_ids) {
       if (!caller || user_id != caller->user_id()) hidden_users.emplace_back(user_id);
     }
+  }
+
+  if (request.target.find_first_of("?#") == std::string_view::npos &&
+      adapter.route(request.target) != adapter.route(std::string(request.target) + "?")) {
+    fail("route", "the target routes otherwise with an empty query", request, nullptr);
   }
 
   const auto response = adapter.handle(request);

@@ -306,6 +306,29 @@ TEST_CASE("http: serves() and route() tell a host which targets are the adapter'
   CHECK(api.adapter.route("/") == icp::http::Route::none);
 }
 
+TEST_CASE("http: plain targets, matched as text, route as Boost.URL routes them", "[http]") {
+  // A query sends a target through Boost.URL; without one, a target of
+  // unreserved characters and slashes is matched as text. Both must agree.
+  Api api;
+  for (const std::string_view target :
+       {"/api/v1/entities/icps", "/api/v1/entities/icps/", "//api/v1/entities/icps",
+        "/api/v1/entities/icps/a/b", "/api/v1/entities/icps/./", "/api/v1/entities/icps/..",
+        "/api/v1//entities/icps", "/api/v1/entities/icps//", "/api/v1/entities/icps/a//",
+        "/api/v1/entities/icps///", "/api/v1/entities/icpsa", "/API/v1/entities/icps",
+        "/api/v1/entities/icps/~x_y.z-", "/api/v1/entities", "/", "/api/v1/entities/icps/a/",
+        "/api/v1/entities/icps/a/."}) {
+    INFO(target);
+    CHECK(api.adapter.route(target) == api.adapter.route(std::string(target) + "?"));
+  }
+  CHECK(api.adapter.route("/api/v1/entities/icps/a") == icp::http::Route::item);
+  CHECK(
+      api.call("GET", "/api/v1/entities/icps/a/b").body ==
+      R"({"error":{"code":"NOT_FOUND","message":"No such resource: /api/v1/entities/icps/a/b"}})");
+  CHECK(
+      api.call("GET", "/api/v1/entities/ic%70s/a/b").body ==
+      R"({"error":{"code":"NOT_FOUND","message":"No such resource: /api/v1/entities/icps/a/b"}})");
+}
+
 TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link follow it", "[http]") {
   CHECK(icp::http::is_valid_base_path("/icps"));
   CHECK(icp::http::is_valid_base_path("/v2/my%20icps"));

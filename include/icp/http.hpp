@@ -9,7 +9,7 @@
 #include <icp/http_export.hpp>
 #include <icp/service.hpp>
 
-#include <boost/url/url_view.hpp>
+#include <boost/url/params_view.hpp>
 
 #include <cstddef>
 #include <filesystem>
@@ -170,7 +170,7 @@ class ICP_HTTP_EXPORT Adapter {
  private:
   /// A request past routing, method, size, query and authentication.
   struct Admitted {
-    boost::urls::url_view url;
+    boost::urls::params_view params;  ///< of the query; empty without one
     bool collection = false;
     std::string id;  ///< decoded, for items
     AuthContext caller;
