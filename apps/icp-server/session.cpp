@@ -178,6 +178,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
+    // A request without a body (every GET) is complete with its header:
+    // answering it now spares a second composed read and its hand-off.
+    if (parser_->is_done()) {
+      on_body({});
+      return;
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
                         self->on_body(read_ec);

@@ -466,6 +466,17 @@ test('framing: HTTP/1.1 needs exactly one Host; HTTP/1.0 needs none', async () =
   assert.equal(JSON.parse(old.responses[0].body).id, EXAMPLE_ID);
 });
 
+test('framing: Host is uri-host [":" port] (RFC 9112 3.2); anything else is 400', async () => {
+  for (const host of ['example.com', 'example.com:8080', 'x:', '127.0.0.1:1', '[::1]:80', 'xn--bcher-kva.example', 'a_b~c']) {
+    const answer = await exchange(main.url, get('/healthz', null, 'Connection: close\r\n').replace('Host: x', `Host: ${host}`));
+    assert.deepEqual(answer.statuses, [200], `Host: ${host}: ${answer.text}`);
+  }
+  for (const host of ['x:y', 'x:80:90', 'user@x', '[::1', 'a/b', 'x:80a', 'a?b']) {
+    const answer = await exchange(main.url, get('/healthz', null, 'Connection: close\r\n').replace('Host: x', `Host: ${host}`));
+    assert.deepEqual(answer.statuses, [400], `Host: ${host}: ${answer.text}`);
+  }
+});
+
 test('framing: an absolute-form target is served like the origin form', async () => {
   const absolute = `http://${hostOf(main.url)}${ITEM}`;
   const answer = await exchange(main.url, `GET ${absolute} HTTP/1.1\r\nHost: ${hostOf(main.url)}\r\n` +
