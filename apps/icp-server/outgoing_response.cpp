@@ -33,7 +33,7 @@ void append_number(std::string& out, std::size_t value) {
 
 void OutgoingResponse::set(std::string_view name, std::string_view value) {
   if (name.empty() || !std::ranges::all_of(name, is_token_char) ||
-      value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+      std::ranges::any_of(value, [](char c) { return c == '\r' || c == '\n' || c == '\0'; })) {
     return;
   }
   fields_.append(name).append(": ").append(value).append("\r\n");
