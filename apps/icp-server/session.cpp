@@ -51,7 +51,8 @@ std::string error_json(bhttp::status status, std::string_view code, std::string_
 std::string_view path_of(std::string_view target) {
   if (target.starts_with('/')) {
     // Not find_first_of: libstdc++ calls memchr for each character.
-    const auto end = std::ranges::find_if(target, [](char c) { return c == '?' || c == '#'; });
+    const auto* const end =
+        std::ranges::find_if(target, [](char c) { return c == '?' || c == '#'; });
     return {target.begin(), end};
   }
   const auto url = boost::urls::parse_absolute_uri(target);
