@@ -137,7 +137,7 @@ int run(int argc, char** argv) {
   icp::server::StoreCalls store_calls(config.store_threads.value_or(store_threads),
                                       limits.max_store_calls);
   icp::server::Server server(
-      io,
+      io, config.threads,
       icp::http::Adapter(icp::IcpService(store, {.conceal_existence = config.conceal_existence,
                                                  .max_icp_bytes = limits.max_icp_bytes}),
                          authenticator, adapter_options),

@@ -34,12 +34,14 @@ enum class Serves {
 };
 
 /// Accepts connections up to Limits::max_connections (over all listeners)
-/// and serves each on a strand of its own. Thread-safe: run the io_context on
-/// as many threads as you like.
+/// and serves each on a strand of its own, or, when one thread runs the
+/// io_context, on the io_context itself. Thread-safe: run the io_context on
+/// `io_threads` threads.
 class Server {
  public:
-  Server(boost::asio::io_context& io, http::Adapter adapter, std::shared_ptr<IcpStore> store,
-         StoreCalls& store_calls, const Limits& limits, AccessLog& log, Metrics& metrics);
+  Server(boost::asio::io_context& io, unsigned io_threads, http::Adapter adapter,
+         std::shared_ptr<IcpStore> store, StoreCalls& store_calls, const Limits& limits,
+         AccessLog& log, Metrics& metrics);
 
   /// Binds and listens; the bound endpoint (port 0 picks one). Throws
   /// boost::system::system_error when it cannot. Call before io_context::run.
@@ -79,6 +81,7 @@ class Server {
   void close_all();
 
   boost::asio::io_context& io_;
+  unsigned io_threads_;
   boost::asio::strand<boost::asio::io_context::executor_type> accept_strand_;
   std::list<Listener> listeners_;  ///< stable addresses; handlers run on accept_strand_
   boost::asio::steady_timer shutdown_deadline_;

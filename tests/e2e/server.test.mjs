@@ -81,9 +81,14 @@ let dir;
 let server;
 let base;
 
-/** This file's server: the temporary database and tokens, and `extraArgs`. */
+/**
+ * This file's server: the temporary database and tokens, and `extraArgs`. One
+ * I/O thread, icp-server's default, whose connections run without strands
+ * (the other suites run two).
+ */
 const startServer = (extraArgs = []) =>
-  startIcpServer(SERVER, ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), ...extraArgs]);
+  startIcpServer(SERVER, ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), ...extraArgs],
+    { threads: 1 });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'icp-e2e-'));
