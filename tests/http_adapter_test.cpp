@@ -310,17 +310,37 @@ TEST_CASE("http: plain targets, matched as text, route as Boost.URL routes them"
   // A query sends a target through Boost.URL; without one, a target of
   // unreserved characters and slashes is matched as text. Both must agree.
   Api api;
-  for (const std::string_view target :
-       {"/api/v1/entities/icps", "/api/v1/entities/icps/", "//api/v1/entities/icps",
-        "/api/v1/entities/icps/a/b", "/api/v1/entities/icps/./", "/api/v1/entities/icps/..",
-        "/api/v1//entities/icps", "/api/v1/entities/icps//", "/api/v1/entities/icps/a//",
-        "/api/v1/entities/icps///", "/api/v1/entities/icpsa", "/API/v1/entities/icps",
-        "/api/v1/entities/icps/~x_y.z-", "/api/v1/entities", "/", "/api/v1/entities/icps/a/",
-        "/api/v1/entities/icps/a/."}) {
+  for (const std::string_view target : {"/api/v1/entities/icps",
+                                        "/api/v1/entities/icps/",
+                                        "//api/v1/entities/icps",
+                                        "/api/v1/entities/icps/a/b",
+                                        "/api/v1/entities/icps/./",
+                                        "/api/v1/entities/icps/..",
+                                        "/api/v1//entities/icps",
+                                        "/api/v1/entities/icps//",
+                                        "/api/v1/entities/icps/a//",
+                                        "/api/v1/entities/icps///",
+                                        "/api/v1/entities/icpsa",
+                                        "/API/v1/entities/icps",
+                                        "/api/v1/entities/icps/~x_y.z-",
+                                        "/api/v1/entities",
+                                        "/",
+                                        "/api/v1/entities/icps/a/",
+                                        "/api/v1/entities/icps/a/.",
+                                        "/./api/v1/entities/icps",
+                                        "/./api/v1/entities/icps/x",
+                                        "/.",
+                                        "/./",
+                                        "/.//api/v1/entities/icps",
+                                        "/../api/v1/entities/icps"}) {
     INFO(target);
     CHECK(api.adapter.route(target) == api.adapter.route(std::string(target) + "?"));
   }
   CHECK(api.adapter.route("/api/v1/entities/icps/a") == icp::http::Route::item);
+  // A base path that Boost.URL reads without its "/." prefix.
+  Api dotted({.base_path = "/./icps"});
+  CHECK(dotted.adapter.route("/icps") == dotted.adapter.route("/icps?"));
+  CHECK(dotted.adapter.route("/./icps") == dotted.adapter.route("/./icps?"));
   CHECK(
       api.call("GET", "/api/v1/entities/icps/a/b").body ==
       R"({"error":{"code":"NOT_FOUND","message":"No such resource: /api/v1/entities/icps/a/b"}})");

@@ -50,6 +50,12 @@ TEST_CASE("204 and 304 carry no Content-Length (RFC 9110 section 8.6)", "[server
   response.clear();
   response.finish(304, "", true, false);
   CHECK(sent(response) == "HTTP/1.1 304 Not Modified\r\n\r\n");
+  // Such an answer has no body (RFC 9112 section 6.3): one given is not sent,
+  // or the client would read it as the next answer.
+  response.clear();
+  response.finish(204, "stray", true, false);
+  CHECK(sent(response) == "HTTP/1.1 204 No Content\r\n\r\n");
+  CHECK(response.body_bytes() == 0);
 }
 
 TEST_CASE("a field that could split the answer is dropped, never sent", "[server]") {

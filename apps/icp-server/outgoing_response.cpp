@@ -64,6 +64,8 @@ void OutgoingResponse::finish(unsigned status, std::string body, bool keep_alive
     head_.append("Content-Length: ");
     append_number(head_, body_.size());
     head_.append("\r\n");
+  } else {
+    omit_body = true;  // these have none (RFC 9112 section 6.3)
   }
   if (!keep_alive) head_.append("Connection: close\r\n");
   head_.append("\r\n");

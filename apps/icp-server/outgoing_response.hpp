@@ -26,8 +26,8 @@ class OutgoingResponse {
   [[nodiscard]] bool has(std::string_view name) const;
 
   /// Completes the answer: the status line, Content-Length (none for 1xx,
-  /// 204 and 304, RFC 9110 section 8.6), `Connection: close` unless
-  /// `keep_alive`. `omit_body` (HEAD): the head GET would have, no body.
+  /// 204 and 304, RFC 9110 section 8.6, nor a body), `Connection: close`
+  /// unless `keep_alive`. `omit_body` (HEAD): the head GET would have, no body.
   void finish(unsigned status, std::string body, bool keep_alive, bool omit_body);
 
   /// The bytes to send, after finish().

@@ -76,7 +76,8 @@ RouteLabel server_route(std::string_view target) {
 /// One connection: reads a request's header, checks its framing (and, when
 /// its body is still to come, whether the caller may send it), reads the
 /// body, answers, and repeats while keep-alive. One request at a time: the
-/// next is not read before the answer is sent. Runs on its own strand.
+/// next is not read before the answer is sent. Its handlers run one at a
+/// time: on a strand of its own, or on the io_context when one thread runs it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server& server, Serves serves)
@@ -198,7 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// Runs `call`, which may wait on the store, where the server runs such
   /// calls (StoreCalls), then `then` with its result on this session's
-  /// strand. `then(nullopt)` when it was not run: too many calls wait
+  /// executor. `then(nullopt)` when it was not run: too many calls wait
   /// already, it waited in the queue past the request timeout, or it threw
   /// (only allocation can). The session does nothing else meanwhile: it is
   /// between reading and answering. A call whose connection closed while it
@@ -210,15 +211,15 @@ class Session : public std::enable_shared_from_this<Session> {
       then(std::optional{call()});
       return;
     }
-    // The strand's work stays counted while the call runs elsewhere, so the
-    // io_context does not run out of work and return in the meantime.
-    auto strand =
+    // The session's work stays counted while the call runs elsewhere, so
+    // the io_context does not run out of work and return in the meantime.
+    auto executor =
         asio::prefer(stream_.get_executor(), asio::execution::outstanding_work_t::tracked);
     const auto deadline = Clock::now() + server_.limits().request_timeout;
     // Only posting the answer back can still throw (allocation): the process
     // ends then, as it would on any thread of the io_context.
     // NOLINTNEXTLINE(bugprone-exception-escape)
-    const bool taken = calls.try_post([self = shared_from_this(), strand, deadline,
+    const bool taken = calls.try_post([self = shared_from_this(), executor, deadline,
                                        call = std::move(call), then]() mutable noexcept {
       std::optional<decltype(call())> result;
       if (!self->closing_.load(std::memory_order_relaxed) && Clock::now() < deadline) {
@@ -227,7 +228,7 @@ class Session : public std::enable_shared_from_this<Session> {
         } catch (...) {  // NOLINT(bugprone-empty-catch): answered as not run
         }
       }
-      asio::post(strand, [self, result = std::move(result), then = std::move(then)]() mutable {
+      asio::post(executor, [self, result = std::move(result), then = std::move(then)]() mutable {
         then(std::move(result));
       });
     });

@@ -220,7 +220,11 @@ std::optional<boost::urls::url_view> path_of_target(std::string_view target) {
 /// `base`); nullopt for a target that is neither origin nor absolute form.
 std::optional<Target> target_of(std::string_view target, std::string_view base_path,
                                 const std::vector<std::string>& base) {
-  if (target.starts_with('/') && is_plain(target) && !base.empty() && is_plain(base_path)) {
+  // Boost.URL reads a leading "/./" as a prefix, not a segment (so that
+  // "/.//x" can stand for "//x"): such paths, rare, take the parsed way.
+  const auto dotted = [](std::string_view path) { return path.starts_with("/."); };
+  if (target.starts_with('/') && !dotted(target) && is_plain(target) && !base.empty() &&
+      !dotted(base_path) && is_plain(base_path)) {
     return Target{.route = plain_route(target, base_path), .path = target};
   }
   const auto url = path_of_target(target);

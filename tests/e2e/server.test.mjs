@@ -83,8 +83,8 @@ let base;
 
 /**
  * This file's server: the temporary database and tokens, and `extraArgs`. One
- * I/O thread, icp-server's default, whose connections run without strands
- * (the other suites run two).
+ * I/O thread, whose connections run without strands (the other suites run
+ * two, with a strand each).
  */
 const startServer = (extraArgs = []) =>
   startIcpServer(SERVER, ['--db', join(dir, 'icps.db'), '--tokens', join(dir, 'tokens.json'), ...extraArgs],
