@@ -1,6 +1,7 @@
 #include "outgoing_response.hpp"
 
 #include <boost/beast/http/status.hpp>
+#include <boost/url/grammar/ci_string.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -14,13 +15,6 @@ bool is_token_char(char c) {
   constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
          kSymbols.find(c) != std::string_view::npos;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    return lower(x) == lower(y);
-  });
 }
 
 void append_number(std::string& out, std::size_t value) {
@@ -44,7 +38,7 @@ bool OutgoingResponse::has(std::string_view name) const {
   while (!rest.empty()) {
     const auto line_end = rest.find("\r\n");
     const auto line = rest.substr(0, line_end);
-    if (equals_ignoring_case(line.substr(0, line.find(':')), name)) return true;
+    if (boost::urls::grammar::ci_is_equal(line.substr(0, line.find(':')), name)) return true;
     rest.remove_prefix(line_end + 2);
   }
   return false;
