@@ -86,7 +86,9 @@ int run() {
   std::function<void()> schedule_tick = [&] {
     tick.expires_after(5ms);
     tick.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
+      // Not only when cancelled: a tick already due when the last answer
+      // came cannot be cancelled, and would keep the loop running forever.
+      if (ec || responses == kRequests) return;
       ++ticks;
       schedule_tick();
     });
