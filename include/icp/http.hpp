@@ -192,6 +192,8 @@ class ICP_HTTP_EXPORT Adapter {
   std::shared_ptr<const Authenticator> authenticator_;
   AdapterOptions options_;
   std::vector<std::string> base_segments_;  ///< decoded; empty: serves nothing
+  /// The base path routes plain targets by their text (see adapter.cpp).
+  bool routes_text_ = false;
 };
 
 /// What `Retry-After` says on a 503: the store is usually back within a

@@ -162,9 +162,14 @@ struct Target {
 /// slashes, exactly what Boost.URL would decode them to.
 bool is_plain(std::string_view text) {
   return std::ranges::all_of(text, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~' || c == '/';
+    return c == '/' || boost::urls::unreserved_chars(static_cast<unsigned char>(c));
   });
+}
+
+/// Boost.URL reads a leading "/./" as a prefix, not a segment (so that
+/// "/.//x" can stand for "//x"): such paths, rare, are left to it.
+bool is_plain_path(std::string_view path) {
+  return path.starts_with('/') && !path.starts_with("/.") && is_plain(path);
 }
 
 /// route_of for a plain origin-form target under a plain base path, by
@@ -218,13 +223,10 @@ std::optional<boost::urls::url_view> path_of_target(std::string_view target) {
 
 /// What `target` names under the base path (whose decoded segments are
 /// `base`); nullopt for a target that is neither origin nor absolute form.
+/// `text` (a valid, plain base path): plain targets are matched as text.
 std::optional<Target> target_of(std::string_view target, std::string_view base_path,
-                                const std::vector<std::string>& base) {
-  // Boost.URL reads a leading "/./" as a prefix, not a segment (so that
-  // "/.//x" can stand for "//x"): such paths, rare, take the parsed way.
-  const auto dotted = [](std::string_view path) { return path.starts_with("/."); };
-  if (target.starts_with('/') && !dotted(target) && is_plain(target) && !base.empty() &&
-      !dotted(base_path) && is_plain(base_path)) {
+                                const std::vector<std::string>& base, bool text) {
+  if (text && is_plain_path(target)) {
     return Target{.route = plain_route(target, base_path), .path = target};
   }
   const auto url = path_of_target(target);
@@ -273,10 +275,11 @@ Adapter::Adapter(IcpService service, std::shared_ptr<const Authenticator> authen
     : service_(std::move(service)),
       authenticator_(std::move(authenticator)),
       options_(std::move(options)),
-      base_segments_(base_segments(options_.base_path)) {}
+      base_segments_(base_segments(options_.base_path)),
+      routes_text_(!base_segments_.empty() && is_plain_path(options_.base_path)) {}
 
 Route Adapter::route(std::string_view target) const {
-  const auto matched = target_of(target, options_.base_path, base_segments_);
+  const auto matched = target_of(target, options_.base_path, base_segments_, routes_text_);
   return matched ? matched->route.route : Route::none;
 }
 
@@ -326,7 +329,7 @@ std::optional<Response> Adapter::precheck(const Request& head) const try {
 }
 
 std::variant<Response, Adapter::Admitted> Adapter::admit(const Request& request) const {
-  auto target = target_of(request.target, options_.base_path, base_segments_);
+  auto target = target_of(request.target, options_.base_path, base_segments_, routes_text_);
   if (!target) return error_response({Errc::bad_request, "The request target is not a valid path"});
   RouteMatch& route = target->route;
   if (route.route == Route::none) {
