@@ -13,15 +13,14 @@
 #include <icp/icp.hpp>
 #include <icp/testing/store_conformance.hpp>
 
-#include "../src/json_internal.hpp"
+#include "json/checked_json.hpp"
+#include "json/stored_icp_reader.hpp"
 
 #include <benchmark/benchmark.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <fmt/format.h>
 
-#include <boost/json/monotonic_resource.hpp>
-
 #include <array>
-#include <cstdio>
 #include <map>
 #include <string>
 
@@ -281,13 +280,13 @@ class PerByteReporter : public benchmark::ConsoleReporter {
   void print() const {
     const auto typical = ns_per_byte_.find("BM_PerByte_Typical");
     if (typical == ns_per_byte_.end()) return;
-    std::printf(
+    fmt::print(
         "\ncost per byte of a 1 MiB create body / the typical 700-byte body (target: "
         "at most 10x)\n");
     for (const auto& [name, ns] : ns_per_byte_) {
       if (name == typical->first) continue;
-      std::printf("  %-32s %6.2fx (%.2f ns/byte / %.2f ns/byte)\n", name.c_str(),
-                  ns / typical->second, ns, typical->second);
+      fmt::print("  {:<32} {:6.2f}x ({:.2f} ns/byte / {:.2f} ns/byte)\n", name,
+                 ns / typical->second, ns, typical->second);
     }
   }
 

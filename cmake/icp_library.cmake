@@ -30,6 +30,9 @@ function(icp_add_library component)
   target_compile_features(${objects} PUBLIC cxx_std_20)
   target_include_directories(${objects} PUBLIC
     ${PROJECT_SOURCE_DIR}/include ${PROJECT_BINARY_DIR}/generated/include)
+  # src/ is the root of every internal include ("json/checked_json.hpp"),
+  # never "../"; only the libraries and their unit tests see it.
+  target_include_directories(${objects} PRIVATE ${PROJECT_SOURCE_DIR}/src)
   # Whoever links the objects links what they need, private or not; objects
   # depend on objects, never on libraries, so a test binary holds one copy.
   list(TRANSFORM arg_PUBLIC REPLACE "^icp::(.*)$" "icp_\\1_objects" OUTPUT_VARIABLE object_deps)

@@ -7,7 +7,7 @@
 //       so the claim checks behind the signature are reached too.
 #include <icp/clerk.hpp>
 
-#include "../tests/jwt_support.hpp"
+#include "jwt_support.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -36,6 +36,7 @@ struct Fixture {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const Fixture fixture;
   if (size == 0) return 0;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libFuzzer gives bytes
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   std::string token;
   if (data[0] == 1) {

@@ -33,7 +33,7 @@
 //             Authorization fields pass too (beside the harness's own).
 //   the rest  the body, byte for byte (empty when no empty line ends the
 //             header fields).
-// See fuzz/http_corpus/ for examples. The stored ICPs' ETags are
+// See fuzz/corpus/http_adapter_fuzz/ for examples. The stored ICPs' ETags are
 // "00000000000a11ce" (alice's) and "0000000000000b0b" (bob's).
 #include <icp/http.hpp>
 #include <icp/json.hpp>
@@ -43,11 +43,11 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -97,17 +97,12 @@ constexpr std::uint64_t kBobRevision = 0xb0b;
 
 [[noreturn]] void fail(std::string_view invariant, std::string_view what,
                        const icp::http::Request& request, const icp::http::Response* response) {
-  std::fprintf(stderr, "http_adapter_fuzz: invariant '%.*s' violated: %.*s\n",
-               static_cast<int>(invariant.size()), invariant.data(), static_cast<int>(what.size()),
-               what.data());
-  std::fprintf(stderr, "  request: %.*s %.*s (%zu header fields, %zu body bytes)\n",
-               static_cast<int>(request.method.size()), request.method.data(),
-               static_cast<int>(request.target.size()), request.target.data(),
-               request.headers.size(), request.body.size());
+  fmt::print(stderr, "http_adapter_fuzz: invariant '{}' violated: {}\n", invariant, what);
+  fmt::print(stderr, "  request: {} {} ({} header fields, {} body bytes)\n", request.method,
+             request.target, request.headers.size(), request.body.size());
   if (response != nullptr) {
-    std::fprintf(stderr, "  response: %d %.*s\n", response->status,
-                 static_cast<int>(std::min<std::size_t>(response->body.size(), 2000)),
-                 response->body.data());
+    fmt::print(stderr, "  response: {} {}\n", response->status,
+               std::string_view(response->body).substr(0, 2000));
   }
   std::abort();
 }
@@ -115,8 +110,8 @@ constexpr std::uint64_t kBobRevision = 0xb0b;
 icp::Icp stored_icp(std::string_view json, std::uint64_t revision) {
   auto icp = icp::parse_icp(json);
   if (!icp) {
-    std::fprintf(stderr, "http_adapter_fuzz: a fixture ICP does not parse: %s\n",
-                 icp.error().message.c_str());
+    fmt::print(stderr, "http_adapter_fuzz: a fixture ICP does not parse: {}\n",
+               icp.error().message);
     std::abort();
   }
   icp->revision = revision;
@@ -133,8 +128,7 @@ struct Fixture {
   Fixture() {
     auto made = icp::http::StaticTokenAuthenticator::from_json(kTokensJson);
     if (!made) {
-      std::fprintf(stderr, "http_adapter_fuzz: the tokens do not load: %s\n",
-                   made.error().message.c_str());
+      fmt::print(stderr, "http_adapter_fuzz: the tokens do not load: {}\n", made.error().message);
       std::abort();
     }
     authenticator = *made;
@@ -183,6 +177,7 @@ std::vector<icp::Icp> everything(icp::IcpStore& store, const icp::http::Request&
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const Fixture fixture;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libFuzzer gives bytes
   std::string_view rest(reinterpret_cast<const char*>(data), size);
 
   // Decode the request.
@@ -232,7 +227,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Who is calling, as the authenticator sees it, and what they may not see.
   const auto caller = fixture.authenticator->authenticate(request);
   if (caller) {
-    const auto user = std::ranges::find(kUsers, caller->user_id(), &User::user_id);
+    const auto* const user = std::ranges::find(kUsers, caller->user_id(), &User::user_id);
     const auto fields = request.header_values("Authorization");
     if (user == kUsers.end() || fields.size() != 1 || !contains(fields.front(), user->token)) {
       fail("caller", "a caller accepted without its token in the one Authorization field", request,

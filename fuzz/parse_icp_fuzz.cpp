@@ -6,8 +6,9 @@
 #include <icp/json.hpp>
 #include <icp/model.hpp>
 
-#include "../src/checked_json.hpp"
-#include "../src/json_internal.hpp"
+#include "json/checked_json.hpp"
+#include "json/same_json.hpp"
+#include "json/stored_icp_reader.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value_from.hpp>
@@ -17,6 +18,7 @@
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libFuzzer gives bytes
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto icp = icp::parse_icp(text);
   if (icp) {

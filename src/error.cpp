@@ -1,5 +1,7 @@
 #include <icp/error.hpp>
 
+#include "json/error_body.hpp"
+
 namespace icp {
 
 int http_status(Errc code) noexcept {
@@ -28,6 +30,10 @@ std::string_view code_name(Errc code) noexcept {
     case Errc::internal: return "INTERNAL_ERROR";
   }
   return "INTERNAL_ERROR";
+}
+
+std::string error_body(const Error& error) {
+  return detail::error_body(code_name(error.code), error.message, error.details);
 }
 
 Exception::Exception(Error error)

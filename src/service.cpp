@@ -1,11 +1,10 @@
-#include <icp/service.hpp>
-
 #include <icp/access.hpp>
 #include <icp/etag.hpp>
 #include <icp/id.hpp>
 #include <icp/json.hpp>
+#include <icp/service.hpp>
 
-#include "requests.hpp"
+#include "service/body_rules.hpp"
 
 #include <fmt/format.h>
 
@@ -90,11 +89,24 @@ std::optional<Error> check_size(const Icp& icp, std::size_t max_bytes) {
                            bytes, max_bytes)};
 }
 
-/// Whether a write that lost its compare-and-swap is tried again: only when
-/// the caller named no revision (no If-Match, or `*`, which any revision
-/// meets).
-bool retries_lost_writes(const std::optional<IfMatch>& if_match) {
-  return !if_match || if_match->is_any();
+/// Runs `attempt(lost)` (read, check, compare-and-swap write) again while
+/// its write loses to another writer (the attempt then sets `lost`), backing
+/// off between attempts; `conflict` saying `gave_up` after
+/// `policy.max_attempts`. Only when the caller named no revision (no
+/// If-Match, or `*`, which any revision meets): else losing is the answer.
+template <class Attempt>
+auto retry_lost_writes(const RetryPolicy& policy, const std::optional<IfMatch>& if_match,
+                       std::string_view gave_up, Attempt attempt) {
+  const bool retries = !if_match || if_match->is_any();
+  for (int tried = 1;; ++tried) {
+    bool lost = false;
+    auto result = attempt(lost);
+    if (!lost || !retries) return result;
+    if (tried >= policy.max_attempts) {
+      return decltype(result)(Error{Errc::conflict, std::string(gave_up)});
+    }
+    back_off(policy, tried - 1);
+  }
 }
 
 /// The position a list_cursor_after() cursor names. Clients must treat the
@@ -275,31 +287,32 @@ Result<Icp> IcpService::load_for_write(std::string_view id, const AuthContext& c
 Result<Icp> IcpService::merge_and_write(Icp current, const boost::json::object& patch,
                                         const AuthContext& caller,
                                         const std::optional<IfMatch>& if_match) const {
-  for (int attempt = 1;; ++attempt) {
-    auto updated = detail::icp_from_patch(current, patch, now());
-    if (!updated) return updated;
-    if (auto too_big = check_size(*updated, options_.max_icp_bytes)) return *std::move(too_big);
-    updated->revision = new_revision();
-    const WriteIcpsRequest request{
-        .icps = {&*updated, 1}, .mode = WriteMode::replace, .expected_revision = current.revision};
-    if (auto valid = validate(request); !valid) return std::move(valid).error();
-    auto written = call_store("update an ICP", [&] { return store_->write(request); });
-    if (written) return updated;
-    const Errc code = written.error().code;
-    if (code == Errc::not_found) return not_found(current.id);  // deleted meanwhile
-    // Without a revision asked for (no If-Match, or `*`), another writer
-    // came first: merge into what it wrote, after checking access again.
-    if (code != Errc::precondition_failed || !retries_lost_writes(if_match)) {
-      return std::move(written).error();
-    }
-    if (attempt >= options_.write_retry.max_attempts) {
-      return Error{Errc::conflict, "The ICP kept changing under concurrent updates; try again"};
-    }
-    back_off(options_.write_retry, attempt - 1);
-    auto reloaded = load_for_write(current.id, caller, can_update, if_match);
-    if (!reloaded) return reloaded;
-    current = std::move(*reloaded);
-  }
+  bool reload = false;  // the first attempt merges into what the caller's checks read
+  return retry_lost_writes(
+      options_.write_retry, if_match, "The ICP kept changing under concurrent updates; try again",
+      [&](bool& lost) -> Result<Icp> {
+        if (std::exchange(reload, true)) {
+          // Another writer came first: merge into what it wrote, after
+          // checking access again.
+          auto reloaded = load_for_write(current.id, caller, can_update, if_match);
+          if (!reloaded) return reloaded;
+          current = std::move(*reloaded);
+        }
+        auto updated = detail::icp_from_patch(current, patch, now());
+        if (!updated) return updated;
+        if (auto too_big = check_size(*updated, options_.max_icp_bytes)) return *std::move(too_big);
+        updated->revision = new_revision();
+        const WriteIcpsRequest request{.icps = {&*updated, 1},
+                                       .mode = WriteMode::replace,
+                                       .expected_revision = current.revision};
+        if (auto valid = validate(request); !valid) return std::move(valid).error();
+        auto written = call_store("update an ICP", [&] { return store_->write(request); });
+        if (written) return updated;
+        const Errc code = written.error().code;
+        if (code == Errc::not_found) return not_found(current.id);  // deleted meanwhile
+        lost = code == Errc::precondition_failed;
+        return std::move(written).error();
+      });
 }
 
 Result<void> IcpService::check_update(std::string_view id, const AuthContext& caller,
@@ -311,28 +324,25 @@ Result<void> IcpService::check_update(std::string_view id, const AuthContext& ca
 
 Result<void> IcpService::remove(std::string_view id, const AuthContext& caller,
                                 const std::optional<IfMatch>& if_match) const {
-  for (int attempt = 1;; ++attempt) {
-    auto current = load(id, caller, can_delete);
-    if (!current) return std::move(current).error();
-    if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
-    auto erased = call_store("delete an ICP", [&] {
-      return store_->erase(EraseIcpRequest{.id = current->id,
-                                           .expected_revision = current->revision,
-                                           .organization = caller.organization()});
-    });
-    if (erased) {
-      if (*erased) return {};
-      return not_found(current->id);  // deleted meanwhile
-    }
-    // Changed meanwhile: its members may have changed too, so check again.
-    if (erased.error().code != Errc::precondition_failed || !retries_lost_writes(if_match)) {
-      return std::move(erased).error();
-    }
-    if (attempt >= options_.write_retry.max_attempts) {
-      return Error{Errc::conflict, "The ICP kept changing while being deleted; try again"};
-    }
-    back_off(options_.write_retry, attempt - 1);
-  }
+  // Each attempt reads again: a changed ICP's members may have changed too.
+  return retry_lost_writes(
+      options_.write_retry, if_match, "The ICP kept changing while being deleted; try again",
+      [&](bool& lost) -> Result<void> {
+        auto current = load(id, caller, can_delete);
+        if (!current) return std::move(current).error();
+        if (auto failed = check_if_match(*current, if_match)) return *std::move(failed);
+        auto erased = call_store("delete an ICP", [&] {
+          return store_->erase(EraseIcpRequest{.id = current->id,
+                                               .expected_revision = current->revision,
+                                               .organization = caller.organization()});
+        });
+        if (!erased) {
+          lost = erased.error().code == Errc::precondition_failed;
+          return std::move(erased).error();
+        }
+        if (!*erased) return not_found(current->id);  // deleted meanwhile
+        return {};
+      });
 }
 
 }  // namespace icp

@@ -139,7 +139,8 @@ void append_timestamp(std::string& out, Timestamp at) {
     return;
   }
   // Digits by hand: three timestamps in every ICP written, and fmt's
-  // format_to was 3% of a GET's CPU in icp-server (docs/performance.md).
+  // format_to was a measurable share of a GET (docs/performance.md,
+  // "Measurements behind the code: timestamp writer").
   std::array<char, 24> text{'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
                             '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
   auto put = [&](std::size_t end, auto value) {  // right-aligned in the zeros before `end`

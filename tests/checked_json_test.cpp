@@ -1,4 +1,4 @@
-#include "../src/checked_json.hpp"
+#include "json/checked_json.hpp"
 
 #include <icp/json.hpp>
 #include <icp/testing/store_conformance.hpp>

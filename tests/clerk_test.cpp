@@ -4,9 +4,7 @@
 #include "test_stores.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <fmt/format.h>
-
 #include <sys/stat.h>
 
 #include <atomic>

@@ -2,7 +2,6 @@
 #include <icp/json.hpp>
 
 #include <boost/json/parse.hpp>
-
 #include <catch2/catch.hpp>
 
 TEST_CASE("each error code has its HTTP status and wire name", "[error]") {

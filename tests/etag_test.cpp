@@ -66,7 +66,7 @@ TEST_CASE("If-Match: what is not If-Match syntax matches nothing", "[etag]") {
   for (const std::string_view value :
        {"garbage", "W/", "00000000000000ab", R"("00000000000000ab)", R"("00000000000000ab" x)",
         R"("0000000000000001" "00000000000000ab")", R"(*, "00000000000000ab")",
-        R"("00000000000000ab", *)", "**", "\"a\x01b\"", "\"a\"b\""}) {
+        R"("00000000000000ab", *)", "**", "\"a\x01b\"", R"("a"b")"}) {
     INFO(value);
     CHECK(parse_if_match(value) == IfMatch::nothing());
   }

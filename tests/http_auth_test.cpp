@@ -18,7 +18,7 @@ constexpr std::string_view kTokens = R"({
   "tok_admin": {"userId": "user_admin", "admin": true}
 })";
 
-Request with_authorization(std::vector<std::string_view> values) {
+Request with_authorization(const std::vector<std::string_view>& values) {
   Request request{.method = "GET", .target = "/api/v1/entities/icps"};
   for (const auto value : values) request.headers.emplace_back("Authorization", value);
   return request;

@@ -5,8 +5,8 @@
 #include "test_stores.hpp"
 
 #include <boost/json.hpp>
-
 #include <sys/wait.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>

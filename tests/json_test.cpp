@@ -2,7 +2,8 @@
 #include <icp/store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
-#include "../src/json_internal.hpp"
+#include "json/error_body.hpp"
+#include "json/same_json.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "../src/keyed_hash.hpp"
+#include "util/keyed_hash.hpp"
 
 #include <catch2/catch.hpp>
 

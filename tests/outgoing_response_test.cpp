@@ -1,7 +1,6 @@
 #include "icp-server/outgoing_response.hpp"
 
 #include <boost/asio/buffer.hpp>
-
 #include <catch2/catch.hpp>
 
 #include <string>

@@ -8,13 +8,13 @@
 #include <icp/postgres_store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
-#include "../src/postgres/connection.hpp"
-#include "../src/postgres/libpq.hpp"
-#include "../src/postgres/schema.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/libpq.hpp"
+#include "postgres/schema.hpp"
 #include "test_stores.hpp"
 
-#include <fmt/format.h>
 #include <boost/json/parse.hpp>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <csignal>
@@ -118,6 +118,7 @@ TEST_CASE("postgres: parameters are bounded and must match their statement", "[p
   CHECK(params.count() == 2);
   CHECK(std::string_view(params.values()[0], 1) == "a");
   // int8 travels big-endian: -2 is ff ff ff ff ff ff ff fe.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): libpq's values are bytes
   const auto* bytes = reinterpret_cast<const unsigned char*>(params.values()[1]);
   CHECK(bytes[0] == 0xff);
   CHECK(bytes[7] == 0xfe);
@@ -518,7 +519,7 @@ TEST_CASE("postgres: a backend that stops answering ends the call at the answer 
   const auto frozen = std::stoi(tagged.admin.value(fmt::format(
       "SELECT pid FROM pg_stat_activity WHERE application_name = '{}'", tagged.schema.name())));
   REQUIRE(::kill(frozen, SIGSTOP) == 0);
-  struct Thaw {
+  struct Thaw {  // NOLINT(cppcoreguidelines-special-member-functions): a scope guard, never copied
     int pid;
     ~Thaw() { ::kill(pid, SIGCONT); }
   } const thaw{frozen};
@@ -677,7 +678,7 @@ TEST_CASE("postgres: a server restart costs only the calls in flight",
           ++succeeded;
           if (restarted) ++succeeded_after_restart;
         } else if (client == 0) {
-          failures[client].push_back("write failed");
+          failures[client].emplace_back("write failed");
         }
       }
     });

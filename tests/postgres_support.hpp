@@ -3,11 +3,11 @@
 // Test-side access to the PostgreSQL server: a connection of the test's own
 // (to look at, lock or break what the store does) and scratch schemas.
 
-#include "../src/postgres/libpq.hpp"
+#include "postgres/libpq.hpp"
 
 #include <catch2/catch.hpp>
-
 #include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <string>

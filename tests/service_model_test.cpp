@@ -1,6 +1,6 @@
 // Property-style test: random sequences of operations by random callers of
 // three organizations, checked against a small reference model of
-// ICP-API.md's rules; after every step the store holds exactly the model,
+// the API's rules (docs/api.md); after every step the store holds exactly the model,
 // organization by organization.
 //
 // The seed is printed with any failure; rerun one with ICP_MODEL_SEED=<seed>.
@@ -10,8 +10,8 @@
 
 #include "test_stores.hpp"
 
-#include <fmt/format.h>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>

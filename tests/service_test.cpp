@@ -322,7 +322,7 @@ using icp::ErrorDetail;
 struct ManualClock {
   std::shared_ptr<icp::Timestamp> now =
       std::make_shared<icp::Timestamp>(std::chrono::milliseconds{1'735'689'600'000});  // 2025
-  icp::Clock clock() const {
+  [[nodiscard]] icp::Clock clock() const {
     return [now = now] { return *now; };
   }
   void advance(std::chrono::milliseconds by) const { *now += by; }
@@ -729,7 +729,7 @@ TEST_CASE("update: many threads with If-Match, one winner per revision, no lost 
     }
   }
   CHECK(errors.load() == 0);
-  CHECK(won_from.size() == kThreads * kIncrementsPerThread);
+  CHECK(won_from.size() == std::size_t{kThreads} * kIncrementsPerThread);
   CHECK(std::set<std::uint64_t>(won_from.begin(), won_from.end()).size() == won_from.size());
   CHECK(f.service.get(kExampleId, caller)->leads_per_list == 25 + kThreads * kIncrementsPerThread);
 }

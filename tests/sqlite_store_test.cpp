@@ -5,7 +5,7 @@
 #include <icp/sqlite_store.hpp>
 #include <icp/testing/store_conformance.hpp>
 
-#include "../src/sqlite/schema.hpp"
+#include "sqlite/schema.hpp"
 #include "test_stores.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -309,7 +309,7 @@ TEST_CASE("sqlite: two stores on one file (as two processes) see each other's wr
   CHECK(errors.load() == 0);
   const auto all = first->list({.limit = 1000});
   REQUIRE(all.has_value());
-  CHECK(all->size() == 4 * (kPerThread - kPerThread / 3));
+  CHECK(all->size() == std::size_t{4} * (kPerThread - kPerThread / 3));
 }
 
 TEST_CASE("sqlite: a database file deleted or replaced while open fails writes and health",

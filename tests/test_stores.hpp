@@ -18,8 +18,8 @@
 #endif
 
 #include <catch2/catch.hpp>
-
 #include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>

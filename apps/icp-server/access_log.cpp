@@ -1,7 +1,6 @@
 #include "access_log.hpp"
 
 #include <fmt/format.h>
-
 #include <poll.h>
 #include <unistd.h>
 
@@ -77,7 +76,8 @@ bool write_all(int fd, std::string_view bytes, GiveUp give_up) {
 
 std::string rfc3339(std::chrono::system_clock::time_point at) {
   using namespace std::chrono;
-  // gmtime_r per line costs ~1 µs; the seconds' text is kept per thread.
+  // gmtime_r per line is costly; the seconds' text is kept per thread
+  // (docs/performance.md, "Measurements behind the code: access log seconds").
   thread_local std::time_t cached_second = -1;
   thread_local std::array<char, 32> cached{};
   const auto micros = duration_cast<microseconds>(at.time_since_epoch()).count();
@@ -89,7 +89,8 @@ std::string rfc3339(std::chrono::system_clock::time_point at) {
     cached_second = second;
   }
   std::string text(cached.data());
-  // The microseconds by hand: fmt::format here was 0.6% of a request's CPU.
+  // The microseconds by hand, cheaper than fmt::format
+  // (docs/performance.md, "Measurements behind the code: access log microseconds").
   std::array<char, 8> fraction{'.', '0', '0', '0', '0', '0', '0', 'Z'};
   auto digit = fraction.size() - 2;
   for (auto left = micros % 1'000'000; left != 0; left /= 10) {

@@ -1,10 +1,9 @@
 #include "config.hpp"
 
-#include <fmt/format.h>
 #include <icp/version.hpp>
 
 #include <CLI/CLI.hpp>
-
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>

@@ -1,8 +1,12 @@
 #include "framing.hpp"
 
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/url/grammar/ci_string.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <string>
@@ -58,8 +62,8 @@ std::optional<FramingError> check_transfer_encoding(const bhttp::request_header<
 }
 
 /// A host of unreserved characters and an optional port: a reg-name (RFC
-/// 3986 section 3.2.2) as every client sends it, accepted without parsing,
-/// which cost 1.5% of a GET's CPU. Anything else is parsed.
+/// 3986 section 3.2.2) as every client sends it, accepted without parsing
+/// (docs/performance.md, "Measurements behind the code: plain host"). Anything else is parsed.
 bool is_plain_host(std::string_view value) {
   const auto colon = value.find(':');
   const auto host = value.substr(0, colon);
@@ -93,6 +97,36 @@ std::optional<FramingError> check_host(const bhttp::request_header<>& header) {
 std::optional<FramingError> check_framing(const bhttp::request_header<>& header) {
   if (auto error = check_transfer_encoding(header)) return error;
   return check_host(header);
+}
+
+http::Response framing_response(const FramingError& error) {
+  return http::error_response(static_cast<int>(error.status),
+                              error.status == 501 ? "NOT_IMPLEMENTED" : "BAD_REQUEST",
+                              error.message);
+}
+
+std::optional<http::Response> read_error_response(boost::beast::error_code ec,
+                                                  std::size_t max_body_bytes) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace bhttp = beast::http;
+  if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+      ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+    return std::nullopt;  // gone, or too slow: a timeout has already closed the socket
+  }
+  if (ec == bhttp::error::body_limit) {
+    return http::error_response(413, "PAYLOAD_TOO_LARGE",
+                                fmt::format("The body is larger than {} bytes", max_body_bytes));
+  }
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    return http::error_response(431, "BAD_REQUEST", "The request headers are too large");
+  }
+  return http::error_response(400, "BAD_REQUEST", "Malformed HTTP request");
+}
+
+http::Response request_timeout_response() {
+  return http::error_response(408, "REQUEST_TIMEOUT", "The request did not arrive in time");
 }
 
 }  // namespace icp::server

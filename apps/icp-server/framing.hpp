@@ -2,11 +2,16 @@
 
 // What RFC 9112 makes a server check in a request's header before it trusts
 // the framing: the body's length, and Host. Beast parses the syntax; these
-// are the rules it leaves to the server.
+// are the rules it leaves to the server. And the answers to a request that
+// could not be read.
 
+#include <icp/http/message.hpp>
+
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -27,5 +32,19 @@ struct FramingError {
 ///   that is not `uri-host [":" port]`: 400 (section 3.2).
 [[nodiscard]] std::optional<FramingError> check_framing(
     const boost::beast::http::request_header<>& header);
+
+/// The answer to a request refused for its framing.
+[[nodiscard]] http::Response framing_response(const FramingError& error);
+
+/// The answer to a request whose reading failed with `ec` (other than by
+/// its deadline): 413 past `max_body_bytes`, 431 for a header too large,
+/// else 400; nullopt when the client is gone (or the socket already
+/// closed), and the connection just closes.
+[[nodiscard]] std::optional<http::Response> read_error_response(boost::beast::error_code ec,
+                                                                std::size_t max_body_bytes);
+
+/// The 408 for part of a request that did not arrive in time (RFC 9110
+/// section 15.5.9); silence gets no answer.
+[[nodiscard]] http::Response request_timeout_response();
 
 }  // namespace icp::server

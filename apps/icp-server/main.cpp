@@ -21,8 +21,8 @@
 #include "reloadable_authenticator.hpp"
 #include "server.hpp"
 
-#include <fmt/format.h>
 #include <boost/asio.hpp>
+#include <fmt/format.h>
 
 #include <iostream>
 #include <thread>

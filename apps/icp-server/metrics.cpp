@@ -1,8 +1,7 @@
 #include "metrics.hpp"
 
-#include <prometheus/text_serializer.h>
-
 #include <fmt/format.h>
+#include <prometheus/text_serializer.h>
 
 namespace icp::server {
 

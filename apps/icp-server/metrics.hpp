@@ -7,6 +7,8 @@
 #include <icp/error.hpp>
 #include <icp/store.hpp>
 
+#include "route_label.hpp"
+
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -22,11 +24,6 @@
 #include <string_view>
 
 namespace icp::server {
-
-/// The `route` label: a route template, never the path (ids would make a
-/// series per ICP).
-enum class RouteLabel { collection, item, healthz, readyz, metrics, other };
-inline constexpr std::size_t kRouteLabels = 6;
 
 /// The store calls counted, by `operation`.
 enum class StoreCall { get, list, write, erase, check_health };

@@ -2,9 +2,9 @@
 
 #include "session.hpp"
 
-#include <fmt/format.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
 
 #include <vector>
 
@@ -51,8 +51,9 @@ tcp::endpoint Server::listen(const tcp::endpoint& endpoint, Serves serves) {
 
 void Server::accept(Listener& listener) {
   // A strand orders a connection's handlers across threads; with one
-  // thread they are ordered already, and a strand per connection cost
-  // 0.77x the CPU per request (a mutex and a queue on every handler).
+  // thread they are ordered already, and a strand per connection costs a
+  // mutex and a queue on every handler (docs/performance.md, "Within 1.3x
+  // of the floor?").
   const auto executor = io_threads_ == 1 ? asio::any_io_executor(io_.get_executor())
                                          : asio::any_io_executor(asio::make_strand(io_));
   listener.acceptor.async_accept(

@@ -4,13 +4,13 @@
 // to an icp::http::Adapter; the server itself answers /healthz, /readyz
 // (which asks the store) and /metrics.
 
+#include <icp/http.hpp>
+#include <icp/store.hpp>
+
 #include "access_log.hpp"
 #include "config.hpp"
 #include "metrics.hpp"
 #include "store_calls.hpp"
-
-#include <icp/http.hpp>
-#include <icp/store.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

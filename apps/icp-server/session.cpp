@@ -2,18 +2,16 @@
 
 #include "framing.hpp"
 #include "outgoing_response.hpp"
+#include "own_routes.hpp"
 #include "request_id.hpp"
 
-#include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -40,36 +38,6 @@ constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 
 /// How often a timed-out read is cancelled again until it ends.
 constexpr auto kCancelRetry = std::chrono::milliseconds{50};
-
-/// The API's error body, from the adapter's one writer of it.
-std::string error_json(bhttp::status status, std::string_view code, std::string_view message) {
-  return http::error_response(static_cast<int>(status), code, message).body;
-}
-
-/// The path of a target (origin or absolute form), without its query:
-/// what the log shows, since a query may hold a secret.
-std::string_view path_of(std::string_view target) {
-  if (target.starts_with('/')) {
-    // Not find_first_of: libstdc++ calls memchr for each character.
-    const auto* const end =
-        std::ranges::find_if(target, [](char c) { return c == '?' || c == '#'; });
-    return {target.begin(), end};
-  }
-  const auto url = boost::urls::parse_absolute_uri(target);
-  if (!url) return "-";
-  const auto path = url->encoded_path();
-  return path.empty() ? std::string_view("/") : std::string_view(path.data(), path.size());
-}
-
-/// Which of the server's own routes a target names; `other` for the rest.
-RouteLabel server_route(std::string_view target) {
-  if (target.find('?') != std::string_view::npos) return RouteLabel::other;  // not with a query
-  const auto path = path_of(target);
-  if (path == "/healthz") return RouteLabel::healthz;
-  if (path == "/readyz") return RouteLabel::readyz;
-  if (path == "/metrics") return RouteLabel::metrics;
-  return RouteLabel::other;
-}
 
 }  // namespace
 
@@ -112,6 +80,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void close_now() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
   }
+
+  /// True once closed: a store call queued for it is not run (StoreCalls::run).
+  [[nodiscard]] bool abandoned() const noexcept { return closing_.load(std::memory_order_relaxed); }
 
  private:
   using Parser = bhttp::request_parser<bhttp::string_body>;
@@ -157,11 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
     route_ = route_label(parser_->get().target());  // once: routing, precheck, metrics
     if (const auto refused = check_framing(parser_->get())) {
       unread_input_ = true;
-      const auto status = static_cast<bhttp::status>(refused->status);
-      answer(status,
-             error_json(status, refused->status == 501 ? "NOT_IMPLEMENTED" : "BAD_REQUEST",
-                        refused->message),
-             false);
+      send(framing_response(*refused), false);
       return;
     }
     if (!parser_->is_done() && !body_is_buffered() && serves_api() && !is_own(route_)) {
@@ -198,41 +165,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   /// Runs `call`, which may wait on the store, where the server runs such
-  /// calls (StoreCalls), then `then` with its result on this session's
-  /// executor. `then(nullopt)` when it was not run: too many calls wait
-  /// already, it waited in the queue past the request timeout, or it threw
-  /// (only allocation can). The session does nothing else meanwhile: it is
-  /// between reading and answering. A call whose connection closed while it
-  /// waited is not run (shutdown does not wait for answers nobody reads).
+  /// calls, then `then` with its result (nullopt: not run) on this session's
+  /// executor. The session does nothing else meanwhile: it is between
+  /// reading and answering.
   template <class Call, class Then>
   void on_store(Call call, Then then) {
-    auto& calls = server_.store_calls();
-    if (calls.run_inline()) {
-      then(std::optional{call()});
-      return;
-    }
-    // The session's work stays counted while the call runs elsewhere, so
-    // the io_context does not run out of work and return in the meantime.
-    auto executor =
-        asio::prefer(stream_.get_executor(), asio::execution::outstanding_work_t::tracked);
-    const auto deadline = Clock::now() + server_.limits().request_timeout;
-    // Only posting the answer back can still throw (allocation): the process
-    // ends then, as it would on any thread of the io_context.
-    // NOLINTNEXTLINE(bugprone-exception-escape)
-    const bool taken = calls.try_post([self = shared_from_this(), executor, deadline,
-                                       call = std::move(call), then]() mutable noexcept {
-      std::optional<decltype(call())> result;
-      if (!self->closing_.load(std::memory_order_relaxed) && Clock::now() < deadline) {
-        try {
-          result.emplace(call());
-        } catch (...) {  // NOLINT(bugprone-empty-catch): answered as not run
-        }
-      }
-      asio::post(executor, [self, result = std::move(result), then = std::move(then)]() mutable {
-        then(std::move(result));
-      });
-    });
-    if (!taken) then(std::nullopt);
+    server_.store_calls().run(shared_from_this(), stream_.get_executor(),
+                              Clock::now() + server_.limits().request_timeout, std::move(call),
+                              std::move(then));
   }
 
   /// The answer when store calls are queued to their bound.
@@ -259,20 +199,12 @@ class Session : public std::enable_shared_from_this<Session> {
                  send(response ? std::move(*response) : busy(), keep_alive);
                });
     } else {
-      response_.clear();
-      answer(bhttp::status::not_found,
-             error_json(bhttp::status::not_found, "NOT_FOUND", "This port serves only /metrics"),
-             keep_alive);
+      send(http::error_response(Error{Errc::not_found, "This port serves only /metrics"}),
+           keep_alive);
     }
   }
 
   [[nodiscard]] bool serves_api() const { return serves_ != Serves::metrics; }
-
-  /// True for the routes the server answers itself.
-  [[nodiscard]] static bool is_own(RouteLabel route) {
-    return route == RouteLabel::healthz || route == RouteLabel::readyz ||
-           route == RouteLabel::metrics;
-  }
 
   /// Whether all of a Content-Length body is already in the buffer.
   bool body_is_buffered() const {
@@ -313,102 +245,60 @@ class Session : public std::enable_shared_from_this<Session> {
     reading_ = false;
     request_timer_.cancel();
     if (timed_out_) {
-      // Silence gets no answer; part of a request gets 408 (RFC 9110
-      // section 15.5.9), and the connection closes after it.
+      // Silence gets no answer; part of a request gets 408, and the
+      // connection closes after it.
       if (!parser_->got_some()) {
         close();
         return;
       }
       unread_input_ = true;  // drained, so the 408 is not lost to a reset
-      answer(bhttp::status::request_timeout,
-             error_json(bhttp::status::request_timeout, "REQUEST_TIMEOUT",
-                        "The request did not arrive in time"),
-             false);
+      send(request_timeout_response(), false);
       return;
     }
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-        ec == asio::error::eof || ec == asio::error::bad_descriptor) {
-      close();  // gone, or too slow: a timeout has already closed the socket
+    auto answer = read_error_response(ec, server_.limits().max_body_bytes);
+    if (!answer) {
+      close();
       return;
     }
     unread_input_ = true;
-    if (ec == bhttp::error::body_limit) {
-      answer(bhttp::status::payload_too_large,
-             error_json(
-                 bhttp::status::payload_too_large, "PAYLOAD_TOO_LARGE",
-                 fmt::format("The body is larger than {} bytes", server_.limits().max_body_bytes)),
-             false);
-    } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-      answer(bhttp::status::request_header_fields_too_large,
-             error_json(bhttp::status::request_header_fields_too_large, "BAD_REQUEST",
-                        "The request headers are too large"),
-             false);
-    } else {
-      answer(bhttp::status::bad_request,
-             error_json(bhttp::status::bad_request, "BAD_REQUEST", "Malformed HTTP request"),
-             false);
-    }
+    send(std::move(*answer), false);
   }
 
-  /// /healthz: the process serves (liveness; never waits on the store).
-  /// /readyz: the store answers a cheap call. /metrics: the scrape.
+  /// The server's own routes (own_routes.hpp).
   void serve_own(RouteLabel route, bhttp::verb method, bool keep_alive) {
-    response_.clear();
     if (method != bhttp::verb::get && method != bhttp::verb::head) {
-      response_.set("Allow", "GET, HEAD");
-      answer(bhttp::status::method_not_allowed,
-             error_json(bhttp::status::method_not_allowed, "METHOD_NOT_ALLOWED",
-                        "This resource allows only GET and HEAD"),
-             keep_alive);
-      return;
-    }
-    if (route == RouteLabel::healthz) {
-      answer(bhttp::status::ok, R"({"status":"ok"})", keep_alive);
+      send(own_method_not_allowed(), keep_alive);
+    } else if (route == RouteLabel::healthz) {
+      send(liveness(), keep_alive);
     } else if (route == RouteLabel::metrics) {
-      response_.set("Content-Type", Metrics::kContentType);
-      answer(bhttp::status::ok, server_.metrics().scrape(server_.store(), server_.log().dropped()),
-             keep_alive);
+      send(metrics_page(server_.metrics().scrape(server_.store(), server_.log().dropped()),
+                        Metrics::kContentType),
+           keep_alive);
     } else {
       on_store([&store = server_.store()] { return store.check_health(); },
                [this, keep_alive](const std::optional<Result<void>>& ready) {
-                 answer_readiness(ready, keep_alive);
+                 if (auto reason = not_ready_reason(ready)) server_.log().message(*reason);
+                 send(readiness(ready), keep_alive);
                });
     }
   }
 
-  /// /readyz's answer; nullopt: the store calls were queued to their bound.
-  void answer_readiness(const std::optional<Result<void>>& ready, bool keep_alive) {
-    if (ready && *ready) {
-      answer(bhttp::status::ok, R"({"status":"ready"})", keep_alive);
-      return;
-    }
-    // The reason is for the operator's log, not for whoever asks.
-    server_.log().message(fmt::format("readyz: not ready: {}",
-                                      ready ? ready->error().message : "store calls queued full"));
-    response_.set("Retry-After", std::to_string(http::kRetryAfterSeconds));
-    answer(bhttp::status::service_unavailable, R"({"status":"unavailable"})", keep_alive);
-  }
-
   void send(http::Response answered, bool keep_alive) {
-    response_.clear();
-    for (auto& [name, value] : answered.headers) response_.set(name, value);
-    answer(static_cast<bhttp::status>(answered.status), std::move(answered.body), keep_alive);
-  }
-
-  void answer(bhttp::status status, std::string body, bool keep_alive) {
     // Reading is over, also when answering early: the request's deadline must
     // not cut off the answer or the drain, which have deadlines of their own.
     reading_ = false;
     request_timer_.cancel();
+    response_.clear();
+    for (auto& [name, value] : answered.headers) response_.set(name, value);
     if (request_id_.empty()) request_id_ = new_request_id();
     response_.set("X-Request-Id", request_id_);
-    if (!body.empty() && !response_.has("Content-Type")) {
+    if (!answered.body.empty() && !response_.has("Content-Type")) {
       response_.set("Content-Type", "application/json");
     }
     // HEAD: the header GET would have, Content-Length included, and no body.
     const bool head = parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
-    response_.finish(static_cast<unsigned>(status), std::move(body), keep_alive, head);
+    response_.finish(static_cast<unsigned>(answered.status), std::move(answered.body), keep_alive,
+                     head);
     log_answer();
     write(keep_alive);
   }
@@ -434,7 +324,7 @@ class Session : public std::enable_shared_from_this<Session> {
   /// The route a target names on this listener: one of the server's own,
   /// else (where the API is served) the adapter's, else `other`.
   [[nodiscard]] RouteLabel route_label(std::string_view target) const {
-    auto own = server_route(target);
+    auto own = own_route(target);
     if (own == RouteLabel::metrics && serves_ == Serves::api) own = RouteLabel::other;
     if (own != RouteLabel::other || !serves_api()) return own;
     switch (server_.adapter().route(target)) {
@@ -447,9 +337,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// Sends the answer once the handlers already queued have run: answers
   /// computed in one turn of the event loop then leave back to back, and the
-  /// client is woken once for several instead of once for each. Sending at
-  /// once cost 1.36x the CPU per request under compare.py's load (92 against
-  /// 68 us), most of it in waking the client (docs/performance.md).
+  /// client is woken once for several instead of once for each (what
+  /// sending at once cost: docs/performance.md, "Within 1.3x of the floor?").
   void write(bool keep_alive) {
     asio::post(stream_.get_executor(), [self = shared_from_this(), keep_alive] {
       self->stream_.expires_after(self->server_.limits().write_timeout);

@@ -2,11 +2,15 @@
 
 // Where icp-server runs the calls that may wait on its store.
 
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -51,6 +55,40 @@ class StoreCalls {
       pending_.fetch_sub(1, std::memory_order_relaxed);
     });
     return true;
+  }
+
+  /// Runs `call`, which may wait on the store, where store calls run, then
+  /// `then` with its result on `executor`. `then(nullopt)` when it was not
+  /// run: too many calls wait already, it waited past `deadline`, `owner`
+  /// was abandoned() meanwhile (shutdown does not wait for answers nobody
+  /// reads), or it threw (only allocation can). `owner` (a connection) is
+  /// kept until `then` has run; its executor's work stays counted, so the
+  /// io_context does not run out of work and return in the meantime.
+  template <class Owner, class Executor, class Call, class Then>
+  void run(std::shared_ptr<Owner> owner, const Executor& executor,
+           std::chrono::steady_clock::time_point deadline, Call call, Then then) {
+    if (run_inline()) {
+      then(std::optional{call()});
+      return;
+    }
+    auto tracked =
+        boost::asio::prefer(executor, boost::asio::execution::outstanding_work_t::tracked);
+    // Only posting the answer back can still throw (allocation): the process
+    // ends then, as it would on any thread of the io_context.
+    // NOLINTNEXTLINE(bugprone-exception-escape)
+    const bool taken = try_post([owner, tracked, deadline, call = std::move(call),
+                                 then]() mutable noexcept {
+      std::optional<decltype(call())> result;
+      if (!owner->abandoned() && std::chrono::steady_clock::now() < deadline) {
+        try {
+          result.emplace(call());
+        } catch (...) {  // NOLINT(bugprone-empty-catch): answered as not run
+        }
+      }
+      boost::asio::post(tracked, [owner, result = std::move(result),
+                                  then = std::move(then)]() mutable { then(std::move(result)); });
+    });
+    if (!taken) then(std::nullopt);
   }
 
   /// Calls waiting or running now.

@@ -7,8 +7,8 @@
 
 #include "common/open_store.hpp"
 
-#include <fmt/format.h>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include <charconv>
 #include <fstream>

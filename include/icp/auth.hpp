@@ -2,6 +2,8 @@
 
 // Who is calling: the result of authentication, whatever the transport.
 
+#include <icp/core_export.hpp>
+
 #include <algorithm>
 #include <cstddef>
 #include <optional>
@@ -21,52 +23,6 @@ inline constexpr std::size_t kMaxOrganizationBytes = 256;
          std::ranges::all_of(organization, [](char c) { return c > ' ' && c < 0x7f; });
 }
 
-namespace detail {
-
-/// The length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no
-/// surrogates, nothing past U+10FFFF) at the front of `text`; 0 if invalid.
-/// By hand and constexpr (is_valid_user_id is): Boost.JSON has no public
-/// validator. The JSON writer uses it too.
-[[nodiscard]] constexpr std::size_t utf8_sequence_length(std::string_view text) noexcept {
-  if (text.empty()) return 0;
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const auto lead = byte(0);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;  // the range of the second byte
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;   // overlong
-    if (lead == 0xED) high = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;   // overlong
-    if (lead == 0xF4) high = 0x8F;  // past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (text.size() < length || byte(1) < low || byte(1) > high) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  }
-  return length;
-}
-
-/// Whether all of `text` is well-formed UTF-8.
-[[nodiscard]] constexpr bool is_utf8(std::string_view text) noexcept {
-  for (std::size_t i = 0; i < text.size();) {
-    const auto length = utf8_sequence_length(text.substr(i));
-    if (length == 0) return false;
-    i += length;
-  }
-  return true;
-}
-
-}  // namespace detail
-
 /// The longest user id accepted, in bytes: in an ICP's `userIds` and from a
 /// credential. Every store indexes user ids; this bound keeps an index entry
 /// well inside PostgreSQL's limit (about 2.7 KB).
@@ -76,12 +32,7 @@ inline constexpr std::size_t kMaxUserIdBytes = 256;
 /// with no control character (U+0000 to U+001F, U+007F) (Clerk's are `user_`
 /// and 27 more). One rule for every store: PostgreSQL cannot hold U+0000 or
 /// bytes that are not UTF-8.
-[[nodiscard]] constexpr bool is_valid_user_id(std::string_view user_id) noexcept {
-  return !user_id.empty() && user_id.size() <= kMaxUserIdBytes &&
-         std::ranges::none_of(
-             user_id, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }) &&
-         detail::is_utf8(user_id);
-}
+[[nodiscard]] ICP_CORE_EXPORT bool is_valid_user_id(std::string_view user_id) noexcept;
 
 /// The caller of an operation. Anonymous callers are not signed in. Every
 /// caller acts within one organization (a tenant; empty: a personal account,

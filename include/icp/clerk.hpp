@@ -97,11 +97,10 @@ class ICP_CLERK_EXPORT ClerkAuthenticator final : public http::Authenticator {
   ClerkAuthenticator(ClerkAuthenticator&&) = delete;
   ClerkAuthenticator& operator=(ClerkAuthenticator&&) = delete;
 
+ private:
   struct Impl;
-  /// For create() only: Impl is private to the library.
   explicit ClerkAuthenticator(std::unique_ptr<Impl> impl);
 
- private:
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,9 +2,10 @@
 
 // Errors as values: every fallible call returns Result<T>.
 
-#include <fmt/format.h>
-#include <boost/system/result.hpp>
 #include <icp/core_export.hpp>
+
+#include <boost/system/result.hpp>
+#include <fmt/format.h>
 
 #include <stdexcept>
 #include <string>
@@ -67,6 +68,10 @@ using Result = boost::system::result<T, Error>;
 
 /// The wire name of an Errc: "BAD_REQUEST", ..., "UNAVAILABLE", "INTERNAL_ERROR".
 [[nodiscard]] ICP_CORE_EXPORT std::string_view code_name(Errc code) noexcept;
+
+/// The API's error body for `error`:
+/// `{"error":{"code":...,"message":...[,"details":[{"path":...,"message":...}]]}}`.
+[[nodiscard]] ICP_CORE_EXPORT std::string error_body(const Error& error);
 
 /// Thrown only by `Result<T>::value()` on an error, for callers who prefer
 /// exceptions; nothing else in the library throws.

@@ -3,6 +3,7 @@
 // ICP ids: UUIDs in the 8-4-4-4-12 hex shape, compared case-insensitively.
 
 #include <icp/core_export.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>

@@ -34,9 +34,6 @@ ICP_CORE_EXPORT void append_json(std::string& out, const Icp& icp);
 /// Parses JSON text into a value; malformed text is `bad_request` saying where.
 [[nodiscard]] ICP_CORE_EXPORT Result<boost::json::value> parse_json(std::string_view text);
 
-/// The `{"error":{"code":...,"message":...[,"details":[...]]}}` body.
-[[nodiscard]] ICP_CORE_EXPORT std::string error_body(const Error& error);
-
 // Boost.JSON conversions: `boost::json::value_from(icp)` and
 // `boost::json::try_value_to<Icp>(jv)`. try_value_to only says that the
 // value was invalid; icp_from_json says which field and why.

@@ -47,8 +47,8 @@ struct ICP_CORE_EXPORT RetryPolicy {
 
   /// The cap of the wait after `lost` lost attempts (0, 1, ...).
   [[nodiscard]] std::chrono::microseconds backoff_cap(int lost) const noexcept;
-  /// The most a call can spend waiting: the sum of every cap (82.75 ms with
-  /// the defaults), on top of `max_attempts` store round trips.
+  /// The most a call can spend waiting: the sum of every cap, on top of
+  /// `max_attempts` store round trips.
   [[nodiscard]] std::chrono::microseconds worst_case_delay() const noexcept;
 };
 

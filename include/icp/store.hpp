@@ -5,6 +5,7 @@
 #include <icp/core_export.hpp>
 #include <icp/error.hpp>
 #include <icp/model.hpp>
+#include <icp/pool_stats.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -100,15 +101,6 @@ struct ListIcpsRequest {
 /// About the length of `icp` as JSON, without writing it: what
 /// ListIcpsRequest::max_bytes and ListOptions::max_bytes count.
 [[nodiscard]] ICP_CORE_EXPORT std::size_t listed_bytes(const Icp& icp) noexcept;
-
-/// A store's connection pool at one moment, for metrics.
-struct PoolStats {
-  std::size_t capacity = 0;    ///< most connections it opens; 0: no fixed bound
-  std::size_t open = 0;        ///< connections open now, idle or in use
-  std::size_t in_use = 0;      ///< connections serving a call now
-  std::uint64_t waits = 0;     ///< calls that had to wait for a connection, ever
-  std::uint64_t timeouts = 0;  ///< calls that gave up waiting (`unavailable`), ever
-};
 
 /// Storage of ICPs. The store never sees who is calling: access rules live in
 /// the service. Ids it receives are canonical. Organizations partition it:

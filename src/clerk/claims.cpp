@@ -1,4 +1,4 @@
-#include "claims.hpp"
+#include "clerk/claims.hpp"
 
 #include <icp/auth.hpp>
 #include <icp/clerk.hpp>

@@ -1,17 +1,16 @@
 #include <icp/clerk.hpp>
-
 #include <icp/json.hpp>
 
-#include "../http/small_file.hpp"
-#include "../http/text.hpp"
-#include "../json_internal.hpp"
-#include "base64url.hpp"
-#include "claims.hpp"
-#include "rsa_verifier.hpp"
+#include "clerk/base64url.hpp"
+#include "clerk/claims.hpp"
+#include "clerk/rsa_verifier.hpp"
+#include "json/checked_json.hpp"
+#include "util/ascii.hpp"
+#include "util/small_file.hpp"
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <fmt/std.h>
-#include <boost/json.hpp>
 
 #include <array>
 #include <cmath>
@@ -60,7 +59,8 @@ Result<std::shared_ptr<ClerkAuthenticator>> ClerkAuthenticator::create(ClerkOpti
   impl->verifier = std::move(*verifier);
   impl->options = std::move(options);
   impl->options.public_key_pem.clear();  // not kept: nothing to leak later
-  return std::make_shared<ClerkAuthenticator>(std::move(impl));
+  // Not make_shared: the constructor is private, so that create() checks every instance.
+  return std::shared_ptr<ClerkAuthenticator>(new ClerkAuthenticator(std::move(impl)));
 }
 
 Result<AuthContext> ClerkAuthenticator::authenticate(const http::Request& request) const {

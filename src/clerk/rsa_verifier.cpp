@@ -1,4 +1,4 @@
-#include "rsa_verifier.hpp"
+#include "clerk/rsa_verifier.hpp"
 
 #include <fmt/format.h>
 #include <openssl/pem.h>

@@ -1,6 +1,6 @@
-#include "cors.hpp"
+#include "http/cors.hpp"
 
-#include "text.hpp"
+#include "util/ascii.hpp"
 
 #include <algorithm>
 

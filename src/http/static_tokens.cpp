@@ -1,12 +1,12 @@
-#include <icp/http.hpp>
+#include <icp/http/authenticator.hpp>
 #include <icp/json.hpp>
 
-#include <fmt/format.h>
+#include "util/ascii.hpp"
+#include "util/small_file.hpp"
 
-#include <fmt/std.h>
 #include <boost/json.hpp>
-#include "small_file.hpp"
-#include "text.hpp"
+#include <fmt/format.h>
+#include <fmt/std.h>
 
 #include <algorithm>
 #include <fstream>
@@ -26,21 +26,6 @@ Error bad_tokens(std::size_t index, std::string_view problem) {
 }
 
 }  // namespace
-
-std::vector<std::string_view> Request::header_values(std::string_view name) const {
-  std::vector<std::string_view> values;
-  for (const auto& [field, value] : headers) {
-    if (equals_ignoring_case(field, name)) values.push_back(value);
-  }
-  return values;
-}
-
-std::string_view Response::header(std::string_view name) const {
-  for (const auto& [field, value] : headers) {
-    if (equals_ignoring_case(field, name)) return value;
-  }
-  return {};
-}
 
 Result<std::string_view> bearer_token(const Request& request) {
   const auto values = request.header_values("Authorization");

@@ -1,6 +1,6 @@
-#include "connection.hpp"
+#include "postgres/connection.hpp"
 
-#include "schema.hpp"
+#include "postgres/schema.hpp"
 
 #include <fmt/format.h>
 #include <poll.h>

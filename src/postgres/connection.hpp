@@ -5,7 +5,7 @@
 
 #include <icp/error.hpp>
 
-#include "libpq.hpp"
+#include "postgres/libpq.hpp"
 
 #include <chrono>
 #include <string>

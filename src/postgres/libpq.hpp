@@ -3,10 +3,10 @@
 // A thin RAII layer over libpq: owned connections and results, parameters in
 // binary form, and failures that say whether the connection survived them.
 
+#include <boost/endian/conversion.hpp>
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <boost/endian/conversion.hpp>
 
 #include <array>
 #include <cerrno>

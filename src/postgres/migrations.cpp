@@ -1,8 +1,8 @@
-#include "migrations.hpp"
+#include "postgres/migrations.hpp"
 
 #include <icp/postgres_store.hpp>
 
-#include "schema.hpp"
+#include "postgres/schema.hpp"
 
 #include <fmt/format.h>
 

@@ -4,7 +4,7 @@
 
 #include <icp/error.hpp>
 
-#include "connection.hpp"
+#include "postgres/connection.hpp"
 
 #include <optional>
 

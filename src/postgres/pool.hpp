@@ -5,8 +5,8 @@
 #include <icp/postgres_store.hpp>
 #include <icp/store.hpp>
 
-#include "connection.hpp"
-#include "libpq.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/libpq.hpp"
 
 #include <fmt/format.h>
 

@@ -1,17 +1,18 @@
+#include <icp/json.hpp>
 #include <icp/postgres_store.hpp>
 
-#include <icp/json.hpp>
+#include "json/stored_icp_reader.hpp"
+#include "postgres/connection.hpp"
+#include "postgres/libpq.hpp"
+#include "postgres/migrations.hpp"
+#include "postgres/pool.hpp"
+#include "postgres/schema.hpp"
+#include "store/check_batch.hpp"
+#include "store/errors.hpp"
+#include "store/list_order.hpp"
 
-#include "../json_internal.hpp"
-#include "../list_order.hpp"
-#include "connection.hpp"
-#include "libpq.hpp"
-#include "migrations.hpp"
-#include "pool.hpp"
-#include "schema.hpp"
-
-#include <fmt/format.h>
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <map>

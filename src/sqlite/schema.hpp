@@ -37,7 +37,8 @@ ALTER TABLE icps ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
     // stays an index search within one. Existing ICPs belong to none ('').
     // SQLite cannot change a primary key in place: both tables are rebuilt,
     // in key order, so that the new key's index is built densely (copied in
-    // the old row order, a 100k-ICP file's gets were ~30% slower after).
+    // the old row order, gets were slower after: docs/performance.md,
+    // "Measurements behind the code: sqlite v3 migration").
     R"sql(
 CREATE TABLE icps_v3 (
   organization TEXT NOT NULL,

@@ -1,10 +1,11 @@
+#include <icp/json.hpp>
 #include <icp/sqlite_store.hpp>
 
-#include <icp/json.hpp>
-
-#include "../json_internal.hpp"
-#include "../list_order.hpp"
-#include "schema.hpp"
+#include "json/stored_icp_reader.hpp"
+#include "sqlite/schema.hpp"
+#include "store/check_batch.hpp"
+#include "store/errors.hpp"
+#include "store/list_order.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
@@ -370,8 +371,8 @@ int user_version(SQLite::Database& db) { return db.execAndGet("PRAGMA user_versi
 constexpr int kFirstRebuildingVersion = 3;
 
 /// After a migration that rebuilt the tables: their old pages are free and
-/// interleaved with the new ones, and a get on a 100k-ICP file measured
-/// ~30% slower until a VACUUM (icp_bench, 2026-11-28; 1.8 s for that file).
+/// interleaved with the new ones, and gets are slower until a VACUUM
+/// (docs/performance.md, "Measurements behind the code: sqlite v3 migration").
 /// Only the layout is at stake, so a VACUUM that fails (another process has
 /// the file open, or no disk space for its copy) is left for another day.
 void compact(SQLite::Database& db) noexcept {

@@ -1,8 +1,7 @@
-#include <icp/testing/store_conformance.hpp>
-
 #include <icp/auth.hpp>
 #include <icp/id.hpp>
 #include <icp/json.hpp>
+#include <icp/testing/store_conformance.hpp>
 
 #include "icp_spec_example.hpp"
 

@@ -1,6 +1,6 @@
-#include "json_writer.hpp"
+#include "json/append.hpp"
 
-#include <icp/auth.hpp>  // detail::utf8_sequence_length
+#include "util/utf8.hpp"
 
 #include <array>
 #include <charconv>

@@ -1,6 +1,8 @@
 // Boost.JSON conversions: boost::json::value_from(icp) and try_value_to<Icp>.
 #include <icp/json.hpp>
 
+#include "json/icp_rules.hpp"
+
 #include <boost/json/value_from.hpp>
 
 #include <cmath>
@@ -19,8 +21,10 @@ void tag_invoke(const json::value_from_tag&, json::value& value,
 void tag_invoke(const json::value_from_tag&, json::value& value,
                 const CustomFilterCriterion& criterion) {
   json::object object{{"type", criterion.type}};
-  // Integral values stay integers, so that 3 is written 3 and not 3.0.
-  if (criterion.value == std::floor(criterion.value) && std::abs(criterion.value) < 9.0e15) {
+  // Integral values stay integers, so that 3 is written 3 and not 3.0; every
+  // value lies within +-2^53, which an int64 holds exactly.
+  if (criterion.value == std::floor(criterion.value) &&
+      std::abs(criterion.value) <= detail::kMaxFilterMagnitude) {
     object["value"] = static_cast<std::int64_t>(criterion.value);
   } else {
     object["value"] = criterion.value;

@@ -1,7 +1,10 @@
-#include "../src/json_internal.hpp"
+#include "json/stored_icp_reader.hpp"
 
 #include <icp/json.hpp>
 #include <icp/testing/store_conformance.hpp>
+
+#include "json/icp_reader.hpp"
+#include "json/same_json.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,20 +1,25 @@
 // The fast path for documents the stores wrote (see read_stored_icp).
 //
 // Written by hand beside Boost.JSON, which still checks every part that is
-// not plain: a list page decodes 50 documents, and building a Boost.JSON tree
-// of each and copying it into an Icp cost about 4 µs a document, most of a
-// PostgreSQL list's client time. The stores' documents have one layout,
-// to_json's (keys in order, no whitespace), so this reads that layout
-// directly, keeps the opaque parts as text (checked here, parsed only when
-// someone looks at them), and gives up on anything else, which the general
-// reader then reads or refuses with its usual message.
+// not plain: a list page decodes many documents, and building a Boost.JSON
+// tree of each and copying it into an Icp was most of a PostgreSQL list's
+// client time (docs/performance.md, "PostgreSQL"). The stores' documents
+// have one layout (icp_layout.hpp), so this reads that layout directly,
+// keeps the opaque parts as text (checked here, parsed only when someone
+// looks at them), and gives up on anything else, which the general reader
+// then reads or refuses with its usual message.
+
+#include "json/stored_icp_reader.hpp"
 
 #include <icp/id.hpp>
 
-#include "checked_json.hpp"
-#include "icp_rules.hpp"
-#include "json_internal.hpp"
-#include "opaque_json.hpp"
+#include "json/checked_json.hpp"
+#include "json/icp_layout.hpp"
+#include "json/icp_reader.hpp"
+#include "json/icp_rules.hpp"
+#include "json/null_handler.hpp"
+#include "model/opaque_json.hpp"
+#include "util/unique_strings.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -29,48 +34,8 @@ namespace {
 
 namespace json = boost::json;
 
-/// A Boost.JSON parser handler that keeps nothing: the parser alone checks
-/// syntax, UTF-8 and depth, with no allocation.
-struct Checker {
-  static constexpr std::size_t max_object_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_array_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_key_size = std::numeric_limits<std::size_t>::max();
-  static constexpr std::size_t max_string_size = std::numeric_limits<std::size_t>::max();
-
-  // NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
-  bool on_document_begin(json::error_code& /*ec*/) { return true; }
-  bool on_document_end(json::error_code& /*ec*/) { return true; }
-  bool on_array_begin(json::error_code& /*ec*/) { return true; }
-  bool on_array_end(std::size_t /*n*/, json::error_code& /*ec*/) { return true; }
-  bool on_object_begin(json::error_code& /*ec*/) { return true; }
-  bool on_object_end(std::size_t /*n*/, json::error_code& /*ec*/) { return true; }
-  bool on_string_part(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
-    return true;
-  }
-  bool on_string(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
-    return true;
-  }
-  bool on_key_part(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) {
-    return true;
-  }
-  bool on_key(json::string_view /*s*/, std::size_t /*n*/, json::error_code& /*ec*/) { return true; }
-  bool on_number_part(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  bool on_int64(std::int64_t /*i*/, json::string_view /*s*/, json::error_code& /*ec*/) {
-    return true;
-  }
-  bool on_uint64(std::uint64_t /*u*/, json::string_view /*s*/, json::error_code& /*ec*/) {
-    return true;
-  }
-  bool on_double(double /*d*/, json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  bool on_bool(bool /*b*/, json::error_code& /*ec*/) { return true; }
-  bool on_null(json::error_code& /*ec*/) { return true; }
-  bool on_comment_part(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  bool on_comment(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  // NOLINTEND(readability-convert-member-functions-to-static)
-};
-
 /// Keeps the characters of the one string the text holds, escapes decoded.
-struct StringDecoder : Checker {
+struct StringDecoder : NullHandler {
   std::string* out = nullptr;
 
   bool on_string_part(json::string_view s, std::size_t /*n*/, json::error_code& /*ec*/) const {
@@ -86,9 +51,10 @@ struct StringDecoder : Checker {
 /// Checks an opaque part as the general reader does (checked_json.hpp): no
 /// key twice in one object, no number beyond a double. Keeps nothing else.
 /// Its key sets are the thread's own, reused from part to part: a set of its
-/// own per part cost this reader 60% more time in allocations.
+/// own per part is measurably slower (docs/performance.md, "Measurements
+/// behind the code: stored-icp reader").
 // NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
-class OpaqueChecker : public Checker {
+class OpaqueChecker : public NullHandler {
  public:
   OpaqueChecker() {
     // A part that failed half-way left its state behind.
@@ -305,50 +271,43 @@ bool read_leads_per_list(Reader& in, std::int32_t& leads_per_list) {
 /// `{"provider":..,"type":..,"filters":{..}}`, inside the criteria array.
 bool read_lead_provider_criterion(Reader& in, std::string& scratch,
                                   std::vector<LeadProviderCriterion>& criteria) {
-  constexpr std::size_t kFiltersLevel = 4;  // document, criteria array, criterion, filters
   LeadProviderCriterion criterion;
-  if (!in.literal(R"({"provider":)")) return false;
+  if (!in.literal(layout::kProvider)) return false;
   const auto provider = in.string(scratch);
   if (!provider || provider->empty()) return false;
   criterion.provider = *provider;
-  if (!in.literal(R"(,"type":)")) return false;
+  if (!in.literal(layout::kProviderType)) return false;
   const auto type = in.string(scratch);
   if (!type || !is_criterion_type(*type)) return false;
   criterion.type = *type;
-  if (!in.literal(R"(,"filters":)")) return false;
-  const auto filters = in.object(kFiltersLevel);
+  if (!in.literal(layout::kFilters)) return false;
+  const auto filters = in.object(layout::kFiltersLevel);
   if (!filters) return false;
   criterion.filters = OpaqueJsonAccess::from_valid_text(*filters);
-  if (!in.literal("}")) return false;
+  if (!in.literal(layout::kEnd)) return false;
   criteria.push_back(std::move(criterion));
   return true;
 }
 
 /// The general reader's range rule for custom filter values, on a number
-/// token read as `value`: within +-2^53, and an integer token exactly so (2^53
-/// + 1 rounds to 2^53 as a double, so it is read again as an integer).
-bool is_exact_filter_value(std::string_view token, double value) {
-  if (!is_filter_magnitude(value)) return false;
-  if (std::abs(value) < kMaxFilterMagnitude) return true;
-  // At 2^53 a fraction or exponent may have been rounded (2^53 + 1 written
-  // as 9007199254740993.0): only an exact integer token is taken.
-  if (token.find_first_of(".eE") != std::string_view::npos) return false;
+/// token read as `value`: an integer token is checked as written (2^53 + 1
+/// reads as the double 2^53), any other by its value.
+bool is_exact_filter_token(std::string_view token, double value) {
+  if (token.find_first_of(".eE") != std::string_view::npos) return is_exact_filter_value(value);
   std::int64_t integer = 0;
   const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), integer);
-  constexpr auto kMax = static_cast<std::int64_t>(kMaxFilterMagnitude);
-  return ec == std::errc{} && end == token.data() + token.size() && integer <= kMax &&
-         integer >= -kMax;
+  return ec == std::errc{} && end == token.data() + token.size() && is_exact_filter_value(integer);
 }
 
 /// `{"type":..,"value":n}`, inside the custom criteria array.
 bool read_custom_filter_criterion(Reader& in, std::string& scratch,
                                   std::vector<CustomFilterCriterion>& criteria) {
   CustomFilterCriterion criterion;
-  if (!in.literal(R"({"type":)")) return false;
+  if (!in.literal(layout::kCustomType)) return false;
   const auto type = in.string(scratch);
   if (!type || type->empty()) return false;
   criterion.type = *type;
-  if (!in.literal(R"(,"value":)")) return false;
+  if (!in.literal(layout::kCustomValue)) return false;
   const auto token = in.number();
   if (!token) return false;
   // Exact, unlike Boost.JSON 1.81, which may read a double one unit in the
@@ -356,12 +315,12 @@ bool read_custom_filter_criterion(Reader& in, std::string& scratch,
   const auto [end, ec] =
       std::from_chars(token->data(), token->data() + token->size(), criterion.value);
   if (ec != std::errc{} || end != token->data() + token->size()) return false;
-  if (!is_exact_filter_value(*token, criterion.value)) return false;
+  if (!is_exact_filter_token(*token, criterion.value)) return false;
   if (is_integer_filter_type(criterion.type) &&
       !is_integer_in(criterion.value, 0, kMaxFilterInteger)) {
     return false;
   }
-  if (!in.literal("}")) return false;
+  if (!in.literal(layout::kEnd)) return false;
   criteria.push_back(std::move(criterion));
   return true;
 }
@@ -369,74 +328,81 @@ bool read_custom_filter_criterion(Reader& in, std::string& scratch,
 }  // namespace
 
 std::optional<Icp> read_stored_icp(std::string_view text) {
-  constexpr std::size_t kCrmFiltersLevel = 2;
   Reader in(text);
   std::string scratch;  // only for strings with escapes or non-ASCII bytes
   Icp icp;
 
-  if (!in.literal(R"({"id":)")) return std::nullopt;
+  if (!in.literal(layout::kId)) return std::nullopt;
   const auto id_text = in.string(scratch);
   auto id = id_text ? canonical_icp_id(*id_text) : std::nullopt;
   if (!id) return std::nullopt;
   icp.id = std::move(*id);
 
-  if (!in.literal(R"(,"name":)")) return std::nullopt;
+  if (!in.literal(layout::kName)) return std::nullopt;
   const auto name = in.string(scratch);
   if (!name || name->empty()) return std::nullopt;
   icp.name = *name;
 
-  if (!in.literal(R"(,"description":)")) return std::nullopt;
-  if (!in.literal("null")) {
+  if (!in.literal(layout::kDescription)) return std::nullopt;
+  if (!in.literal(layout::kNull)) {
     const auto description = in.string(scratch);
     if (!description) return std::nullopt;
     icp.description.emplace(*description);
   }
 
-  if (!in.literal(R"(,"createdAt":)")) return std::nullopt;
+  if (!in.literal(layout::kCreatedAt)) return std::nullopt;
   const auto created_at = read_timestamp(in, scratch);
   if (!created_at) return std::nullopt;
   icp.created_at = *created_at;
 
-  if (!in.literal(R"(,"updatedAt":)")) return std::nullopt;
+  if (!in.literal(layout::kUpdatedAt)) return std::nullopt;
   const auto updated_at = read_timestamp(in, scratch);
   if (!updated_at) return std::nullopt;
   icp.updated_at = *updated_at;
 
-  if (!in.literal(R"(,"userIds":)") || !read_user_ids(in, scratch, icp.user_ids)) {
+  if (!in.literal(layout::kUserIds) || !read_user_ids(in, scratch, icp.user_ids)) {
     return std::nullopt;
   }
-  if (!in.literal(R"(,"leadsPerList":)") || !read_leads_per_list(in, icp.leads_per_list)) {
+  if (!in.literal(layout::kLeadsPerList) || !read_leads_per_list(in, icp.leads_per_list)) {
     return std::nullopt;
   }
 
-  if (!in.literal(R"(,"activeUntil":)")) return std::nullopt;
-  if (!in.literal("null")) {
+  if (!in.literal(layout::kActiveUntil)) return std::nullopt;
+  if (!in.literal(layout::kNull)) {
     icp.active_until = read_timestamp(in, scratch);
     if (!icp.active_until) return std::nullopt;
   }
 
-  if (!in.literal(R"(,"leadProviderCriteria":)") || !read_elements(in, [&] {
+  if (!in.literal(layout::kLeadProviderCriteria) || !read_elements(in, [&] {
         return read_lead_provider_criterion(in, scratch, icp.lead_provider_criteria);
       })) {
     return std::nullopt;
   }
-  if (!in.literal(R"(,"customFilterCriteria":)") || !read_elements(in, [&] {
+  if (!in.literal(layout::kCustomFilterCriteria) || !read_elements(in, [&] {
         return read_custom_filter_criterion(in, scratch, icp.custom_filter_criteria);
       })) {
     return std::nullopt;
   }
 
-  if (in.literal(R"(,"crmFilters":)")) {
-    if (in.literal("null")) {
+  if (in.literal(layout::kCrmFilters)) {
+    if (in.literal(layout::kNull)) {
       icp.crm_filters = OpaqueJson(nullptr);
-    } else if (const auto crm_filters = in.object(kCrmFiltersLevel)) {
+    } else if (const auto crm_filters = in.object(layout::kCrmFiltersLevel)) {
       icp.crm_filters = OpaqueJsonAccess::from_valid_text(*crm_filters);
     } else {
       return std::nullopt;
     }
   }
-  if (!in.literal("}") || !in.at_end()) return std::nullopt;
+  if (!in.literal(layout::kEnd) || !in.at_end()) return std::nullopt;
   return icp;
+}
+
+Result<Icp> parse_stored_icp(std::string_view text) {
+  if (auto icp = read_stored_icp(text)) return std::move(*icp);
+  // Not in to_json's layout (written by hand, or by an older version): the
+  // general reader reads it, or says what is wrong with it. A U+0000 stored
+  // before icp refused it is read, as the fast reader reads it.
+  return parse_icp_keeping_nul(text);
 }
 
 }  // namespace icp::detail

@@ -1,8 +1,7 @@
 // The API's error body, {"error":{"code":...,"message":...,"details":[...]}}.
-#include <icp/json.hpp>
+#include "json/error_body.hpp"
 
-#include "json_internal.hpp"
-#include "json_writer.hpp"
+#include "json/append.hpp"
 
 namespace icp {
 
@@ -28,10 +27,6 @@ std::string detail::error_body(std::string_view code, std::string_view message,
   }
   out.append("}}");
   return out;
-}
-
-std::string error_body(const Error& error) {
-  return detail::error_body(code_name(error.code), error.message, error.details);
 }
 
 }  // namespace icp

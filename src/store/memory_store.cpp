@@ -1,9 +1,12 @@
 #include <icp/store.hpp>
 
-#include "list_order.hpp"
+#include "store/check_batch.hpp"
+#include "store/errors.hpp"
+#include "store/list_order.hpp"
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <mutex>
 #include <shared_mutex>
 #include <string>

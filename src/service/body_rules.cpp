@@ -1,12 +1,13 @@
-#include "requests.hpp"
+#include "service/body_rules.hpp"
 
 #include <icp/auth.hpp>
 #include <icp/json.hpp>
 
-#include "json_internal.hpp"
+#include "json/icp_reader.hpp"
+#include "json/path.hpp"
 
-#include <fmt/format.h>
 #include <boost/json/value_from.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +26,14 @@ bool is_server_field(std::string_view key) {
 
 json::string timestamp_value(Timestamp at) { return {format_timestamp(at)}; }
 
+/// Where a detail names `userIds[index]`.
+std::string user_id_path(std::size_t index) {
+  std::string path;
+  detail::append_path_key(path, "userIds");
+  detail::append_path_index(path, index);
+  return path;
+}
+
 /// Validates the complete ICP; problems found before (`early`) come first.
 /// User ids are held to what every store can key on (is_valid_user_id): a
 /// rule for writes, so ICPs stored before it was made still read.
@@ -34,7 +43,7 @@ Result<Icp> validated(const json::object& complete, std::vector<ErrorDetail> ear
     for (std::size_t i = 0; i < icp->user_ids.size(); ++i) {
       if (!is_valid_user_id(icp->user_ids[i])) {
         early.push_back(
-            {fmt::format("userIds[{}]", i),
+            {user_id_path(i),
              fmt::format("must be at most {} bytes, without control characters", kMaxUserIdBytes)});
       }
     }

@@ -1,21 +1,20 @@
-// Reading an ICP: the validating reader that names every problem's field,
-// and the stores' entry point that tries the exact-layout reader first.
-#include <icp/json.hpp>
+// Reading an ICP from any text: the validating reader that names every
+// problem's field (parse_icp and icp_from_json).
+#include "json/icp_reader.hpp"
 
 #include <icp/id.hpp>
+#include <icp/json.hpp>
 
-#include "checked_json.hpp"
-#include "icp_rules.hpp"
-#include "json_internal.hpp"
+#include "json/checked_json.hpp"
+#include "json/icp_rules.hpp"
+#include "json/path.hpp"
+#include "util/unique_strings.hpp"
 
-#include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
+#include <fmt/format.h>
 
-#include <algorithm>
 #include <array>
-#include <cmath>
 #include <limits>
-#include <unordered_set>
 
 namespace icp {
 
@@ -39,10 +38,9 @@ class Path {
   [[nodiscard]] std::string str() const {
     std::string out = parent_ != nullptr ? parent_->str() : std::string();
     if (index_ != kNoIndex) {
-      fmt::format_to(std::back_inserter(out), "[{}]", index_);
+      detail::append_path_index(out, index_);
     } else if (!key_.empty()) {
-      if (!out.empty()) out.push_back('.');
-      out.append(key_);
+      detail::append_path_key(out, key_);
     }
     return out;
   }
@@ -134,15 +132,12 @@ std::optional<double> read_number(const json::value& value, const Path& path, Pr
 }
 
 /// Whether a custom filter value (any number; other kinds are reported
-/// elsewhere) lies in the range a double holds exactly: integers are checked
-/// as written, before any rounding to a double.
+/// elsewhere) lies in the range a double holds exactly (icp_rules.hpp).
 bool is_exact_filter_value(const json::value& value) {
-  constexpr auto kMax = static_cast<std::int64_t>(detail::kMaxFilterMagnitude);
   switch (value.kind()) {
-    case json::kind::int64: return value.get_int64() >= -kMax && value.get_int64() <= kMax;
-    case json::kind::uint64: return value.get_uint64() <= static_cast<std::uint64_t>(kMax);
-    // A double at 2^53 may be 2^53 + 1 rounded: only integers reach it.
-    case json::kind::double_: return std::abs(value.get_double()) < detail::kMaxFilterMagnitude;
+    case json::kind::int64: return detail::is_exact_filter_value(value.get_int64());
+    case json::kind::uint64: return detail::is_exact_filter_value(value.get_uint64());
+    case json::kind::double_: return detail::is_exact_filter_value(value.get_double());
     default: return true;
   }
 }
@@ -195,18 +190,12 @@ std::vector<std::string> read_user_ids(const json::value& value, const Path& pat
   const auto* array = read_array(value, path, problems);
   if (array == nullptr) return user_ids;
   user_ids.reserve(array->size());
-  // A long list is checked through a hashed set of views into the JSON
-  // array (which outlives it), a short one pairwise (no allocation).
-  const bool hashed = array->size() > detail::kPairwiseCheckLimit;
-  std::unordered_set<std::string_view, detail::KeyedHash> seen;
-  if (hashed) seen.reserve(array->size());
+  detail::UniqueStrings seen(array->size());  // views into the JSON array, which outlives it
   for (std::size_t i = 0; i < array->size(); ++i) {
     const Path element_path = path.element(i);
     auto user_id = read_non_empty_string((*array)[i], element_path, problems);
     if (!user_id) continue;
-    const bool repeated = hashed ? !seen.insert((*array)[i].get_string()).second
-                                 : std::ranges::find(user_ids, *user_id) != user_ids.end();
-    if (repeated) {
+    if (!seen.insert((*array)[i].get_string())) {
       problems.add(element_path, fmt::format("duplicate user id \"{}\"", *user_id));
       continue;
     }
@@ -321,14 +310,6 @@ Result<Icp> parse_icp_text(std::string_view text, detail::NulInStrings nul) {
 
 }  // namespace
 
-Result<json::value> parse_json(std::string_view text) {
-  return detail::parse_checked_json(text, json::storage_ptr{});
-}
-
-Result<json::value> detail::parse_json(std::string_view text, json::storage_ptr storage) {
-  return detail::parse_checked_json(text, std::move(storage));
-}
-
 Result<Icp> icp_from_json(const json::value& value) {
   Problems problems;
   const auto* object = value.if_object();
@@ -424,14 +405,6 @@ Error detail::invalid_icp(std::vector<ErrorDetail> details) {
         fmt::format(" (and {} more problem{})", details.size() - 1, details.size() == 2 ? "" : "s");
   }
   return Error{Errc::bad_request, std::move(message), std::move(details)};
-}
-
-Result<Icp> detail::parse_stored_icp(std::string_view text) {
-  if (auto icp = read_stored_icp(text)) return std::move(*icp);
-  // Not in to_json's layout (written by hand, or by an older version): the
-  // general reader reads it, or says what is wrong with it. A U+0000 stored
-  // before icp refused it is read, as the fast reader reads it.
-  return parse_icp_keeping_nul(text);
 }
 
 }  // namespace icp

@@ -1,4 +1,4 @@
-#include "keyed_hash.hpp"
+#include "util/keyed_hash.hpp"
 
 #include <bit>
 #include <chrono>

@@ -1,8 +1,13 @@
-#include "checked_json.hpp"
+#include "json/checked_json.hpp"
 
-#include <fmt/format.h>
+#include <icp/json.hpp>
+
+#include "json/null_handler.hpp"
+#include "json/path.hpp"
+
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,27 +27,11 @@ namespace json = boost::json;
 
 namespace {
 
-/// Handler callbacks that do nothing; the handlers below override some.
-struct IgnoreAll {
-  // NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
-  bool on_document_begin(json::error_code& /*ec*/) { return true; }
-  bool on_document_end(json::error_code& /*ec*/) { return true; }
-  bool on_comment_part(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  bool on_comment(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  bool on_number_part(json::string_view /*s*/, json::error_code& /*ec*/) { return true; }
-  // NOLINTEND(readability-convert-member-functions-to-static)
-};
-
 /// Builds the value (Boost.JSON's value_stack, as its own parser does) and
 /// notes each object's member count in the text, in the order objects end.
 // NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
-class Builder : public IgnoreAll {
+class Builder : public NullHandler {
  public:
-  static constexpr std::size_t max_object_size = json::object::max_size();
-  static constexpr std::size_t max_array_size = json::array::max_size();
-  static constexpr std::size_t max_key_size = json::string::max_size();
-  static constexpr std::size_t max_string_size = json::string::max_size();
-
   explicit Builder(json::storage_ptr storage) { stack_.reset(std::move(storage)); }
 
   bool on_object_begin(json::error_code& /*ec*/) { return true; }
@@ -149,13 +138,8 @@ struct Finding {
 /// Finds the first duplicate key (or, when asked, out-of-range number or
 /// string holding U+0000) in document order, tracking the path to it.
 // NOLINTBEGIN(readability-convert-member-functions-to-static): the parser's handler interface
-class Locator : public IgnoreAll {
+class Locator : public NullHandler {
  public:
-  static constexpr std::size_t max_object_size = json::object::max_size();
-  static constexpr std::size_t max_array_size = json::array::max_size();
-  static constexpr std::size_t max_key_size = json::string::max_size();
-  static constexpr std::size_t max_string_size = json::string::max_size();
-
   Locator(bool check_numbers, bool check_nul)
       : check_numbers_(check_numbers), check_nul_(check_nul) {}
 
@@ -238,11 +222,10 @@ class Locator : public IgnoreAll {
   [[nodiscard]] std::string path() const {
     std::string out;
     for (const auto& frame : frames_) {
-      if (!frame.is_object) {
-        fmt::format_to(std::back_inserter(out), "[{}]", frame.index);
+      if (frame.is_object) {
+        append_path_key(out, frame.key);
       } else {
-        if (!out.empty()) out.push_back('.');
-        out.append(frame.key);
+        append_path_index(out, frame.index);
       }
     }
     return out;
@@ -324,22 +307,14 @@ void KeySets::close_object() {
 }
 
 bool KeySets::insert(std::string_view key) {
-  auto& object = objects_.back();
-  const auto count = keys_.size() - object.first_key;
-  if (!object.index) {
-    const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(object.first_key);
-    if (std::find(first, keys_.end(), key) != keys_.end()) return false;
-    keys_.emplace_back(key);
-    if (count + 1 > kPairwiseCheckLimit) {
-      object.index = std::make_unique<Index>(0, KeyHash{&keys_}, KeyEqual{&keys_});
-      for (auto i = object.first_key; i < keys_.size(); ++i) object.index->insert(i);
-    }
-    return true;
-  }
   keys_.emplace_back(key);
-  if (object.index->insert(keys_.size() - 1).second) return true;
+  if (objects_.back().keys.insert(keys_.back())) return true;
   keys_.pop_back();
   return false;
+}
+
+Result<json::value> parse_json(std::string_view text, json::storage_ptr storage) {
+  return parse_checked_json(text, std::move(storage));
 }
 
 std::optional<std::string> find_duplicate_key(std::string_view text) {
@@ -349,3 +324,11 @@ std::optional<std::string> find_duplicate_key(std::string_view text) {
 }
 
 }  // namespace icp::detail
+
+namespace icp {
+
+Result<boost::json::value> parse_json(std::string_view text) {
+  return detail::parse_checked_json(text, boost::json::storage_ptr{});
+}
+
+}  // namespace icp

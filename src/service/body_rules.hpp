@@ -1,6 +1,6 @@
 #pragma once
 
-// Create and Update bodies: the rules of ICP-API.md on top of the ICP's own
+// Create and Update bodies: the rules of docs/api.md on top of the ICP's own
 // validation (icp_from_json), which both run on the complete result.
 
 #include <icp/error.hpp>

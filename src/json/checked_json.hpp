@@ -5,19 +5,18 @@
 // a double (`1e700`) as infinity, which JSON cannot write back. An API that
 // never drops or changes a field silently must notice both.
 
+#include <icp/core_export.hpp>
 #include <icp/error.hpp>
 
-#include "icp_rules.hpp"
+#include "util/unique_strings.hpp"
 
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
-#include <functional>
-#include <memory>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 namespace icp::detail {
@@ -37,6 +36,12 @@ enum class NulInStrings {
     std::string_view text, boost::json::storage_ptr storage,
     NulInStrings nul = NulInStrings::refuse);
 
+/// parse_checked_json refusing U+0000: what the public parse_json does, into
+/// a caller's memory resource (a monotonic buffer on the stack, say).
+/// Exported for icp::clerk; carries no promise.
+[[nodiscard]] ICP_CORE_EXPORT Result<boost::json::value> parse_json(
+    std::string_view text, boost::json::storage_ptr storage);
+
 /// The path of the first key that appears twice in one object of `text`, in
 /// document order; nullopt when every key is unique or `text` is not JSON.
 /// One pass, a hashed set of keys per open object.
@@ -44,38 +49,28 @@ enum class NulInStrings {
 
 /// The keys of each open object while a parser walks a document, to notice
 /// a key given twice in one object. Keys live on one stack (an object's keys
-/// lie above its parent's); an object with many keys gets a hashed index, so
-/// the cost stays linear however many keys an object has.
+/// lie above its parent's; a deque, so that none moves while views of it
+/// are held), each object's checked by a UniqueStrings of its own, so the
+/// cost stays linear however many keys an object has.
 class KeySets {
  public:
   void open_object();
   void close_object();
   /// Adds `key` to the innermost open object; false if it was there already.
   [[nodiscard]] bool insert(std::string_view key);
-  /// Forgets every object, keeping the memory for the next document.
+  /// Forgets every object (a thread reuses one KeySets from part to part).
   void clear() noexcept {
     keys_.clear();
     objects_.clear();
   }
 
  private:
-  struct KeyHash {
-    const std::vector<std::string>* keys;
-    std::size_t operator()(std::size_t i) const noexcept { return KeyedHash{}((*keys)[i]); }
-  };
-  struct KeyEqual {
-    const std::vector<std::string>* keys;
-    bool operator()(std::size_t a, std::size_t b) const noexcept {
-      return (*keys)[a] == (*keys)[b];
-    }
-  };
-  using Index = std::unordered_set<std::size_t, KeyHash, KeyEqual>;
   struct Object {
     std::size_t first_key = 0;  // in keys_
-    std::unique_ptr<Index> index;
+    UniqueStrings keys;         // views into keys_
   };
 
-  std::vector<std::string> keys_;
+  std::deque<std::string> keys_;
   std::vector<Object> objects_;
 };
 

@@ -1,16 +1,17 @@
 #include <icp/auth.hpp>
 #include <icp/store.hpp>
 
-#include <fmt/format.h>
+#include "util/utf8.hpp"
+
 #include <boost/json/value.hpp>
+#include <fmt/format.h>
 
 #include <optional>
-#include <string>
-#include <vector>
-
 #include <set>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace icp {
 
