@@ -2,8 +2,9 @@
 """Side-by-side HTTP load on GET /api/v1/entities/icps/{id}: icp-server against
 the reference peer (Node.js 20, Fastify, better-sqlite3), on the same 100,001
 ICPs, with the same wrk load script, in the same run. The peer, its load script
-and the floor servers are not part of this repository: --peers names their
-directory (node-fastify/, load/, http-floor/; default ../shared/peers).
+and the floor servers are not part of this repository: --peers (or the
+ICP_PEERS variable) names the directory that holds them (node-fastify/,
+load/, http-floor/).
 
 Each server runs pinned to CPU 1, wrk to CPU 0. For each server it reports
 req/s, latency percentiles, server CPU time per request (utime+stime from
@@ -159,7 +160,8 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path("/tmp/icp-http-bench"))
-    parser.add_argument("--peers", type=Path, default=ROOT.parent / "shared" / "peers")
+    parser.add_argument("--peers", type=Path, default=os.environ.get("ICP_PEERS"),
+                        help="the reference servers' directory (default: $ICP_PEERS)")
     parser.add_argument("--only", choices=["peer", "icp-server"])
     parser.add_argument("--ops", action="store_true",
                         help="also icp-server with the JSON log to a file and /metrics scraped")
@@ -169,6 +171,8 @@ def main():
     parser.add_argument("--json", type=Path, metavar="PATH",
                         help="also write the medians, each round and the ratios to PATH")
     args = parser.parse_args()
+    if args.peers is None:
+        parser.error("--peers DIR (or ICP_PEERS) must name the reference servers' directory")
 
     peers, data, ours = prepare(args.work, args.peers)
     tokens = peers / "node-fastify" / "tokens.json"
