@@ -318,6 +318,15 @@ TEST_CASE("Boost.JSON conversions agree with to_json and parse_icp", "[json]") {
   CHECK_FALSE(json::try_value_to<icp::Icp>(json::value{{"name", 1}}).has_value());
 }
 
+TEST_CASE("value_from writes integral filter values as integers up to 2^53", "[json]") {
+  icp::CustomFilterCriterion criterion{.type = "maxPeoplePerCompany", .value = 9007199254740992.0};
+  CHECK(json::value_from(criterion).at("value") == json::value(std::int64_t{1} << 53));
+  criterion.value = -9007199254740992.0;
+  CHECK(json::value_from(criterion).at("value").is_int64());
+  criterion.value = 2.5;
+  CHECK(json::value_from(criterion).at("value").is_double());
+}
+
 TEST_CASE("error bodies have the API's shape", "[json]") {
   CHECK(icp::error_body({icp::Errc::forbidden, "You do not have access to this ICP"}) ==
         R"({"error":{"code":"FORBIDDEN","message":"You do not have access to this ICP"}})");

@@ -963,3 +963,56 @@ TEST_CASE("write retry: caps double up to the maximum; the default worst case is
   CHECK(defaults.worst_case_delay() == std::chrono::microseconds{82'750});
   CHECK(icp::RetryPolicy{.max_attempts = 1}.worst_case_delay() == std::chrono::microseconds{0});
 }
+
+namespace {
+
+/// Every replace loses its compare-and-swap, and every read after the first
+/// fails with `precondition_failed` too: a store that tells a lost write
+/// from a failed read only by where the error comes from.
+class LosingStore final : public icp::testing::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+
+  icp::Result<std::optional<icp::Icp>> get(const icp::GetIcpRequest& request) override {
+    if (++gets > 1) return icp::Error{Errc::precondition_failed, "the read was refused"};
+    return ForwardingStore::get(request);
+  }
+  icp::Result<void> write(const icp::WriteIcpsRequest& request) override {
+    if (request.mode == icp::WriteMode::replace) {
+      return icp::Error{Errc::precondition_failed, "another writer came first"};
+    }
+    return ForwardingStore::write(request);
+  }
+  icp::Result<bool> erase(const icp::EraseIcpRequest& request) override {
+    (void)request;
+    return icp::Error{Errc::precondition_failed, "another writer came first"};
+  }
+
+  int gets = 0;
+};
+
+}  // namespace
+
+TEST_CASE("write retry: only a lost compare-and-swap is tried again, not a failed read",
+          "[service]") {
+  auto store = std::make_shared<LosingStore>(icp::make_memory_store());
+  const auto example = icp::testing::spec_example();
+  REQUIRE(store->write({.icps = {&example, 1}}).has_value());
+  icp::ServiceOptions options;
+  options.write_retry.sleep = [](std::chrono::microseconds) {};
+  const icp::IcpService service(store, options);
+  const auto caller = AuthContext::user("user_abc123");
+
+  SECTION("update: the write lost, so it reads again; that read's error is the answer") {
+    const auto updated = service.update(kExampleId, R"({"name":"x"})", caller);
+    REQUIRE_FALSE(updated.has_value());
+    CHECK(updated.error().message == "the read was refused");
+    CHECK(store->gets == 2);
+  }
+  SECTION("delete: the erase lost, so it reads again; that read's error is the answer") {
+    const auto removed = service.remove(kExampleId, caller);
+    REQUIRE_FALSE(removed.has_value());
+    CHECK(removed.error().message == "the read was refused");
+    CHECK(store->gets == 2);
+  }
+}

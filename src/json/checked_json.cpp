@@ -299,18 +299,23 @@ Result<json::value> parse_checked_json(std::string_view text, json::storage_ptr 
                {ErrorDetail{finding->path, "number out of range"}}};
 }
 
-void KeySets::open_object() { objects_.push_back(Object{.first_key = keys_.size()}); }
+void KeySets::open_object() { objects_.push_back(Object{.first_key = used_}); }
 
 void KeySets::close_object() {
-  keys_.resize(objects_.back().first_key);
+  used_ = objects_.back().first_key;
   objects_.pop_back();
 }
 
 bool KeySets::insert(std::string_view key) {
-  keys_.emplace_back(key);
-  if (objects_.back().keys.insert(keys_.back())) return true;
-  keys_.pop_back();
-  return false;
+  // Slots at used_ and beyond belong to no open object: no view points there.
+  if (used_ < keys_.size()) {
+    keys_[used_].assign(key);
+  } else {
+    keys_.emplace_back(key);
+  }
+  if (!objects_.back().keys.insert(keys_[used_])) return false;
+  ++used_;
+  return true;
 }
 
 Result<json::value> parse_json(std::string_view text, json::storage_ptr storage) {

@@ -49,9 +49,11 @@ enum class NulInStrings {
 
 /// The keys of each open object while a parser walks a document, to notice
 /// a key given twice in one object. Keys live on one stack (an object's keys
-/// lie above its parent's; a deque, so that none moves while views of it
-/// are held), each object's checked by a UniqueStrings of its own, so the
-/// cost stays linear however many keys an object has.
+/// lie above its parent's), each object's checked by a UniqueStrings of its
+/// own, so the cost stays linear however many keys an object has. The
+/// stack is a deque, so that no key moves while views of it are held, and
+/// it never shrinks: a slot is overwritten when the stack grows over it
+/// again, so a reused KeySets allocates nothing for keys it has held before.
 class KeySets {
  public:
   void open_object();
@@ -60,7 +62,7 @@ class KeySets {
   [[nodiscard]] bool insert(std::string_view key);
   /// Forgets every object (a thread reuses one KeySets from part to part).
   void clear() noexcept {
-    keys_.clear();
+    used_ = 0;
     objects_.clear();
   }
 
@@ -71,6 +73,7 @@ class KeySets {
   };
 
   std::deque<std::string> keys_;
+  std::size_t used_ = 0;  ///< the keys of open objects: keys_[0, used_)
   std::vector<Object> objects_;
 };
 

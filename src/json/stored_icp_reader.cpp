@@ -290,10 +290,12 @@ bool read_lead_provider_criterion(Reader& in, std::string& scratch,
 }
 
 /// The general reader's range rule for custom filter values, on a number
-/// token read as `value`: an integer token is checked as written (2^53 + 1
-/// reads as the double 2^53), any other by its value.
+/// token read as `value`: inside +-2^53 a value is exact whatever the token;
+/// at the edge an integer token is checked as written (2^53 + 1 reads as the
+/// double 2^53), any other refused.
 bool is_exact_filter_token(std::string_view token, double value) {
-  if (token.find_first_of(".eE") != std::string_view::npos) return is_exact_filter_value(value);
+  if (is_exact_filter_value(value)) return true;
+  if (token.find_first_of(".eE") != std::string_view::npos) return false;
   std::int64_t integer = 0;
   const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), integer);
   return ec == std::errc{} && end == token.data() + token.size() && is_exact_filter_value(integer);

@@ -53,9 +53,18 @@ class UniqueStrings {
 };
 
 /// Whether any of `strings` (a range of things that convert to a view)
-/// appears twice.
+/// appears twice. A short range is compared pairwise where it lies, with no
+/// copy: the stores' reader asks this of every ICP's user ids.
 template <class Strings>
 [[nodiscard]] bool has_duplicates(const Strings& strings) {
+  if (std::size(strings) <= kPairwiseCheckLimit) {
+    for (auto a = std::begin(strings); a != std::end(strings); ++a) {
+      for (auto b = std::begin(strings); b != a; ++b) {
+        if (std::string_view(*a) == std::string_view(*b)) return true;
+      }
+    }
+    return false;
+  }
   UniqueStrings seen(std::size(strings));
   return !std::ranges::all_of(
       strings, [&](const auto& text) { return seen.insert(std::string_view(text)); });
