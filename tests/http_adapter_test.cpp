@@ -610,3 +610,32 @@ TEST_CASE("http: error_response for a transport's own answers writes the API's b
   CHECK(body.at("error").at("code") == "PAYLOAD_TOO_LARGE");
   CHECK(body.at("error").at("message") == R"(a "quoted" \ one)");
 }
+
+namespace {
+
+/// A host's authenticator that fails by throwing, as code outside icp may.
+class ThrowingAuthenticator final : public icp::http::Authenticator {
+ public:
+  [[nodiscard]] icp::Result<icp::AuthContext> authenticate(
+      const icp::http::Request& /*request*/) const override {
+    throw std::runtime_error("the identity provider is down");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a throwing authenticator is a 500 that a browser can still read", "[http]") {
+  const icp::http::Adapter adapter(icp::IcpService(icp::make_memory_store()),
+                                   std::make_shared<ThrowingAuthenticator>(),
+                                   {.cors_origins = {"https://app.example"}});
+  const Request request{
+      .method = "GET",
+      .target = kItem,
+      .headers = {{"Origin", "https://app.example"}, {"Authorization", "Bearer x"}}};
+  for (const auto& response : {adapter.handle(request), *adapter.precheck(request)}) {
+    CHECK(response.status == 500);
+    CHECK(response.body.find("identity provider") == std::string::npos);
+    CHECK(response.header("Access-Control-Allow-Origin") == "https://app.example");
+    CHECK(response.header("Vary") == "Origin");
+  }
+}
