@@ -119,3 +119,21 @@ TEST_CASE("a string or key holding U+0000 is refused with its path, whatever the
   // A duplicate key is still reported as one by find_duplicate_key.
   CHECK(find_duplicate_key(R"({"a":"\u0000","a":1})") == "a");
 }
+
+TEST_CASE("KeySets reused after a large document still tells repeats from new keys", "[json]") {
+  icp::detail::KeySets keys;
+  keys.open_object();
+  for (int i = 0; i < 200; ++i) REQUIRE(keys.insert("key" + std::to_string(i)));
+  keys.open_object();  // a child's keys are its own
+  CHECK(keys.insert("key0"));
+  CHECK_FALSE(keys.insert("key0"));
+  keys.close_object();
+  CHECK_FALSE(keys.insert("key199"));
+  keys.clear();
+  keys.open_object();
+  CHECK(keys.insert("key199"));
+  CHECK(keys.insert("other"));
+  CHECK_FALSE(keys.insert("other"));
+  CHECK_FALSE(keys.insert("key199"));
+  keys.close_object();
+}

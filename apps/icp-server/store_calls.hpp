@@ -36,27 +36,6 @@ class StoreCalls {
     if (pool_) pool_->join();
   }
 
-  /// True when calls run where they are made.
-  [[nodiscard]] bool run_inline() const { return !pool_; }
-
-  /// Takes `call` to run on the store threads; false, and `call` is not
-  /// run, when `max_pending` calls are already waiting or running.
-  template <class Call>
-  [[nodiscard]] bool try_post(Call call) {
-    if (pending_.fetch_add(1, std::memory_order_relaxed) >= max_pending_) {
-      pending_.fetch_sub(1, std::memory_order_relaxed);
-      return false;
-    }
-    boost::asio::post(*pool_, [this, call = std::move(call)]() mutable {
-      // An exception would end the process (thread_pool rethrows it on a
-      // thread nobody joins in time): `call` must catch its own.
-      static_assert(std::is_nothrow_invocable_v<Call&>, "a store call must not throw");
-      call();
-      pending_.fetch_sub(1, std::memory_order_relaxed);
-    });
-    return true;
-  }
-
   /// Runs `call`, which may wait on the store, where store calls run, then
   /// `then` with its result on `executor`. `then(nullopt)` when it was not
   /// run: too many calls wait already, it waited past `deadline`, `owner`
@@ -95,6 +74,27 @@ class StoreCalls {
   [[nodiscard]] std::size_t pending() const { return pending_.load(std::memory_order_relaxed); }
 
  private:
+  /// True when calls run where they are made.
+  [[nodiscard]] bool run_inline() const { return !pool_; }
+
+  /// Takes `call` to run on the store threads; false, and `call` is not
+  /// run, when `max_pending` calls are already waiting or running.
+  template <class Call>
+  [[nodiscard]] bool try_post(Call call) {
+    if (pending_.fetch_add(1, std::memory_order_relaxed) >= max_pending_) {
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    boost::asio::post(*pool_, [this, call = std::move(call)]() mutable {
+      // An exception would end the process (thread_pool rethrows it on a
+      // thread nobody joins in time): `call` must catch its own.
+      static_assert(std::is_nothrow_invocable_v<Call&>, "a store call must not throw");
+      call();
+      pending_.fetch_sub(1, std::memory_order_relaxed);
+    });
+    return true;
+  }
+
   std::size_t max_pending_;
   std::atomic<std::size_t> pending_{0};
   std::optional<boost::asio::thread_pool> pool_;

@@ -60,10 +60,15 @@ class KeySets {
   void close_object();
   /// Adds `key` to the innermost open object; false if it was there already.
   [[nodiscard]] bool insert(std::string_view key);
-  /// Forgets every object (a thread reuses one KeySets from part to part).
+  /// Forgets every object (a thread reuses one KeySets from part to part),
+  /// keeping at most kKeptSlots key slots, so that what a thread holds after
+  /// one large document is bounded.
   void clear() noexcept {
     used_ = 0;
     objects_.clear();
+    if (keys_.size() > kKeptSlots) {
+      keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(kKeptSlots), keys_.end());
+    }
   }
 
  private:
@@ -71,6 +76,8 @@ class KeySets {
     std::size_t first_key = 0;  // in keys_
     UniqueStrings keys;         // views into keys_
   };
+
+  static constexpr std::size_t kKeptSlots = 64;
 
   std::deque<std::string> keys_;
   std::size_t used_ = 0;  ///< the keys of open objects: keys_[0, used_)
