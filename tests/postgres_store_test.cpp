@@ -549,10 +549,12 @@ TEST_CASE(
   TaggedStore tagged({.pool_size = 1, .lock_timeout = 5s});
   // A session set up as the store sets up its own (a killed `icpctl put`
   // whose connection stays open): it locks the row, then never finishes.
-  const icp::detail::postgres::Session session{.url = server_url(),
-                                               .schema_identifier = tagged.schema.name(),
-                                               .idle_in_transaction_timeout = 300ms,
-                                               .answer_timeout = 5s};
+  icp::detail::postgres::Session session{.url = server_url(),
+                                         .schema_identifier = tagged.schema.name(),
+                                         .idle_in_transaction_timeout = 300ms,
+                                         .answer_timeout = 5s};
+  session.mode =
+      icp::detail::postgres::named_mode(icp::detail::postgres::connect(session, false), session);
   const auto writer = icp::detail::postgres::connect(session, true);
   (void)icp::detail::pg::exec(writer, "BEGIN");
   (void)icp::detail::pg::exec(

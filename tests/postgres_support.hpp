@@ -41,6 +41,8 @@ class PgSession {
     return rows;
   }
 
+  [[nodiscard]] PGconn* raw() const { return connection_.get(); }
+
   /// The single value of a one-row, one-column query.
   std::string value(const std::string& sql) {
     const auto rows = query(sql);

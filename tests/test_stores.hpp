@@ -5,7 +5,9 @@
 //
 // PostgreSQL runs when ICP_TEST_POSTGRES names a server (a libpq conninfo
 // string or URL; scripts/with-postgres starts a throwaway one). Each store
-// gets a schema of its own, dropped when the store goes.
+// gets a schema of its own, dropped when the store goes. The second
+// PostgreSQL kind runs in transaction-pooling mode, through the PgBouncer of
+// ICP_TEST_PGBOUNCER_TRANSACTION when one is set, else directly.
 
 #include <icp/etag.hpp>
 #include <icp/json.hpp>
@@ -30,7 +32,8 @@
 
 namespace icp::test {
 
-inline constexpr std::string_view kStoreKinds[] = {"memory", "sqlite", "postgres"};
+inline constexpr std::string_view kStoreKinds[] = {"memory", "sqlite", "postgres",
+                                                   "postgres-transaction-pooling"};
 
 /// The PostgreSQL server the tests use, nullopt when none is configured.
 inline std::optional<std::string> postgres_url() {
@@ -39,9 +42,17 @@ inline std::optional<std::string> postgres_url() {
   return std::string(url);
 }
 
+/// The URL of the PgBouncer in transaction mode in front of that server,
+/// nullopt when none is configured.
+inline std::optional<std::string> pgbouncer_transaction_url() {
+  const char* url = std::getenv("ICP_TEST_PGBOUNCER_TRANSACTION");
+  if (url == nullptr || *url == '\0') return std::nullopt;
+  return std::string(url);
+}
+
 /// True when this build has the store of that kind and its server is known.
 inline bool store_available(std::string_view kind) {
-  if (kind != "postgres") return true;
+  if (!kind.starts_with("postgres")) return true;
 #ifdef ICP_TEST_WITH_POSTGRES
   return postgres_url().has_value();
 #else
@@ -84,9 +95,13 @@ class TempDir {
 inline std::shared_ptr<IcpStore> make_store(std::string_view kind, const TempDir& dir) {
   if (kind == "memory") return make_memory_store();
 #ifdef ICP_TEST_WITH_POSTGRES
-  if (kind == "postgres") {
+  if (kind.starts_with("postgres")) {
+    const bool pooled = kind == "postgres-transaction-pooling";
     auto schema = std::make_shared<ScratchSchema>(*postgres_url());
-    auto store = open_postgres_store(*postgres_url(), {.schema = schema->name()});
+    const auto url =
+        pooled ? pgbouncer_transaction_url().value_or(*postgres_url()) : *postgres_url();
+    auto store =
+        open_postgres_store(url, {.schema = schema->name(), .transaction_pooling = pooled});
     REQUIRE(store.has_value());
     // The schema goes when the last reference to the store does.
     struct Owner {

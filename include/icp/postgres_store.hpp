@@ -45,9 +45,31 @@ struct PostgresOptions {
   /// process killed in the middle of a batch write holds them no longer.
   /// 0: the server's setting.
   std::chrono::milliseconds idle_in_transaction_timeout{10000};
-  /// The schema holding the tables, created when missing; empty: the
-  /// connection's default (`public`). Lets several stores share a database.
+  /// While a statement runs, the server checks this often that the client
+  /// is still there (`client_connection_check_interval`, PostgreSQL 14+), so
+  /// that the backend of a process killed mid-call ends, and lets go of its
+  /// row locks, within about this long rather than at its own next timeout.
+  /// 0: the server's setting.
+  std::chrono::milliseconds client_connection_check_interval{1000};
+  /// The schema holding the tables, created when missing (by a migrating
+  /// open); empty: the connection's default (`public`). Lets several stores
+  /// share a database.
   std::string schema;
+  /// Whether opening the store may create or upgrade the schema (the
+  /// owner's CREATE and ALTER privileges, taken only when it is not current).
+  /// false: opening only reads the schema version and fails, saying to run
+  /// migrate_postgres() (`icpctl migrate`), unless it is current.
+  bool migrate = true;
+  /// Set behind a pooler in transaction mode (PgBouncer's
+  /// `pool_mode=transaction`), which hands each transaction to any backend:
+  /// the store then keeps no state past a transaction, parsing each statement
+  /// with its call and making its settings local to the call's transaction
+  /// (a little more work for the server per call, the same round trips).
+  /// false: each connection prepares its statements once and sets its
+  /// settings for the session, the fastest for a direct connection or a
+  /// pooler in session mode. A session that lost its prepared statements
+  /// prepares them again either way.
+  bool transaction_pooling = false;
 };
 
 /// The schema version this build writes (table `icp_schema_version`).
@@ -55,9 +77,16 @@ inline constexpr int kPostgresSchemaVersion = 2;
 
 /// Opens a PostgreSQL ICP store: `url` is a `postgresql://` URL or a libpq
 /// conninfo string (`host=/run/postgresql dbname=app`); libpq's environment
-/// variables (PGPASSWORD, ...) apply. Creates or migrates the schema under an
-/// advisory lock, so servers starting at once migrate it exactly once; a
-/// database with a newer schema version is refused.
+/// variables (PGPASSWORD, ...) apply. A schema at kPostgresSchemaVersion is
+/// only read, so a role with SELECT, INSERT, UPDATE and DELETE on the tables
+/// serves it (and a hot standby serves reads). Otherwise, with
+/// `options.migrate`, creates or migrates it under an advisory lock, so
+/// servers starting at once migrate it exactly once; a database with a newer
+/// schema version is refused.
+///
+/// The timeouts of `options` are defaults: one the server's configuration,
+/// the database, the role (`ALTER ROLE ... SET`) or the URL (`options=-c
+/// statement_timeout=1500`) sets is left as the operator set it.
 ///
 /// Thread-safe: each call takes a pooled connection and is one transaction.
 /// A connection the server dropped is replaced on the next call; a call that
@@ -65,6 +94,14 @@ inline constexpr int kPostgresSchemaVersion = 2;
 /// found no connection in time. Messages never hold SQL text or secrets.
 [[nodiscard]] ICP_POSTGRES_EXPORT Result<std::shared_ptr<IcpStore>> open_postgres_store(
     std::string_view url, PostgresOptions options = {});
+
+/// Creates or migrates the ICP schema of the database at `url` (in
+/// `options.schema`, when set) to kPostgresSchemaVersion, as open does with
+/// `options.migrate`, and returns: for a deploy step run as the database's
+/// owner, so that the servers can run as a role that only reads and writes
+/// rows. Safe to run again, and beside running servers.
+[[nodiscard]] ICP_POSTGRES_EXPORT Result<void> migrate_postgres(std::string_view url,
+                                                                PostgresOptions options = {});
 
 /// True when `location` names a PostgreSQL database (`postgresql://` or
 /// `postgres://`) rather than a file; for programs taking either in one flag.

@@ -3,6 +3,7 @@
 #include "postgres/schema.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -91,26 +92,110 @@ pg::Connection connect(const Session& session, bool prepare,
                  std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()));
     setup_timeout = setup_timeout.count() > 0 ? std::min(setup_timeout, left) : left;
   }
-  pg::Connection connection(std::move(handle), setup_timeout);
-  // Every wait of this session's statements is bounded by the server: a
-  // statement, a row lock, an open transaction whose client went quiet.
-  for (const auto& [setting, value] :
-       {std::pair{"statement_timeout", session.statement_timeout},
-        std::pair{"lock_timeout", session.lock_timeout},
-        std::pair{"idle_in_transaction_session_timeout", session.idle_in_transaction_timeout}}) {
-    if (value.count() <= 0) continue;
-    const auto set = fmt::format("SET {} = {}", setting, value.count());
-    pg::exec(connection, set.c_str());
-  }
-  if (!session.schema_identifier.empty()) {
-    const auto set = fmt::format("SET search_path = {}", session.schema_identifier);
-    pg::exec(connection, set.c_str());
-  }
-  if (prepare) {
-    for (const auto* statement : sql::kAll) pg::prepare(connection, *statement);
+  pg::Connection connection(std::move(handle), setup_timeout, session.mode);
+  if (session.mode->named) {
+    if (!session.mode->setup.empty()) {
+      (void)pg::exec(connection, session.mode->setup.c_str(), PGRES_TUPLES_OK);
+    }
+    if (prepare) {
+      for (const auto* statement : sql::kAll) pg::prepare(connection, *statement);
+    }
   }
   connection.set_answer_timeout(session.answer_timeout);
   return connection;
+}
+
+std::vector<std::pair<std::string_view, std::int64_t>> library_defaults(const Session& session) {
+  // Every wait of the store's statements is bounded by the server: a
+  // statement, a row lock, an open transaction whose client went quiet, and
+  // (PostgreSQL 14+; older servers have no such row) a statement whose
+  // client went away, which would otherwise keep its locks until it ends.
+  std::vector<std::pair<std::string_view, std::int64_t>> defaults;
+  for (const auto& [name, value] :
+       {std::pair{"statement_timeout", session.statement_timeout},
+        std::pair{"lock_timeout", session.lock_timeout},
+        std::pair{"idle_in_transaction_session_timeout", session.idle_in_transaction_timeout},
+        std::pair{"client_connection_check_interval", session.client_connection_check_interval}}) {
+    if (value.count() > 0) defaults.emplace_back(name, value.count());
+  }
+  return defaults;
+}
+
+namespace {
+
+/// `text` as an SQL string literal, quoted as the server expects.
+std::string literal(const pg::Connection& connection, std::string_view text) {
+  const std::unique_ptr<char, decltype(&PQfreemem)> quoted(
+      PQescapeLiteral(connection.raw(), text.data(), text.size()), &PQfreemem);
+  if (!quoted) throw pg::failure_of(connection.raw(), nullptr);
+  return quoted.get();
+}
+
+/// 'a', 'b', ...: the names of the library's defaults.
+std::string names_of(const std::vector<std::pair<std::string_view, std::int64_t>>& defaults) {
+  std::string names;
+  for (const auto& [name, value] : defaults) {
+    names += fmt::format("{}'{}'", names.empty() ? "" : ", ", name);
+  }
+  return names;
+}
+
+}  // namespace
+
+std::shared_ptr<const pg::StatementMode> named_mode(const pg::Connection& probe,
+                                                    const Session& session) {
+  // One round trip: each default the operator left unset, for the session,
+  // and the schema; one SELECT each, so that every result has tuples.
+  std::vector<std::string> selects;
+  if (const auto defaults = library_defaults(session); !defaults.empty()) {
+    std::string cases;
+    for (const auto& [name, value] : defaults) {
+      cases += fmt::format(" WHEN '{}' THEN '{}'", name, value);
+    }
+    selects.push_back(
+        fmt::format("SELECT set_config(name, CASE name{} END, false) FROM pg_settings "
+                    "WHERE source = 'default' AND name IN ({})",
+                    cases, names_of(defaults)));
+  }
+  if (!session.schema_identifier.empty()) {
+    selects.push_back(fmt::format("SELECT set_config('search_path', {}, false)",
+                                  literal(probe, session.schema_identifier)));
+  }
+  return std::make_shared<const pg::StatementMode>(
+      pg::StatementMode{.named = true,
+                        .setup = fmt::format("{}", fmt::join(selects, "; ")),
+                        .begin = "BEGIN",
+                        .prelude = {}});
+}
+
+std::shared_ptr<const pg::StatementMode> unnamed_mode(const pg::Connection& probe,
+                                                      const Session& session) {
+  pg::StatementMode mode{.named = false, .setup = {}, .begin = "BEGIN", .prelude = {}};
+  std::vector<std::string> local_settings;  // set_config(...) calls
+  if (const auto defaults = library_defaults(session); !defaults.empty()) {
+    const auto query =
+        fmt::format("SELECT name FROM pg_settings WHERE source = 'default' AND name IN ({})",
+                    names_of(defaults));
+    const auto unset = pg::exec(probe, query.c_str(), PGRES_TUPLES_OK);
+    for (int row = 0; row < PQntuples(unset.get()); ++row) {
+      const std::string_view name = PQgetvalue(unset.get(), row, 0);
+      const auto found = std::find_if(defaults.begin(), defaults.end(),
+                                      [&](const auto& entry) { return entry.first == name; });
+      if (found == defaults.end()) continue;
+      mode.begin += fmt::format("; SET LOCAL {} = {}", found->first, found->second);
+      local_settings.push_back(
+          fmt::format("set_config('{}', '{}', true)", found->first, found->second));
+    }
+  }
+  if (!session.schema_identifier.empty()) {
+    mode.begin += fmt::format("; SET LOCAL search_path = {}", session.schema_identifier);
+    local_settings.push_back(fmt::format("set_config('search_path', {}, true)",
+                                         literal(probe, session.schema_identifier)));
+  }
+  if (!local_settings.empty()) {
+    mode.prelude = fmt::format("SELECT {}", fmt::join(local_settings, ", "));
+  }
+  return std::make_shared<const pg::StatementMode>(std::move(mode));
 }
 
 bool still_open(PGconn* connection) {
@@ -142,6 +227,14 @@ Error postgres_error(std::string_view operation, const pg::Failure& failure) {
                  fmt::format("PostgreSQL store: failed to {}: the statement timeout cancelled it "
                              "({}); raise PostgresOptions::statement_timeout or look for locks",
                              operation, failure.reason())};
+  }
+  if (failure.sqlstate() == "25006") {  // read_only_sql_transaction
+    return Error{Errc::unavailable,
+                 fmt::format("PostgreSQL store: failed to {}: the database is read-only (a "
+                             "standby, or a primary being switched over); nothing was changed, and "
+                             "the next call reconnects (to the primary, if the URL lists it with "
+                             "target_session_attrs=read-write)",
+                             operation)};
   }
   if (failure.reason().starts_with(kCannotConnect)) {
     return Error{Errc::unavailable,

@@ -8,8 +8,12 @@
 #include "postgres/libpq.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace icp::detail::postgres {
 
@@ -20,7 +24,9 @@ inline constexpr std::string_view kTablesMissing =
     "restore them from a backup, or drop icp_schema_version so that the next open creates "
     "them empty";
 
-/// Whether both ICP tables exist in the session's schema. Throws pg::Failure.
+/// Whether both ICP tables exist in the session's schema (call it inside a
+/// transaction begun with pg::begin, which sets that schema in unnamed
+/// mode). Throws pg::Failure.
 [[nodiscard]] bool tables_exist(const pg::Connection& connection);
 
 /// How a failure to open a connection begins its reason.
@@ -35,9 +41,32 @@ struct Session {
   std::chrono::milliseconds statement_timeout{0};
   std::chrono::milliseconds lock_timeout{0};
   std::chrono::milliseconds idle_in_transaction_timeout{0};
+  std::chrono::milliseconds client_connection_check_interval{0};
   std::chrono::milliseconds connect_timeout{0};
   std::chrono::milliseconds answer_timeout{0};  ///< pg::Connection::answer_timeout
+  /// How statements run; named (prepared per session) until open decides.
+  std::shared_ptr<const pg::StatementMode> mode = std::make_shared<pg::StatementMode>();
 };
+
+/// The server settings the store gives its sessions (PostgreSQL's names,
+/// values in milliseconds), those the options leave at 0 left out. Each
+/// applies only where its pg_settings source is 'default': a value from the
+/// server's configuration, the database, the role (ALTER ... SET) or the URL
+/// (`options=-c ...`) is the operator's, and wins.
+[[nodiscard]] std::vector<std::pair<std::string_view, std::int64_t>> library_defaults(
+    const Session& session);
+
+/// The setup of a session for named statements (StatementMode::setup).
+/// Throws pg::Failure.
+[[nodiscard]] std::shared_ptr<const pg::StatementMode> named_mode(const pg::Connection& probe,
+                                                                  const Session& session);
+
+/// The statements for unnamed mode, where every setting is local to one
+/// transaction: which of the library's defaults apply is read once, here,
+/// as every backend behind a pooler has the same role and database.
+/// Throws pg::Failure.
+[[nodiscard]] std::shared_ptr<const pg::StatementMode> unnamed_mode(const pg::Connection& probe,
+                                                                    const Session& session);
 
 /// libpq's message about a connection string it could not parse, without the
 /// input it quotes (which may hold the password): each quoted part longer
@@ -48,8 +77,10 @@ struct Session {
 /// `text` with every occurrence of `secret` replaced by "********".
 [[nodiscard]] std::string masked(std::string_view text, std::string_view secret);
 
-/// A new connection with the session set up and every statement prepared,
-/// in non-blocking mode. Setting it up waits for each answer until
+/// A new connection in non-blocking mode. In named mode its session gets the
+/// library's defaults, the schema and (with `prepare`) every statement
+/// prepared; in unnamed mode nothing outlives a transaction, so nothing is
+/// set. Setting it up waits for each answer until
 /// `deadline` at most (and never longer than the answer timeout). Throws
 /// pg::Failure.
 [[nodiscard]] pg::Connection connect(

@@ -90,11 +90,34 @@ inline Failure failure_of(PGconn* connection, const PGresult* result) {
   if (reason.empty()) reason = one_line(PQerrorMessage(connection));
   if (reason.empty()) reason = "no answer from the server";
   // Class 08 is "connection exception"; 57P01-57P03 are shutdowns and
-  // "cannot connect now": the session is gone either way.
+  // "cannot connect now": the session is gone either way. 25006
+  // (read_only_sql_transaction) is a session on a standby, or on a primary
+  // being demoted: dropped, so that the next connection finds the primary.
   const bool lost = PQstatus(connection) != CONNECTION_OK || sqlstate.starts_with("08") ||
-                    sqlstate.starts_with("57P");
+                    sqlstate.starts_with("57P") || sqlstate == "25006";
   return {std::move(reason), std::move(sqlstate), lost};
 }
+
+/// How a connection's statements reach the server. Named: each session
+/// prepares them once (the fastest, and what a direct connection or a
+/// session pooler keeps). Unnamed: parsed with every call and every setting
+/// local to the transaction, so that nothing outlives it: what a transaction
+/// pooler (PgBouncer's pool_mode=transaction) needs, as it hands each
+/// transaction to any backend and that backend to any other client next.
+struct StatementMode {
+  bool named = true;
+  /// For named statements, the SELECT that sets the session up (the
+  /// library's defaults, the schema) before it prepares them: on connecting,
+  /// and again on a session that lost them. Empty: nothing to set.
+  std::string setup;
+  /// Opens an explicit transaction: "BEGIN", and for unnamed statements the
+  /// session's settings as SET LOCAL, all in one round trip.
+  std::string begin = "BEGIN";
+  /// For unnamed statements, a SELECT of set_config(..., true) sent ahead
+  /// of a statement outside an explicit transaction, in the same pipeline
+  /// (one round trip, one implicit transaction). Empty: nothing to set.
+  std::string prelude;
+};
 
 /// An open connection in non-blocking mode, and the longest it waits for the
 /// server's answer to any one statement: libpq's blocking calls would wait
@@ -102,19 +125,33 @@ inline Failure failure_of(PGconn* connection, const PGresult* result) {
 /// (SIGSTOP, a hung host behind a live proxy), which keepalives cannot see.
 class Connection {
  public:
-  Connection(ConnectionPtr handle, std::chrono::milliseconds answer_timeout)
-      : handle_(std::move(handle)), answer_timeout_(answer_timeout) {}
+  Connection(ConnectionPtr handle, std::chrono::milliseconds answer_timeout,
+             std::shared_ptr<const StatementMode> mode = std::make_shared<StatementMode>())
+      : handle_(std::move(handle)), answer_timeout_(answer_timeout), mode_(std::move(mode)) {}
   [[nodiscard]] PGconn* raw() const noexcept { return handle_.get(); }
   /// 0: no bound of the client's own.
   [[nodiscard]] std::chrono::milliseconds answer_timeout() const noexcept {
     return answer_timeout_;
   }
   void set_answer_timeout(std::chrono::milliseconds timeout) noexcept { answer_timeout_ = timeout; }
+  [[nodiscard]] const StatementMode& mode() const noexcept { return *mode_; }
+  /// A failure said the session must not be reused though libpq still
+  /// counts it open (a standby's session, say): the pool closes it.
+  void discard() const noexcept { discarded_ = true; }
+  [[nodiscard]] bool discarded() const noexcept { return discarded_; }
 
  private:
   ConnectionPtr handle_;
   std::chrono::milliseconds answer_timeout_;
+  std::shared_ptr<const StatementMode> mode_;
+  mutable bool discarded_ = false;  // set from const paths, like libpq's own state
 };
+
+/// `failure`, after marking the connection for closing when it was lost.
+inline Failure noted(const Connection& connection, Failure failure) {
+  if (failure.connection_lost()) connection.discard();
+  return failure;
+}
 
 /// Sends what libpq still holds and reads until it has a whole result (or
 /// the connection failed), so that PQgetResult does not block; past the
@@ -127,17 +164,17 @@ inline void await_result(const Connection& connection) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const int unsent = PQflush(raw);  // 0: all sent, 1: more to send, -1: failed
-    if (unsent < 0) throw failure_of(raw, nullptr);
+    if (unsent < 0) throw noted(connection, failure_of(raw, nullptr));
     if (unsent == 0 && PQisBusy(raw) == 0) return;
     int wait_ms = -1;
     if (timeout.count() > 0) {
       const auto left =
           std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
-        throw Failure(fmt::format("no answer from the server within {} ms (PostgresOptions::"
-                                  "answer_timeout)",
-                                  timeout.count()),
-                      "", true, true);
+        throw noted(connection, Failure(fmt::format("no answer from the server within {} ms "
+                                                    "(PostgresOptions::answer_timeout)",
+                                                    timeout.count()),
+                                        "", true, true));
       }
       wait_ms = static_cast<int>(left.count());
     }
@@ -149,13 +186,16 @@ inline void await_result(const Connection& connection) {
     pollfd descriptor{.fd = PQsocket(raw),
                       .events = static_cast<short>(POLLIN | (unsent == 1 ? POLLOUT : 0)),
                       .revents = 0};
-    if (descriptor.fd < 0) throw failure_of(raw, nullptr);
+    if (descriptor.fd < 0) throw noted(connection, failure_of(raw, nullptr));
     const int ready = ::poll(&descriptor, 1, wait_ms);
-    if (ready < 0 && errno != EINTR) throw Failure("poll() failed on the connection", "", true);
+    if (ready < 0 && errno != EINTR) {
+      throw noted(connection, Failure("poll() failed on the connection", "", true));
+    }
     // Input is read also while sending: the server may answer (an error)
     // before it has read everything, and libpq needs to see that.
     const bool readable = ready > 0 && (descriptor.revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-    if ((readable || tls) && PQconsumeInput(raw) == 0) throw failure_of(raw, nullptr);
+    if ((readable || tls) && PQconsumeInput(raw) == 0)
+      throw noted(connection, failure_of(raw, nullptr));
   }
 }
 
@@ -170,12 +210,13 @@ inline ResultPtr last_result(const Connection& connection, ExecStatusType expect
     ResultPtr result(PQgetResult(connection.raw()));
     if (!result) break;
     if (!failed && PQresultStatus(result.get()) != expected) {
-      failed = std::make_exception_ptr(failure_of(connection.raw(), result.get()));
+      failed =
+          std::make_exception_ptr(noted(connection, failure_of(connection.raw(), result.get())));
     }
     last = std::move(result);
   }
   if (failed) std::rethrow_exception(failed);
-  if (!last) throw failure_of(connection.raw(), nullptr);
+  if (!last) throw noted(connection, failure_of(connection.raw(), nullptr));
   return last;
 }
 
@@ -244,81 +285,30 @@ inline std::string_view text_at(const PGresult* result, int row, int column) {
           static_cast<std::size_t>(PQgetlength(result, row, column))};
 }
 
-/// Runs a prepared statement; binary results. Throws Failure unless the
-/// result has the `expected` status.
-template <class Statement, std::size_t N>
-ResultPtr exec_prepared(const Connection& connection, const Statement& statement,
-                        const Params<N>& params, ExecStatusType expected) {
-  check_arity(statement, params);
-  if (PQsendQueryPrepared(connection.raw(), statement.name, params.count(), params.values(),
-                          params.lengths(), params.formats(), 1) == 0) {
-    throw failure_of(connection.raw(), nullptr);
-  }
-  return last_result(connection, expected);
-}
-
-/// Runs a prepared statement in single-row mode, handing `on_row` one row at a
-/// time (a result of one row) while it returns true: a caller that stops
-/// early holds no more than one row in memory. The rows after that are read
-/// and dropped, so the connection is ready for its next query either way
-/// (the server still sends them: memory is bounded, not the server's work).
-/// Throws Failure when the statement fails, or what `on_row` threw.
-template <class Statement, std::size_t N, class OnRow>
-void for_each_row(const Connection& connection, const Statement& statement, const Params<N>& params,
-                  OnRow on_row) {
-  check_arity(statement, params);
-  PGconn* raw = connection.raw();
-  if (PQsendQueryPrepared(raw, statement.name, params.count(), params.values(), params.lengths(),
-                          params.formats(), 1) == 0) {
-    throw failure_of(raw, nullptr);
-  }
-  // Can only fail right after a send; then the rows simply come all at once.
-  (void)PQsetSingleRowMode(raw);
-  bool wanted = true;
-  std::exception_ptr thrown;  // the first failure, of the statement or of on_row
-  // One answer timeout per result: the whole statement may take longer, as
-  // rows keep arriving; the server's statement_timeout bounds it as a whole.
-  for (;;) {
-    await_result(connection);
-    const ResultPtr result{PQgetResult(raw)};
-    if (!result) break;
-    const auto status = PQresultStatus(result.get());
-    if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
-      for (int row = 0; wanted && row < PQntuples(result.get()); ++row) {
-        try {
-          wanted = on_row(result.get(), row);
-        } catch (...) {
-          thrown = std::current_exception();
-          wanted = false;
-        }
-      }
-    } else if (!thrown && wanted) {
-      // An error after the caller stopped (a statement timeout while the
-      // rest streams in) fails nothing it kept; a lost connection is seen by
-      // the pool's own status check.
-      thrown = std::make_exception_ptr(failure_of(raw, result.get()));
-      wanted = false;
-    }
-  }
-  if (thrown) std::rethrow_exception(thrown);
-}
-
 /// Runs SQL text without parameters (BEGIN, COMMIT, SET, migrations); the
 /// last statement's result.
 inline ResultPtr exec(const Connection& connection, const char* sql,
                       ExecStatusType expected = PGRES_COMMAND_OK) {
-  if (PQsendQuery(connection.raw(), sql) == 0) throw failure_of(connection.raw(), nullptr);
+  if (PQsendQuery(connection.raw(), sql) == 0) {
+    throw noted(connection, failure_of(connection.raw(), nullptr));
+  }
   return last_result(connection, expected);
 }
 
-/// Prepares a statement (PQprepare, bounded like every other call).
+/// Prepares a statement (PQprepare, bounded like every other call). One the
+/// session has already (42P05: a transaction pooler's backend that another
+/// session of this store prepared) is kept: same name, same text.
 template <class Statement>
 void prepare(const Connection& connection, const Statement& statement) {
   if (PQsendPrepare(connection.raw(), statement.name, statement.sql, statement.parameter_count,
                     statement.parameter_types.data()) == 0) {
-    throw failure_of(connection.raw(), nullptr);
+    throw noted(connection, failure_of(connection.raw(), nullptr));
   }
-  (void)last_result(connection, PGRES_COMMAND_OK);
+  try {
+    (void)last_result(connection, PGRES_COMMAND_OK);
+  } catch (const Failure& failure) {
+    if (failure.sqlstate() != "42P05") throw;  // duplicate_prepared_statement
+  }
 }
 
 /// Rows a command changed (UPDATE, DELETE, INSERT).

@@ -53,13 +53,15 @@ class ConnectionPool {
     Lease(Lease&&) = delete;
     Lease& operator=(Lease&&) = delete;
     /// Ends any transaction left open by an error; a connection that cannot
-    /// be brought back to idle (lost, or still busy with a statement whose
-    /// answer never came in time) is closed instead of returned.
+    /// be brought back to idle (lost, discarded, or still busy with a
+    /// statement whose answer never came in time) is closed instead of
+    /// returned.
     ~Lease() {
       PGconn* raw = connection_.raw();
       const auto state = PQtransactionStatus(raw);
-      bool reusable =
-          PQstatus(raw) == CONNECTION_OK && state != PQTRANS_ACTIVE && state != PQTRANS_UNKNOWN;
+      bool reusable = !connection_.discarded() && PQstatus(raw) == CONNECTION_OK &&
+                      PQpipelineStatus(raw) == PQ_PIPELINE_OFF && state != PQTRANS_ACTIVE &&
+                      state != PQTRANS_UNKNOWN;
       if (reusable && state != PQTRANS_IDLE) {
         try {
           (void)pg::exec(connection_, "ROLLBACK");

@@ -6,6 +6,7 @@
 #include "postgres/libpq.hpp"
 #include "postgres/migrations.hpp"
 #include "postgres/pool.hpp"
+#include "postgres/run_statement.hpp"
 #include "postgres/schema.hpp"
 #include "store/check_batch.hpp"
 #include "store/errors.hpp"
@@ -63,7 +64,7 @@ std::optional<std::uint64_t> stored_revision(const pg::Connection& connection,
                                              std::string_view organization, std::string_view id) {
   pg::Params<2> params;
   params.text(id).text(organization);
-  const auto result = pg::exec_prepared(connection, statement, params, PGRES_TUPLES_OK);
+  const auto result = pg::exec_statement(connection, statement, params, PGRES_TUPLES_OK);
   if (PQntuples(result.get()) == 0) return std::nullopt;
   return static_cast<std::uint64_t>(pg::int8_at(result.get(), 0, 0));
 }
@@ -88,7 +89,7 @@ class PostgresStore final : public IcpStore {
     if (request.member) params.text(*request.member);
     params.text(request.organization);
     const auto* statement = request.member ? &sql::kGetForMember : &sql::kGet;
-    const auto result = pg::exec_prepared(connection.get(), *statement, params, PGRES_TUPLES_OK);
+    const auto result = pg::exec_statement(connection.get(), *statement, params, PGRES_TUPLES_OK);
     if (PQntuples(result.get()) == 0) return std::optional<Icp>{};
     return std::optional<Icp>{decode(result.get(), 0, request.organization)};
   } catch (const pg::Failure& failure) {
@@ -102,10 +103,12 @@ class PostgresStore final : public IcpStore {
 
   Result<void> check_health() override try {
     const auto connection = pool_.take();
+    pg::begin(connection.get());
     if (!detail::postgres::tables_exist(connection.get())) {
       return Error{Errc::internal,
                    fmt::format("PostgreSQL store: {}", detail::postgres::kTablesMissing)};
     }
+    pg::exec(connection.get(), "COMMIT");
     return {};
   } catch (const pg::Failure& failure) {
     return postgres_error("reach the database", failure);
@@ -114,7 +117,7 @@ class PostgresStore final : public IcpStore {
   Result<void> write(const WriteIcpsRequest& request) override try {
     const auto connection = pool_.take();
     const auto& db = connection.get();
-    pg::exec(db, "BEGIN");
+    pg::begin(db);
     if (request.expected_revision && request.icps.size() == 1 &&
         request.mode == WriteMode::replace) {
       if (auto problem = replace_if(db, request.icps.front(), *request.expected_revision)) {
@@ -148,13 +151,13 @@ class PostgresStore final : public IcpStore {
       // One statement (its own transaction); memberships go by cascade.
       pg::Params<2> params;
       params.text(request.id).text(request.organization);
-      const auto result = pg::exec_prepared(db, sql::kErase, params, PGRES_COMMAND_OK);
+      const auto result = pg::exec_statement(db, sql::kErase, params, PGRES_COMMAND_OK);
       return pg::rows_changed(result.get()) > 0;
     }
-    pg::exec(db, "BEGIN");
+    pg::begin(db);
     pg::Params<3> params;
     params.text(request.id).int8(to_column(*request.expected_revision)).text(request.organization);
-    const auto result = pg::exec_prepared(db, sql::kEraseIf, params, PGRES_COMMAND_OK);
+    const auto result = pg::exec_statement(db, sql::kEraseIf, params, PGRES_COMMAND_OK);
     if (pg::rows_changed(result.get()) == 0) {
       // Nothing erased: tell "no such ICP" from "another revision".
       if (!stored_revision(db, sql::kRevision, request.organization, request.id)) return false;
@@ -215,7 +218,7 @@ class PostgresStore final : public IcpStore {
         .int8(to_column(icp.revision))
         .int8(to_column(expected))
         .text(icp.organization);
-    const auto result = pg::exec_prepared(db, sql::kReplaceIf, params, PGRES_COMMAND_OK);
+    const auto result = pg::exec_statement(db, sql::kReplaceIf, params, PGRES_COMMAND_OK);
     if (pg::rows_changed(result.get()) == 0) {
       if (!stored_revision(db, sql::kRevision, icp.organization, icp.id)) {
         return Error{Errc::not_found, fmt::format("ICP not found: {}", icp.id)};
@@ -238,7 +241,7 @@ class PostgresStore final : public IcpStore {
       // Insert mode never overwrites: an ICP inserted by a concurrent batch
       // since the check is a unique violation, reported as the check would.
       const auto& statement = mode == WriteMode::insert ? sql::kInsert : sql::kUpsert;
-      (void)pg::exec_prepared(db, statement, params, PGRES_COMMAND_OK);
+      (void)pg::exec_statement(db, statement, params, PGRES_COMMAND_OK);
     } catch (const pg::Failure& failure) {
       if (failure.sqlstate() != "23505") throw;
       return Error{Errc::conflict, fmt::format("ICP already exists: {}", icp.id)};
@@ -251,7 +254,7 @@ class PostgresStore final : public IcpStore {
     {
       pg::Params<2> params;
       params.text(icp.id).text(icp.organization);
-      (void)pg::exec_prepared(db, sql::kEraseMembers, params, PGRES_COMMAND_OK);
+      (void)pg::exec_statement(db, sql::kEraseMembers, params, PGRES_COMMAND_OK);
     }
     if (icp.user_ids.empty()) return;
     boost::json::array user_ids;
@@ -260,21 +263,22 @@ class PostgresStore final : public IcpStore {
     const auto members = boost::json::serialize(user_ids);
     pg::Params<4> params;
     params.text(icp.id).int8(to_unix_ms(icp.created_at)).text(members).text(icp.organization);
-    (void)pg::exec_prepared(db, sql::kInsertMembers, params, PGRES_COMMAND_OK);
+    (void)pg::exec_statement(db, sql::kInsertMembers, params, PGRES_COMMAND_OK);
   }
 
   ConnectionPool pool_;
 };
 
-}  // namespace
-
-Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
-                                                      PostgresOptions options) {
+/// The session every connection of a store for `url` gets, after checking
+/// the database's schema (and migrating it when `options.migrate`) on a
+/// connection of its own.
+Result<Session> open_session(std::string_view url, const PostgresOptions& options) {
   Session session{.url = std::string(url),
                   .schema_identifier = {},
                   .statement_timeout = options.statement_timeout,
                   .lock_timeout = options.lock_timeout,
                   .idle_in_transaction_timeout = options.idle_in_transaction_timeout,
+                  .client_connection_check_interval = options.client_connection_check_interval,
                   .connect_timeout = options.acquire_timeout,
                   .answer_timeout = options.answer_timeout};
   try {
@@ -298,27 +302,45 @@ Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
     }
     PQconninfoFree(parsed);
 
-    auto connection = detail::postgres::connect(session, false);
+    // Unnamed mode until the mode is known: this connection sets nothing
+    // that outlives a transaction, whatever pools it.
+    session.mode = std::make_shared<const pg::StatementMode>(
+        pg::StatementMode{.named = false, .setup = {}, .begin = "BEGIN", .prelude = {}});
+    const auto connection = detail::postgres::connect(session, false);
     if (!options.schema.empty()) {
-      std::unique_ptr<char, decltype(&PQfreemem)> quoted(
+      const std::unique_ptr<char, decltype(&PQfreemem)> quoted(
           PQescapeIdentifier(connection.raw(), options.schema.data(), options.schema.size()),
           &PQfreemem);
       if (!quoted) throw pg::failure_of(connection.raw(), nullptr);
       session.schema_identifier = quoted.get();
-      const auto set = fmt::format("SET search_path = {}", session.schema_identifier);
-      pg::exec(connection, set.c_str());
     }
-    if (auto problem = detail::postgres::migrate(connection, session)) return *problem;
-    if (!detail::postgres::tables_exist(connection)) {
-      return Error{Errc::internal, fmt::format("PostgreSQL store: cannot open the ICP database: {}",
-                                               detail::postgres::kTablesMissing)};
+    if (auto problem = detail::postgres::migrate(connection, session, options.migrate)) {
+      return *problem;
     }
+    session.mode = options.transaction_pooling ? detail::postgres::unnamed_mode(connection, session)
+                                               : detail::postgres::named_mode(connection, session);
   } catch (const pg::Failure& failure) {
     return Error{Errc::internal,
                  fmt::format("PostgreSQL store: cannot open the ICP database ({})",
                              detail::postgres::masked(failure.reason(), session.password))};
   }
-  return std::shared_ptr<IcpStore>(std::make_shared<PostgresStore>(std::move(session), options));
+  return session;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
+                                                      PostgresOptions options) {
+  auto session = open_session(url, options);
+  if (!session) return session.error();
+  return std::shared_ptr<IcpStore>(std::make_shared<PostgresStore>(std::move(*session), options));
+}
+
+Result<void> migrate_postgres(std::string_view url, PostgresOptions options) {
+  options.migrate = true;
+  auto session = open_session(url, options);
+  if (!session) return session.error();
+  return {};
 }
 
 }  // namespace icp
