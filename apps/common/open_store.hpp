@@ -32,4 +32,20 @@ struct PostgresSettings {};  ///< this build has no PostgreSQL store
   return open_sqlite_store(location, {.create_if_missing = create_if_missing});
 }
 
+/// Creates or upgrades the schema of the database `location` names (an
+/// SQLite file is created if missing, and migrates as it opens).
+[[nodiscard]] inline Result<void> migrate_store(std::string_view location,
+                                                [[maybe_unused]] const PostgresSettings& postgres) {
+  if (is_postgres_url(location)) {
+#ifdef ICP_APPS_WITH_POSTGRES
+    return migrate_postgres(location, postgres);
+#else
+    return open_store(location, false).error();
+#endif
+  }
+  auto store = open_store(location, true);
+  if (!store) return store.error();
+  return {};
+}
+
 }  // namespace icp::apps

@@ -265,6 +265,28 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   add_number(app, "--pg-min-idle", postgres.min_idle, 0, 10'000, "ICP_PG_MIN_IDLE",
              "Idle connections kept open however long they stay idle")
       ->group(kStore);
+  add_milliseconds(app, "--pg-client-check-interval", postgres.client_connection_check_interval,
+                   "ICP_PG_CLIENT_CHECK_INTERVAL",
+                   "While a statement runs, the database checks this often that the server is "
+                   "still there, so that a killed server's locks go within about this long (0: "
+                   "the database's setting)")
+      ->group(kStore);
+  app.add_option("--pg-schema", postgres.schema,
+                 "The PostgreSQL schema holding the tables (default: the connection's)")
+      ->envname("ICP_PG_SCHEMA")
+      ->type_name("NAME")
+      ->check(kNotEmpty)
+      ->group(kStore);
+  app.add_flag("--pg-transaction-pooling", postgres.transaction_pooling,
+               "--db names a pooler in transaction mode (PgBouncer pool_mode=transaction): keep "
+               "no prepared statements or settings past a transaction")
+      ->envname("ICP_PG_TRANSACTION_POOLING")
+      ->group(kStore);
+  app.add_flag("--pg-migrate,!--pg-no-migrate", postgres.migrate,
+               "Create or upgrade the schema when it is not current (the default; needs the "
+               "owner's privileges), or only check it (--pg-no-migrate: run icpctl migrate first)")
+      ->envname("ICP_PG_MIGRATE")
+      ->group(kStore);
 #endif
 
   try {

@@ -41,6 +41,11 @@ Commands (the API's access rules apply to all but put):
   update ID [FILE|-]      Update ICP with a partial JSON body (absent fields
                           stay, null clears). Prints the updated ICP.
   delete ID               Delete ICP. Prints the id.
+  migrate                 Create the database's ICP schema, or upgrade it to this
+                          build's version (an SQLite file is created if
+                          missing). For PostgreSQL, run it as the database's
+                          owner before servers that run with --pg-no-migrate
+                          or as a role that may only read and write rows.
 
 Options:
   --db PATH|URL           The SQLite database file, or a postgresql:// URL (required).
@@ -54,6 +59,13 @@ Options:
   --if-match ETAG         update, delete: only if the ICP is still at ETAG
                           (else PRECONDITION_FAILED).
   --etag                  get: print the ETag instead of the ICP.
+  --pg-schema NAME        PostgreSQL: the schema holding the tables (default:
+                          the connection's, normally public).
+  --pg-transaction-pooling
+                          PostgreSQL: the URL names a pooler in transaction
+                          mode (PgBouncer pool_mode=transaction).
+  --pg-no-migrate         PostgreSQL: never create or upgrade the schema, only
+                          check it (commands other than migrate).
   -h, --help              Show this help.
   --version               Print the version.
 
@@ -80,6 +92,9 @@ struct Args {
   std::optional<std::size_t> limit;
   std::optional<std::string> cursor;
   std::optional<std::string> if_match;
+  std::string pg_schema;
+  bool pg_transaction_pooling = false;
+  bool pg_no_migrate = false;
 };
 
 std::optional<std::size_t> parse_count(std::string_view text) {
@@ -94,7 +109,8 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string_view arg = argv[i];
     const bool takes_value = arg == "--db" || arg == "--as" || arg == "--limit" ||
-                             arg == "--cursor" || arg == "--if-match" || arg == "--org";
+                             arg == "--cursor" || arg == "--if-match" || arg == "--org" ||
+                             arg == "--pg-schema";
     if (takes_value) {
       if (i + 1 >= argv.size()) return UsageError{fmt::format("{} needs a value", arg)};
       const std::string value = argv[++i];
@@ -113,6 +129,8 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
         args.cursor = value;
       } else if (arg == "--if-match") {
         args.if_match = value;
+      } else if (arg == "--pg-schema") {
+        args.pg_schema = value;
       } else {
         args.limit = parse_count(value);
         if (!args.limit)
@@ -128,6 +146,10 @@ std::variant<Args, UsageError> parse_args(std::span<char*> argv) {
       args.all = true;
     } else if (arg == "--etag") {
       args.etag = true;
+    } else if (arg == "--pg-transaction-pooling") {
+      args.pg_transaction_pooling = true;
+    } else if (arg == "--pg-no-migrate") {
+      args.pg_no_migrate = true;
     } else if (arg.starts_with("--") && arg.size() > 2) {
       return UsageError{fmt::format("unknown option {}", arg)};
     } else if (args.command.empty()) {
@@ -282,6 +304,17 @@ int run_delete(const Context& c) {
   return 0;
 }
 
+/// The PostgreSQL settings the flags give (ignored for an SQLite file).
+icp::apps::PostgresSettings postgres_settings([[maybe_unused]] const Args& args) {
+  icp::apps::PostgresSettings settings;
+#ifdef ICP_APPS_WITH_POSTGRES
+  settings.schema = args.pg_schema;
+  settings.transaction_pooling = args.pg_transaction_pooling;
+  settings.migrate = !args.pg_no_migrate;
+#endif
+  return settings;
+}
+
 struct Command {
   std::string_view name;
   std::size_t min_args;
@@ -297,6 +330,7 @@ constexpr std::array kCommands{
     Command{"create", 0, 1, "at most one FILE", run_create},
     Command{"update", 1, 2, "an ID and at most one FILE", run_update},
     Command{"delete", 1, 1, "exactly one ID", run_delete},
+    Command{"migrate", 0, 0, "no arguments", nullptr},
 };
 
 int run(int argc, char** argv) {
@@ -321,7 +355,14 @@ int run(int argc, char** argv) {
     return usage_error(fmt::format("{} takes {}", command->name, command->arguments));
   }
 
-  auto store = icp::apps::open_store(args.db, command->name == "put");
+  if (command->name == "migrate") {
+    if (auto migrated = icp::apps::migrate_store(args.db, postgres_settings(args)); !migrated) {
+      std::cerr << "icpctl: " << migrated.error().message << '\n';
+      return 2;
+    }
+    return 0;
+  }
+  auto store = icp::apps::open_store(args.db, command->name == "put", postgres_settings(args));
   if (!store) {
     std::cerr << "icpctl: " << store.error().message << '\n';
     return 2;
