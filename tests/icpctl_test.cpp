@@ -274,6 +274,9 @@ TEST_CASE("icpctl: usage errors are one line and exit 2", "[icpctl]") {
       {"get", id, "--org", "org_a"},
       {"get", id, "--as", "u", "--org", "org a"},
       {"get", id, "--as", "u", "--org", std::string(257, 'o')},
+      {"migrate", "extra"},
+      {"get", id, "--pg-schema"},
+      {"get", id, "--pg-schema", ""},
   };
   for (const auto& args : cases) {
     std::string joined;
@@ -311,13 +314,45 @@ TEST_CASE("icpctl: an unusable database is one line and exit 2", "[icpctl]") {
 #endif
 }
 
+TEST_CASE("icpctl: migrate creates or upgrades the schema, and nothing else", "[icpctl]") {
+  const Icpctl icpctl;
+  // An SQLite file is created, as put would; then get finds an empty database.
+  const auto created = icpctl({"migrate"});
+  CHECK(created.status == 0);
+  CHECK(created.out.empty());
+  CHECK(std::filesystem::exists(icpctl.db()));
+  CHECK(icpctl({"migrate"}).status == 0);  // again: nothing to do
+  CHECK(icpctl({"get", std::string(kExampleId), "--as", "u"}).status == 1);  // NOT_FOUND
+#ifdef ICP_TEST_WITH_POSTGRES
+  if (!icp::test::store_available("postgres")) return;
+  const icp::test::ScratchSchema schema(*icp::test::postgres_url());
+  auto with_schema = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--db", *icp::test::postgres_url(), "--pg-schema", schema.name()});
+    return icpctl(args, icp::testing::spec_example_json(), false);
+  };
+  // --pg-no-migrate: a missing schema is refused, saying what to run.
+  const auto refused = with_schema({"--pg-no-migrate", "put"});
+  CHECK(refused.status == 2);
+  CHECK_THAT(refused.err, Catch::Contains("icpctl migrate --db URL"));
+  CHECK(std::count(refused.err.begin(), refused.err.end(), '\n') == 1);
+  REQUIRE(with_schema({"migrate"}).status == 0);
+  CHECK(with_schema({"--pg-no-migrate", "put"}).status == 0);
+  CHECK(with_schema({"--pg-no-migrate", "--pg-transaction-pooling", "get", std::string(kExampleId),
+                     "--as", "user_abc123"})
+            .status == 0);
+  icp::test::PgSession admin(*icp::test::postgres_url());
+  CHECK(admin.value(fmt::format("SELECT count(*) FROM {}.icps", schema.name())) == "1");
+#endif
+}
+
 TEST_CASE("icpctl: --help documents every command", "[icpctl]") {
   const Icpctl icpctl;
   const auto help = icpctl({"--help"}, "", false);
   CHECK(help.status == 0);
   for (const auto* word :
        {"put", "get", "list", "create", "update", "delete", "--as", "--admin", "--all", "--limit",
-        "--cursor", "--if-match", "--etag", "--db", "Exit status"}) {
+        "--cursor", "--if-match", "--etag", "--db", "migrate", "--pg-schema",
+        "--pg-transaction-pooling", "--pg-no-migrate", "Exit status"}) {
     CHECK_THAT(help.out, Catch::Contains(word));
   }
   const auto version = icpctl({"--version"}, "", false);
