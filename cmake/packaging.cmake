@@ -40,7 +40,7 @@ if(ICP_WITH_CLERK)
   list(APPEND icp_dev_depends libssl-dev)
 endif()
 if(ICP_WITH_POSTGRES)
-  list(APPEND icp_dev_depends libpq-dev)
+  list(APPEND icp_dev_depends "libpq-dev (>= 14)")
 endif()
 list(JOIN icp_dev_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
 

@@ -140,22 +140,32 @@ std::string names_of(const std::vector<std::pair<std::string_view, std::int64_t>
   return names;
 }
 
+/// Settings nobody but a session set: the server's default, or a value some
+/// other client of a pooler left on the backend, which is no operator's.
+constexpr std::string_view kUnsetSources = "source IN ('default', 'session')";
+
 }  // namespace
+
+std::string defaults_select(const Session& session, bool local) {
+  const auto defaults = library_defaults(session);
+  if (defaults.empty()) return {};
+  std::string cases;
+  for (const auto& [name, value] : defaults) {
+    cases += fmt::format(" WHEN '{}' THEN '{}'", name, value);
+  }
+  return fmt::format(
+      "SELECT set_config(name, CASE name{} END, {}) FROM pg_settings WHERE {} AND "
+      "name IN ({})",
+      cases, local, kUnsetSources, names_of(defaults));
+}
 
 std::shared_ptr<const pg::StatementMode> named_mode(const pg::Connection& probe,
                                                     const Session& session) {
   // One round trip: each default the operator left unset, for the session,
   // and the schema; one SELECT each, so that every result has tuples.
   std::vector<std::string> selects;
-  if (const auto defaults = library_defaults(session); !defaults.empty()) {
-    std::string cases;
-    for (const auto& [name, value] : defaults) {
-      cases += fmt::format(" WHEN '{}' THEN '{}'", name, value);
-    }
-    selects.push_back(
-        fmt::format("SELECT set_config(name, CASE name{} END, false) FROM pg_settings "
-                    "WHERE source = 'default' AND name IN ({})",
-                    cases, names_of(defaults)));
+  if (auto defaults = defaults_select(session, false); !defaults.empty()) {
+    selects.push_back(std::move(defaults));
   }
   if (!session.schema_identifier.empty()) {
     selects.push_back(fmt::format("SELECT set_config('search_path', {}, false)",
@@ -173,9 +183,8 @@ std::shared_ptr<const pg::StatementMode> unnamed_mode(const pg::Connection& prob
   pg::StatementMode mode{.named = false, .setup = {}, .begin = "BEGIN", .prelude = {}};
   std::vector<std::string> local_settings;  // set_config(...) calls
   if (const auto defaults = library_defaults(session); !defaults.empty()) {
-    const auto query =
-        fmt::format("SELECT name FROM pg_settings WHERE source = 'default' AND name IN ({})",
-                    names_of(defaults));
+    const auto query = fmt::format("SELECT name FROM pg_settings WHERE {} AND name IN ({})",
+                                   kUnsetSources, names_of(defaults));
     const auto unset = pg::exec(probe, query.c_str(), PGRES_TUPLES_OK);
     for (int row = 0; row < PQntuples(unset.get()); ++row) {
       const std::string_view name = PQgetvalue(unset.get(), row, 0);
@@ -235,6 +244,12 @@ Error postgres_error(std::string_view operation, const pg::Failure& failure) {
                              "the next call reconnects (to the primary, if the URL lists it with "
                              "target_session_attrs=read-write)",
                              operation)};
+  }
+  if (failure.sqlstate() == "26000") {  // invalid_sql_statement_name, inside a transaction
+    return Error{Errc::unavailable,
+                 fmt::format("PostgreSQL store: failed to {}: {}; nothing was changed, and the "
+                             "next call sets up a new session",
+                             operation, failure.reason())};
   }
   if (failure.reason().starts_with(kCannotConnect)) {
     return Error{Errc::unavailable,

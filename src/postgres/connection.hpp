@@ -50,11 +50,16 @@ struct Session {
 
 /// The server settings the store gives its sessions (PostgreSQL's names,
 /// values in milliseconds), those the options leave at 0 left out. Each
-/// applies only where its pg_settings source is 'default': a value from the
-/// server's configuration, the database, the role (ALTER ... SET) or the URL
-/// (`options=-c ...`) is the operator's, and wins.
+/// applies only where its pg_settings source is 'default' (or 'session': a
+/// pooled backend's leftover): a value from the server's configuration, the
+/// database, the role (ALTER ... SET) or the URL (`options=-c ...`) is the
+/// operator's, and wins.
 [[nodiscard]] std::vector<std::pair<std::string_view, std::int64_t>> library_defaults(
     const Session& session);
+
+/// A SELECT that sets each of the library's defaults the operator left
+/// unset, for the session or (`local`) the transaction; empty: none.
+[[nodiscard]] std::string defaults_select(const Session& session, bool local);
 
 /// The setup of a session for named statements (StatementMode::setup).
 /// Throws pg::Failure.

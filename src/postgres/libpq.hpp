@@ -93,8 +93,10 @@ inline Failure failure_of(PGconn* connection, const PGresult* result) {
   // "cannot connect now": the session is gone either way. 25006
   // (read_only_sql_transaction) is a session on a standby, or on a primary
   // being demoted: dropped, so that the next connection finds the primary.
+  // 26000 here (a prepared statement gone although the store had just
+  // prepared it, or inside a transaction) is a session handed on by a pooler.
   const bool lost = PQstatus(connection) != CONNECTION_OK || sqlstate.starts_with("08") ||
-                    sqlstate.starts_with("57P") || sqlstate == "25006";
+                    sqlstate.starts_with("57P") || sqlstate == "25006" || sqlstate == "26000";
   return {std::move(reason), std::move(sqlstate), lost};
 }
 
@@ -295,19 +297,25 @@ inline ResultPtr exec(const Connection& connection, const char* sql,
   return last_result(connection, expected);
 }
 
-/// Prepares a statement (PQprepare, bounded like every other call). One the
-/// session has already (42P05: a transaction pooler's backend that another
-/// session of this store prepared) is kept: same name, same text.
+/// Prepares a statement (PQprepare, bounded like every other call). A
+/// statement of that name the session has already (42P05: a pooled backend
+/// that another client prepared) is replaced: its text and the tables it
+/// names may be anybody's.
 template <class Statement>
 void prepare(const Connection& connection, const Statement& statement) {
-  if (PQsendPrepare(connection.raw(), statement.name, statement.sql, statement.parameter_count,
-                    statement.parameter_types.data()) == 0) {
-    throw noted(connection, failure_of(connection.raw(), nullptr));
-  }
-  try {
-    (void)last_result(connection, PGRES_COMMAND_OK);
-  } catch (const Failure& failure) {
-    if (failure.sqlstate() != "42P05") throw;  // duplicate_prepared_statement
+  for (int attempt = 0;; ++attempt) {
+    if (PQsendPrepare(connection.raw(), statement.name, statement.sql, statement.parameter_count,
+                      statement.parameter_types.data()) == 0) {
+      throw noted(connection, failure_of(connection.raw(), nullptr));
+    }
+    try {
+      (void)last_result(connection, PGRES_COMMAND_OK);
+      return;
+    } catch (const Failure& failure) {
+      if (failure.sqlstate() != "42P05" || attempt > 0) throw;  // duplicate_prepared_statement
+    }
+    // The name is one of the store's constants: no quoting needed.
+    (void)exec(connection, fmt::format("DEALLOCATE {}", statement.name).c_str());
   }
 }
 

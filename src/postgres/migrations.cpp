@@ -64,6 +64,11 @@ std::optional<Error> migrate(const pg::Connection& db, const Session& session, b
           ? std::string("BEGIN")
           : fmt::format("BEGIN; SET LOCAL search_path = {}", session.schema_identifier);
   pg::exec(db, begin.c_str());
+  // The store's timeouts for this transaction too: a migration queued behind
+  // a long transaction would otherwise hold every server's queries behind it.
+  if (const auto defaults = defaults_select(session, true); !defaults.empty()) {
+    (void)pg::exec(db, defaults.c_str(), PGRES_TUPLES_OK);
+  }
   auto found = inspect(db);
   if (found.refusal) return found.refusal;
   if (found.version == kPostgresSchemaVersion) return commit_if_complete(db);
