@@ -97,6 +97,11 @@ inline std::shared_ptr<IcpStore> make_store(std::string_view kind, const TempDir
 #ifdef ICP_TEST_WITH_POSTGRES
   if (kind.starts_with("postgres")) {
     const bool pooled = kind == "postgres-transaction-pooling";
+    if (pooled && !pgbouncer_transaction_url()) {
+      // Without a pooler this kind still runs its statements unnamed, directly.
+      const char* required = std::getenv("ICP_TEST_REQUIRE_PGBOUNCER");
+      REQUIRE_FALSE((required != nullptr && std::string_view(required) == "1"));
+    }
     auto schema = std::make_shared<ScratchSchema>(*postgres_url());
     const auto url =
         pooled ? pgbouncer_transaction_url().value_or(*postgres_url()) : *postgres_url();
