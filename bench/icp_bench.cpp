@@ -7,9 +7,10 @@
 //
 // With ICP_BENCH_POSTGRES set to a PostgreSQL URL, it also measures get and
 // list-for-user on PostgreSQL (schema `icp_bench`, seeded once with the same
-// 100,000 ICPs) beside bare libpq prepared statements of the same rows, in
-// wall-clock time (the work is in the server), e.g. on a throwaway server:
-//   scripts/with-postgres bench/postgres.sh
+// 100,000 ICPs) beside bare libpq statements of the same rows, in wall-clock
+// time (the work is in the server); with ICP_BENCH_PGBOUNCER, also through
+// PgBouncer in transaction mode. E.g. on a throwaway server:
+//   scripts/with-postgres --pgbouncer bench/postgres.sh
 #include <icp/clerk.hpp>
 #include <icp/icp.hpp>
 #include <icp/testing/store_conformance.hpp>
@@ -400,30 +401,52 @@ BENCHMARK(BM_OpenSslFloor_VerifyRS256);
 
 constexpr const char* kPgSchema = "icp_bench";
 
+// NOLINTBEGIN(concurrency-mt-unsafe): read before any benchmark starts a thread
+/// The server, direct.
 std::string postgres_url() {
-  // NOLINTNEXTLINE(concurrency-mt-unsafe): read before any benchmark starts a thread
   const char* url = std::getenv("ICP_BENCH_POSTGRES");
   return url != nullptr ? url : "";
 }
 
-/// A bare libpq session on the bench schema, for seeding checks and floors.
+/// The same server behind PgBouncer in transaction mode; empty: not measured.
+std::string pgbouncer_url() {
+  const char* url = std::getenv("ICP_BENCH_PGBOUNCER");
+  return url != nullptr ? url : "";
+}
+// NOLINTEND(concurrency-mt-unsafe)
+
+// The floors' statements, schema-qualified: a transaction pooler keeps no
+// search_path between them.
+constexpr const char* kFloorLookup =
+    "SELECT doc, revision FROM icp_bench.icps WHERE organization = '' AND id = $1";
+constexpr const char* kFloorList = R"sql(
+SELECT i.doc, i.revision FROM icp_bench.icp_members m
+JOIN icp_bench.icps i ON i.organization = m.organization AND i.id = m.icp_id
+WHERE m.organization = '' AND m.user_id = $1 ORDER BY m.created_at DESC, m.icp_id LIMIT 50)sql";
+
+/// A bare libpq session, for seeding checks and floors: direct, it runs a
+/// prepared statement; through a transaction pooler, the unnamed statement
+/// such a pooler allows (one round trip either way).
 class PgFloor {
  public:
-  PgFloor() : connection_(PQconnectdb(postgres_url().c_str()), &PQfinish) {
+  enum class Through { server, transaction_pooler };
+  explicit PgFloor(const std::string& url, const char* sql = nullptr,
+                   Through through = Through::server)
+      : connection_(PQconnectdb(url.c_str()), &PQfinish),
+        sql_(sql),
+        pooled_(through == Through::transaction_pooler) {
     if (PQstatus(connection_.get()) != CONNECTION_OK) {
       throw std::runtime_error(PQerrorMessage(connection_.get()));
     }
-    run(fmt::format("SET search_path = {}", kPgSchema).c_str());
+    if (sql_ != nullptr && !pooled_)
+      PQclear(PQprepare(connection_.get(), "floor", sql_, 0, nullptr));
   }
   void run(const char* sql) { PQclear(PQexec(connection_.get(), sql)); }
-  void prepare(const char* name, const char* sql) {
-    PQclear(PQprepare(connection_.get(), name, sql, 0, nullptr));
-  }
-  /// Rows of a prepared statement, results in binary form as the store asks.
-  int rows(const char* name, const std::vector<const char*>& params) {
+  /// Rows of the floor's statement, results in binary form as the store asks.
+  int rows(const char* param) {
     const std::unique_ptr<PGresult, decltype(&PQclear)> result(
-        PQexecPrepared(connection_.get(), name, static_cast<int>(params.size()), params.data(),
-                       nullptr, nullptr, 1),
+        pooled_ ? PQexecParams(connection_.get(), sql_, 1, nullptr, &param, nullptr, nullptr, 1)
+                : PQexecPrepared(connection_.get(), "floor", 1, &param, nullptr, nullptr, 1),
         &PQclear);
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return -1;
     const int count = PQntuples(result.get());
@@ -435,13 +458,15 @@ class PgFloor {
   }
   std::size_t count_icps() {
     const std::unique_ptr<PGresult, decltype(&PQclear)> result(
-        PQexec(connection_.get(), "SELECT count(*) FROM icps"), &PQclear);
+        PQexec(connection_.get(), "SELECT count(*) FROM icp_bench.icps"), &PQclear);
     if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return 0;
     return std::stoul(PQgetvalue(result.get(), 0, 0));
   }
 
  private:
   std::unique_ptr<PGconn, decltype(&PQfinish)> connection_;
+  const char* sql_;
+  bool pooled_;
 };
 
 /// The bench ICPs in PostgreSQL, kLister a member of kListerIcps of them;
@@ -450,7 +475,7 @@ std::shared_ptr<icp::IcpStore> postgres_store() {
   static const auto store = [] {
     auto opened = icp::open_postgres_store(postgres_url(), {.schema = kPgSchema});
     if (!opened) throw icp::Exception(opened.error());
-    if (PgFloor().count_icps() != kIcpCount) {
+    if (PgFloor(postgres_url()).count_icps() != kIcpCount) {
       constexpr std::size_t kChunk = 1'000;
       auto icps = bench_icps();
       for (std::size_t i = 0; i < icps.size(); i += kIcpCount / kListerIcps) {
@@ -462,7 +487,7 @@ std::shared_ptr<icp::IcpStore> postgres_store() {
         (void)(*opened)->write({.icps = chunk}).value();
         progress.done(first + chunk.size());
       }
-      PgFloor().run("ANALYZE");
+      PgFloor(postgres_url()).run("ANALYZE");
     }
     warm_up(**opened, lookup_ids());
     return *opened;
@@ -470,44 +495,60 @@ std::shared_ptr<icp::IcpStore> postgres_store() {
   return store;
 }
 
-void BM_ServiceGet_Postgres(benchmark::State& state) { service_get(state, postgres_store()); }
+/// The same ICPs through PgBouncer in transaction mode, the store in
+/// transaction-pooling mode.
+std::shared_ptr<icp::IcpStore> pgbouncer_store() {
+  static const auto store = [] {
+    (void)postgres_store();  // seeded
+    auto opened = icp::open_postgres_store(pgbouncer_url(),
+                                           {.schema = kPgSchema, .transaction_pooling = true});
+    if (!opened) throw icp::Exception(opened.error());
+    warm_up(**opened, lookup_ids());
+    return *opened;
+  }();
+  return store;
+}
 
-/// The floor for the PostgreSQL get: one prepared lookup of the same row
-/// through bare libpq, on a connection of its own, nothing decoded.
-void BM_PostgresFloor_Lookup(benchmark::State& state) {
+/// The floor for a PostgreSQL get: one lookup of the same row through bare
+/// libpq on a connection of its own, nothing decoded.
+void floor_lookup(benchmark::State& state, const std::string& url, PgFloor::Through through) {
   (void)postgres_store();
-  PgFloor floor;
-  floor.prepare("lookup", "SELECT doc, revision FROM icps WHERE organization = '' AND id = $1");
+  PgFloor floor(url, kFloorLookup, through);
   const auto& ids = lookup_ids();
   std::size_t next = 0;
   for (auto _ : state) {
-    if (floor.rows("lookup", {ids[next].c_str()}) != 1) state.SkipWithError("row not found");
+    if (floor.rows(ids[next].c_str()) != 1) state.SkipWithError("row not found");
     next = (next + 1) % ids.size();
   }
 }
 
-void BM_ServiceList_Postgres(benchmark::State& state) { service_list(state, postgres_store()); }
-
-/// Its floor: the same page by the same indexed query through bare libpq.
-void BM_PostgresFloor_List(benchmark::State& state) {
+/// The floor for a list: the same page by the same indexed query.
+void floor_list(benchmark::State& state, const std::string& url, PgFloor::Through through) {
   (void)postgres_store();
-  PgFloor floor;
-  floor.prepare("list", R"sql(
-SELECT i.doc, i.revision FROM icp_members m
-JOIN icps i ON i.organization = m.organization AND i.id = m.icp_id
-WHERE m.organization = '' AND m.user_id = $1 ORDER BY m.created_at DESC, m.icp_id LIMIT 50)sql");
+  PgFloor floor(url, kFloorList, through);
   const std::string lister(kLister);
   for (auto _ : state) {
-    if (floor.rows("list", {lister.c_str()}) != 50) state.SkipWithError("unexpected listing");
+    if (floor.rows(lister.c_str()) != 50) state.SkipWithError("unexpected listing");
   }
 }
 
 void register_postgres_benchmarks() {
   if (postgres_url().empty()) return;
-  benchmark::RegisterBenchmark("BM_ServiceGet_Postgres", BM_ServiceGet_Postgres)->UseRealTime();
-  benchmark::RegisterBenchmark("BM_PostgresFloor_Lookup", BM_PostgresFloor_Lookup)->UseRealTime();
-  benchmark::RegisterBenchmark("BM_ServiceList_Postgres", BM_ServiceList_Postgres)->UseRealTime();
-  benchmark::RegisterBenchmark("BM_PostgresFloor_List", BM_PostgresFloor_List)->UseRealTime();
+  const auto add = [](const char* name, auto body) {
+    benchmark::RegisterBenchmark(name, body)->UseRealTime();
+  };
+  add("BM_ServiceGet_Postgres", [](auto& state) { service_get(state, postgres_store()); });
+  constexpr auto kDirect = PgFloor::Through::server;
+  constexpr auto kPooled = PgFloor::Through::transaction_pooler;
+  add("BM_PostgresFloor_Lookup", [](auto& state) { floor_lookup(state, postgres_url(), kDirect); });
+  add("BM_ServiceList_Postgres", [](auto& state) { service_list(state, postgres_store()); });
+  add("BM_PostgresFloor_List", [](auto& state) { floor_list(state, postgres_url(), kDirect); });
+  if (pgbouncer_url().empty()) return;
+  add("BM_ServiceGet_PgBouncer", [](auto& state) { service_get(state, pgbouncer_store()); });
+  add("BM_PgBouncerFloor_Lookup",
+      [](auto& state) { floor_lookup(state, pgbouncer_url(), kPooled); });
+  add("BM_ServiceList_PgBouncer", [](auto& state) { service_list(state, pgbouncer_store()); });
+  add("BM_PgBouncerFloor_List", [](auto& state) { floor_list(state, pgbouncer_url(), kPooled); });
 }
 
 #else
@@ -548,6 +589,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
                 "BM_ServiceGet_Postgres", "BM_PostgresFloor_Lookup");
     print_ratio("IcpService::list on PostgreSQL / bare libpq query (wall clock)",
                 "BM_ServiceList_Postgres", "BM_PostgresFloor_List");
+    print_ratio("IcpService::get through PgBouncer, transaction pooling / bare libpq (wall clock)",
+                "BM_ServiceGet_PgBouncer", "BM_PgBouncerFloor_Lookup");
+    print_ratio("IcpService::list through PgBouncer, transaction pooling / bare libpq (wall clock)",
+                "BM_ServiceList_PgBouncer", "BM_PgBouncerFloor_List");
   }
 
  private:
