@@ -69,3 +69,25 @@ export async function stopServer(server, { killAfterMs } = {}) {
   clearTimeout(timer);
   return code;
 }
+
+/**
+ * One API call to `server` as `token`'s caller (a JSON body when `body` is
+ * given); resolves with `status`, `etag`, `retryAfter`, `text` and `json`
+ * (null when the body is empty or not JSON).
+ */
+export async function call(server, method, path, { token = 'tok_alice', headers = {}, body } = {}) {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: the caller checks the status */ }
+  return { status: response.status, etag: response.headers.get('etag'),
+    retryAfter: response.headers.get('retry-after'), json, text };
+}

@@ -15,7 +15,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer as startIcpServer, stopServer } from './icp_server.mjs';
+import { call, startServer as startIcpServer, stopServer } from './icp_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { ICP_SERVER: SERVER, ICPCTL, ICP_TEST_POSTGRES: SERVER_URL } = process.env;
@@ -80,16 +80,6 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   if (!skip) psql(`DROP DATABASE IF EXISTS ${database}`);
 });
-
-async function call(server, method, path, { headers = {}, body } = {}) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { ...ALICE, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, etag: response.headers.get('etag'), json: text ? JSON.parse(text) : null };
-}
 
 test('a write through one server is read through the other', { skip }, async () => {
   const created = await call(servers[0], 'POST', '/api/v1/entities/icps', { body: { name: 'shared', leadProviderCriteria: [] } });

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer as startIcpServer, stopServer } from './icp_server.mjs';
+import { call, startServer as startIcpServer, stopServer } from './icp_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -28,7 +28,6 @@ for (const name of ['ICP_TEST_POSTGRES', 'ICP_TEST_PGBOUNCER_SESSION', 'ICP_TEST
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const DB = 'icp_production';
-const ALICE = { authorization: 'Bearer tok_alice' };
 const EXAMPLE = JSON.parse(readFileSync(join(here, '../../examples/spec-example.json'), 'utf8'));
 
 /** `url` (URL form) with the database and role swapped, and more libpq parameters. */
@@ -57,19 +56,6 @@ async function startServer(dbUrl, args = []) {
   const server = await startIcpServer(SERVER, ['--db', dbUrl, '--tokens', join(dir, 'tokens.json'), ...args]);
   started.push(server);
   return server;
-}
-
-async function call(server, method, path, { headers = {}, body } = {}) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { ...ALICE, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch { /* checked by the caller's status */ }
-  return { status: response.status, etag: response.headers.get('etag'),
-    retryAfter: response.headers.get('retry-after'), json, text };
 }
 
 const ICPS = '/api/v1/entities/icps';
