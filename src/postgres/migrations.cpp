@@ -76,7 +76,8 @@ std::optional<Error> migrate(const pg::Connection& db, const Session& session, b
     return Error{Errc::internal,
                  fmt::format("PostgreSQL store: the database's ICP schema is at version {}, and "
                              "this build of icp needs {}: run `icpctl migrate --db URL` as the "
-                             "database's owner (or open the store with PostgresOptions::migrate)",
+                             "database's owner, or let opening migrate it "
+                             "(PostgresOptions::migrate, icp-server --pg-migrate)",
                              found.version, kPostgresSchemaVersion)};
   }
   const auto lock = fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey);
