@@ -86,7 +86,7 @@ void recycle_backends(const std::string& pooler, std::string_view database) {
 class ScratchRole {
  public:
   explicit ScratchRole(std::string_view purpose)
-      : name_(fmt::format("icp_{}_{}_{}", purpose, ::getpid(), counter_++)) {
+      : name_(fmt::format("icp_{}_{}_{}", purpose, ::getpid(), next_number())) {
     admin_.query(fmt::format("CREATE ROLE {} LOGIN", name_));
   }
   ScratchRole(const ScratchRole&) = delete;
@@ -107,7 +107,33 @@ class ScratchRole {
   PgSession& admin() { return admin_; }
 
  private:
-  static inline std::atomic<int> counter_{0};
+  static int next_number() {
+    static std::atomic<int> counter{0};
+    return counter++;
+  }
+  PgSession admin_{server_url()};
+  std::string name_;
+};
+
+/// A database of the test's own, dropped (its sessions ended) at scope exit.
+class ScratchDatabase {
+ public:
+  explicit ScratchDatabase(std::string_view purpose)
+      : name_(fmt::format("icp_{}_{}", purpose, ::getpid())) {
+    admin_.query(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", name_));
+    admin_.query(fmt::format("CREATE DATABASE {}", name_));
+  }
+  ScratchDatabase(const ScratchDatabase&) = delete;
+  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
+  ScratchDatabase(ScratchDatabase&&) = delete;
+  ScratchDatabase& operator=(ScratchDatabase&&) = delete;
+  ~ScratchDatabase() {
+    const auto drop = fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", name_);
+    const icp::detail::pg::ResultPtr ignored(PQexec(admin_.raw(), drop.c_str()));
+  }
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+ private:
   PgSession admin_{server_url()};
   std::string name_;
 };
@@ -211,19 +237,8 @@ TEST_CASE("postgres deployment: a session that lost its prepared statements prep
   // database of its own, so that no other test's pool shares its backends.
   const auto pooler = pooler_url();
   if (!pooler) return;
-  PgSession admin(server_url());
-  const auto database = fmt::format("icp_named_{}", ::getpid());
-  admin.query(fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", database));
-  admin.query(fmt::format("CREATE DATABASE {}", database));
-  struct Dropper {
-    PgSession& admin;
-    const std::string& database;
-    ~Dropper() {
-      const auto drop = fmt::format("DROP DATABASE IF EXISTS {} WITH (FORCE)", database);
-      const icp::detail::pg::ResultPtr ignored(PQexec(admin.raw(), drop.c_str()));
-    }
-  } dropper{admin, database};
-  const auto pooled = pooler->substr(0, pooler->rfind('/') + 1) + database;
+  const ScratchDatabase database("named");
+  const auto pooled = pooler->substr(0, pooler->rfind('/') + 1) + database.name();
   const auto store = open_store(pooled, {.pool_size = 1, .schema = "icp"});
   const auto icp = new_icp();
   REQUIRE(store->write({.icps = std::vector{icp}}).has_value());
@@ -231,7 +246,7 @@ TEST_CASE("postgres deployment: a session that lost its prepared statements prep
   auto next = icp;
   SECTION("a read after the recycle prepares again and answers") {
     for (int recycle = 0; recycle < 3; ++recycle) {
-      recycle_backends(*pooler, database);
+      recycle_backends(*pooler, database.name());
       const auto found = store->get({.id = icp.id});
       INFO((found ? std::string() : found.error().message));
       REQUIRE(found.has_value());
@@ -244,7 +259,7 @@ TEST_CASE("postgres deployment: a session that lost its prepared statements prep
   }
   SECTION("a write after the recycle fails as unavailable, changing nothing; the next one works") {
     for (int recycle = 0; recycle < 3; ++recycle) {
-      recycle_backends(*pooler, database);
+      recycle_backends(*pooler, database.name());
       next.revision = icp::new_revision();
       const auto cut = store->write({.icps = std::vector{next}});
       REQUIRE_FALSE(cut.has_value());

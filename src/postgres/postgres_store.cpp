@@ -329,8 +329,10 @@ Result<Session> open_session(std::string_view url, const PostgresOptions& option
 
 }  // namespace
 
-Result<std::shared_ptr<IcpStore>> open_postgres_store(std::string_view url,
-                                                      PostgresOptions options) {
+// By value, as the public declaration has it since its first release.
+Result<std::shared_ptr<IcpStore>> open_postgres_store(
+    std::string_view url,
+    PostgresOptions options) {  // NOLINT(performance-unnecessary-value-param)
   auto session = open_session(url, options);
   if (!session) return session.error();
   return std::shared_ptr<IcpStore>(std::make_shared<PostgresStore>(std::move(*session), options));
