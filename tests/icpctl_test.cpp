@@ -321,7 +321,7 @@ TEST_CASE("icpctl: migrate creates or upgrades the schema, and nothing else", "[
   CHECK(created.status == 0);
   CHECK(created.out.empty());
   CHECK(std::filesystem::exists(icpctl.db()));
-  CHECK(icpctl({"migrate"}).status == 0);  // again: nothing to do
+  CHECK(icpctl({"migrate"}).status == 0);                                    // again: nothing to do
   CHECK(icpctl({"get", std::string(kExampleId), "--as", "u"}).status == 1);  // NOT_FOUND
 #ifdef ICP_TEST_WITH_POSTGRES
   if (!icp::test::store_available("postgres")) return;
