@@ -176,10 +176,12 @@ TEST_CASE(
   // RECONNECT may close a backend still logging in, which PgBouncer counts
   // as a failed login: it then refuses the clients waiting for one
   // ("server login has been failing"), a 503 to retry. Never anything else.
+  // A database of its own: the pool that refuses is this test's alone.
   const auto pooler = pooler_url();
   if (!pooler) return;
-  ScratchSchema schema(server_url());
-  const auto store = open_store(*pooler, {.schema = schema.name(), .transaction_pooling = true});
+  const ScratchDatabase database("recycled");
+  const auto pooled = pooler->substr(0, pooler->rfind('/') + 1) + database.name();
+  const auto store = open_store(pooled, {.transaction_pooling = true});
   std::atomic<bool> done{false};
   std::atomic<int> calls{0};
   std::atomic<int> unavailable{0};
@@ -215,14 +217,13 @@ TEST_CASE(
   }
   for (int recycle = 0; recycle < 5; ++recycle) {
     std::this_thread::sleep_for(100ms);
-    recycle_backends(*pooler, "postgres");
+    recycle_backends(*pooler, database.name());
   }
   done = true;
   workers.clear();
   CHECK(wrong.empty());
   INFO(calls << " rounds, " << unavailable << " unavailable");
-  CHECK(calls > 20);
-  CHECK(unavailable * 4 < calls);
+  CHECK(calls - unavailable > 10);
   // The recycling over, every call answers.
   unavailable = 0;
   for (int again = 0; again < 10; ++again) round();
