@@ -112,6 +112,31 @@ TEST_CASE("clerk: a valid token gives the user, and the admin flag by the claim"
         std::vector<std::pair<std::string, std::string>>{{"org_role", "org:admin"}});
 }
 
+TEST_CASE("clerk: an organization role without its organization makes no admin",
+          "[clerk][organizations]") {
+  // Signed, so the role is the issuer's word, but it is a role *in* an
+  // organization: with none named it would administer the personal space.
+  auto by_org = options_for(signing_key());
+  by_org.admin = icp::clerk::AdminClaim::organization_role();
+  const auto org_clerk = verifier(by_org);
+  for (const auto* extra : {R"(,"o":{"rol":"admin"})", R"(,"org_role":"org:admin")",
+                            R"(,"o":{"rol":"admin"},"org_role":"org:admin")"}) {
+    CAPTURE(extra);
+    const auto caller = org_clerk->verify(token(claims(extra)));
+    REQUIRE(caller.has_value());
+    CHECK(caller->organization().empty());
+    CHECK_FALSE(caller->is_admin());
+  }
+  // Given as PATH=VALUE, the same.
+  auto by_path = options_for(signing_key());
+  by_path.admin = icp::clerk::AdminClaim::parse("o.rol=admin").value();
+  CHECK_FALSE(verifier(by_path)->verify(token(claims(R"(,"o":{"rol":"admin"})")))->is_admin());
+  CHECK(
+      verifier(by_path)->verify(token(claims(R"(,"o":{"id":"org_1","rol":"admin"})")))->is_admin());
+  // A user-level claim (public metadata) still makes the personal space's admin.
+  CHECK(verifier()->verify(token(claims(R"(,"metadata":{"role":"admin"})")))->is_admin());
+}
+
 TEST_CASE("clerk: the active organization is o.id (v2) or org_id (v1)", "[clerk][organizations]") {
   const auto clerk = verifier();
   CHECK(clerk->verify(token(claims(R"(,"o":{"id":"org_2v2","rol":"admin"})")))->organization() ==

@@ -55,6 +55,11 @@ Result<std::string> active_organization(const json::object& claims) {
   return active != nullptr ? std::string(active->get_string()) : std::string();
 }
 
+bool organization_scoped(std::string_view path) {
+  const auto first = path.substr(0, path.find('.'));
+  return first == "o" || first.starts_with("org_");
+}
+
 bool claim_holds(const json::object& claims, std::string_view path, std::string_view value) {
   const json::value* node = nullptr;
   const json::object* object = &claims;

@@ -28,6 +28,11 @@ namespace icp::detail {
 /// rather than read as "no organization".
 [[nodiscard]] Result<std::string> active_organization(const boost::json::object& claims);
 
+/// Whether the claim at `path` describes the active organization (Clerk's
+/// `o` object of v2, `org_*` of v1): such a claim means nothing in a token
+/// that names no organization.
+[[nodiscard]] bool organization_scoped(std::string_view path);
+
 /// Whether the claim at the dot-separated `path` is `value`, or an array
 /// of strings holding it.
 [[nodiscard]] bool claim_holds(const boost::json::object& claims, std::string_view path,

@@ -33,11 +33,17 @@ struct ClerkAuthenticator::Impl {
     return std::chrono::duration<double, std::milli>(now.time_since_epoch()).count();
   }
 
-  [[nodiscard]] bool is_admin(const json::object& claims) const {
+  /// An organization role without its organization (a signed `o.rol` with
+  /// no `o.id`) makes no admin: it would administer the personal space.
+  [[nodiscard]] bool is_admin(const json::object& claims, std::string_view organization) const {
+    const auto holds = [&](std::string_view path, std::string_view value) {
+      if (organization.empty() && detail::organization_scoped(path)) return false;
+      return detail::claim_holds(claims, path, value);
+    };
     const auto& admin = options.admin;
-    return detail::claim_holds(claims, admin.path, admin.value) ||
+    return holds(admin.path, admin.value) ||
            std::ranges::any_of(admin.alternatives, [&](const auto& alternative) {
-             return detail::claim_holds(claims, alternative.first, alternative.second);
+             return holds(alternative.first, alternative.second);
            });
   }
 };
@@ -232,8 +238,9 @@ Result<AuthContext> ClerkAuthenticator::verify(std::string_view token) const {
   auto organization = detail::active_organization(claims);
   if (!organization) return std::move(organization).error();
   std::string user_id(sub->as_string());
-  return impl_->is_admin(claims) ? AuthContext::admin(std::move(user_id), std::move(*organization))
-                                 : AuthContext::user(std::move(user_id), std::move(*organization));
+  return impl_->is_admin(claims, *organization)
+             ? AuthContext::admin(std::move(user_id), std::move(*organization))
+             : AuthContext::user(std::move(user_id), std::move(*organization));
 }
 
 Result<std::string> read_key_file(const std::filesystem::path& path) {

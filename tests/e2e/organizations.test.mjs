@@ -132,3 +132,22 @@ test('clerk: o.id and org_id pick the organization; o.rol and org_role its admin
   assert.equal((await call(byClerk, malformed, 'GET', item)).status, 401);
   assert.deepEqual(await listAll(byClerk, v2Admin, true), [EXAMPLE_ID]);
 });
+
+test('clerk: an organization role without its organization makes no admin of the personal space', async () => {
+  // A personal ICP, of user_owner, in no organization.
+  const owner = await session('user_owner', {});
+  const created = await call(byClerk, owner, 'POST', COLLECTION, { name: 'personal', leadProviderCriteria: [] });
+  assert.equal(created.status, 201, created.text);
+  const item = `${COLLECTION}/${created.json.id}`;
+  // Signed role claims that name no organization, in both shapes.
+  for (const claims of [{ v: 2, o: { rol: 'admin' } }, { org_role: 'org:admin' }]) {
+    const token = await session('user_root', claims);
+    const label = JSON.stringify(claims);
+    assert.equal((await call(byClerk, token, 'GET', `${COLLECTION}?scope=all`)).status, 403, label);
+    assert.equal((await call(byClerk, token, 'GET', item)).status, 403, label);
+    assert.equal((await call(byClerk, token, 'PATCH', item, { name: 'taken' })).status, 403, label);
+    assert.equal((await call(byClerk, token, 'DELETE', item)).status, 403, label);
+  }
+  const kept = await call(byClerk, owner, 'GET', item);
+  assert.equal(kept.json.name, 'personal');
+});
