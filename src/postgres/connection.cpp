@@ -1,6 +1,6 @@
 #include "postgres/connection.hpp"
 
-#include "postgres/schema.hpp"
+#include "postgres/run_statement.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -50,7 +50,7 @@ bool tables_exist(const pg::Connection& connection) {
   return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
 }
 
-pg::Connection connect(const Session& session, bool prepare,
+pg::Connection connect(const Session& session, bool set_up,
                        std::chrono::steady_clock::time_point deadline) {
   // libpq's connect_timeout is whole seconds, at least 2. Keywords before
   // `dbname` are defaults the URL may override (libpq applies them in order).
@@ -93,14 +93,7 @@ pg::Connection connect(const Session& session, bool prepare,
     setup_timeout = setup_timeout.count() > 0 ? std::min(setup_timeout, left) : left;
   }
   pg::Connection connection(std::move(handle), setup_timeout, session.mode);
-  if (session.mode->named) {
-    if (!session.mode->setup.empty()) {
-      (void)pg::exec(connection, session.mode->setup.c_str(), PGRES_TUPLES_OK);
-    }
-    if (prepare) {
-      for (const auto* statement : sql::kAll) pg::prepare(connection, *statement);
-    }
-  }
+  if (session.mode->named && set_up) pg::set_up_session(connection);
   connection.set_answer_timeout(session.answer_timeout);
   return connection;
 }

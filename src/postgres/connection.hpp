@@ -82,14 +82,14 @@ struct Session {
 /// `text` with every occurrence of `secret` replaced by "********".
 [[nodiscard]] std::string masked(std::string_view text, std::string_view secret);
 
-/// A new connection in non-blocking mode. In named mode its session gets the
-/// library's defaults, the schema and (with `prepare`) every statement
-/// prepared; in unnamed mode nothing outlives a transaction, so nothing is
-/// set. Setting it up waits for each answer until
+/// A new connection in non-blocking mode. With `set_up`, a named-mode
+/// session gets the library's defaults, the schema and every statement
+/// prepared (pg::set_up_session); in unnamed mode nothing outlives a
+/// transaction, so nothing is set. Setting it up waits for each answer until
 /// `deadline` at most (and never longer than the answer timeout). Throws
 /// pg::Failure.
 [[nodiscard]] pg::Connection connect(
-    const Session& session, bool prepare,
+    const Session& session, bool set_up,
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 /// True when an idle connection is still usable. An idle session never

@@ -12,6 +12,15 @@
 
 namespace icp::detail::pg {
 
+/// Sets a named-mode session up (StatementMode::setup) and prepares every
+/// statement of the store: on connecting, and again on a session that lost
+/// them (whoever lost one lost all, and the settings with them).
+inline void set_up_session(const Connection& connection) {
+  const auto& setup = connection.mode().setup;
+  if (!setup.empty()) (void)exec(connection, setup.c_str(), PGRES_TUPLES_OK);
+  for (const auto* statement : postgres::sql::kAll) prepare(connection, *statement);
+}
+
 namespace run_detail {
 
 /// Reads one statement's results up to libpq's null, each handed to `take`.
@@ -83,10 +92,10 @@ void run_pipelined(const Connection& connection, const Statement& statement,
 }
 
 /// Sends the statement and hands each of its results to `take`; a session
-/// that lost its prepared statements prepares `all_statements` again.
-template <class Statement, std::size_t N, class Take, class AllStatements>
+/// that lost its prepared statements is set up again.
+template <class Statement, std::size_t N, class Take>
 void run(const Connection& connection, const Statement& statement, const Params<N>& params,
-         bool single_row, Take& take, const AllStatements& all_statements) {
+         bool single_row, Take& take) {
   check_arity(statement, params);
   PGconn* raw = connection.raw();
   const auto& mode = connection.mode();
@@ -119,9 +128,7 @@ void run(const Connection& connection, const Statement& statement, const Params<
                                     "transaction mode? see PostgresOptions::transaction_pooling)",
                                     "26000", true, true));
   }
-  // All of them, and the settings: the session that lost one lost all.
-  if (!mode.setup.empty()) (void)exec(connection, mode.setup.c_str(), PGRES_TUPLES_OK);
-  for (const auto* each : all_statements) prepare(connection, *each);
+  set_up_session(connection);
   send(connection, statement, params);
   if (single_row) (void)PQsetSingleRowMode(raw);
   read_results(connection, take);
@@ -142,7 +149,7 @@ ResultPtr exec_statement(const Connection& connection, const Statement& statemen
     }
     last = std::move(result);
   };
-  run_detail::run(connection, statement, params, false, take, postgres::sql::kAll);
+  run_detail::run(connection, statement, params, false, take);
   if (failed) throw std::move(*failed);
   if (!last) throw noted(connection, failure_of(connection.raw(), nullptr));
   return last;
@@ -181,7 +188,7 @@ void for_each_row(const Connection& connection, const Statement& statement, cons
       wanted = false;
     }
   };
-  run_detail::run(connection, statement, params, true, take, postgres::sql::kAll);
+  run_detail::run(connection, statement, params, true, take);
   if (thrown) std::rethrow_exception(thrown);
 }
 
