@@ -11,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/grammar/ci_string.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -158,6 +159,40 @@ class Session : public std::enable_shared_from_this<Session> {
       on_body({});
       return;
     }
+    if (expects_continue()) {
+      send_continue();
+      return;
+    }
+    read_rest();
+  }
+
+  /// RFC 9110 section 10.1.1: a client that sent `Expect: 100-continue` may
+  /// wait for 100 before sending the content; once the head is accepted (the
+  /// refusals were answered already), it is invited. Not when the content
+  /// is already here, and never to HTTP/1.0, whose expectation is ignored.
+  [[nodiscard]] bool expects_continue() const {
+    const auto& request = parser_->get();
+    return request.version() >= 11 && !body_is_buffered() &&
+           boost::urls::grammar::ci_is_equal(request[bhttp::field::expect],
+                                             std::string_view("100-continue"));
+  }
+
+  void send_continue() {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    // The request's deadline still runs: a client that does not read the
+    // 100 (or send its content) meets it like any slow client.
+    asio::async_write(stream_.socket(), asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (!ec && self->timed_out_) ec = asio::error::operation_aborted;
+                        if (ec) {
+                          self->on_body(ec);
+                        } else {
+                          self->read_rest();
+                        }
+                      });
+  }
+
+  void read_rest() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
                         self->on_body(read_ec);
@@ -297,6 +332,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     // HEAD: the header GET would have, Content-Length included, and no body.
     const bool head = parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
+    // HTTP/1.0 closes after each answer unless told otherwise (RFC 9112
+    // appendix C.2.2): a client that asked to keep the connection is told.
+    if (keep_alive && parser_->get().version() < 11) response_.set("Connection", "keep-alive");
     response_.finish(static_cast<unsigned>(answered.status), std::move(answered.body), keep_alive,
                      head);
     log_answer();
