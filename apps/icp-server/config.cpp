@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <icp/http/adapter.hpp>
 #include <icp/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -50,16 +51,17 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
   return Endpoint{std::move(host), port};
 }
 
-/// Connections the file-descriptor limit leaves room for: each takes one,
-/// and the store, the log and accepting need a few.
-std::size_t connections_the_fd_limit_allows() {
+/// Connections the file-descriptor limit leaves room for on --listen: each
+/// takes one, and the store, the log, accepting and the metrics listener's
+/// connections need some.
+std::size_t connections_the_fd_limit_allows(std::size_t metrics_connections) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
     return std::numeric_limits<std::size_t>::max();
   }
-  constexpr rlim_t kReserved = 32;
-  return limit.rlim_cur > 2 * kReserved ? static_cast<std::size_t>(limit.rlim_cur - kReserved)
-                                        : static_cast<std::size_t>(limit.rlim_cur / 2);
+  const rlim_t reserved = 32 + metrics_connections;
+  return limit.rlim_cur > 2 * reserved ? static_cast<std::size_t>(limit.rlim_cur - reserved)
+                                       : static_cast<std::size_t>(limit.rlim_cur / 2);
 }
 
 constexpr std::uint64_t kMaxSeconds = std::uint64_t{24} * 3600;
@@ -127,7 +129,8 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   Config config;
   config.threads = std::max(1U, std::thread::hardware_concurrency());
   auto& limits = config.limits;
-  limits.max_connections = std::min(limits.max_connections, connections_the_fd_limit_allows());
+  limits.max_connections = std::min(
+      limits.max_connections, connections_the_fd_limit_allows(limits.max_metrics_connections));
 
   CLI::App app{std::string(kDescription), "icp-server"};
   app.footer(std::string(kFooter));
@@ -190,16 +193,21 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
       ->type_name("FORMAT")
       ->check(CLI::IsMember({"text", "json"}).description(""));
   app.add_option("--cors-origin", config.cors_origins,
-                 "Let browser scripts from ORIGIN (https://app.example; * for any) call the "
-                 "API (repeat for more; comma-separated in the environment)")
+                 "Let browser scripts from ORIGIN (scheme://host[:port] exactly as browsers send "
+                 "it, e.g. https://app.example; * for any) call the API (repeat for more; "
+                 "comma-separated in the environment)")
       ->envname("ICP_CORS_ORIGIN")
       ->delimiter(',')
       ->type_name("ORIGIN");
 
   constexpr auto kLimits = "Limits";
   add_number(app, "--max-connections", limits.max_connections, 1, 1'000'000, "ICP_MAX_CONNECTIONS",
-             "Connections at once (fewer when the file-descriptor limit is lower); past it, "
-             "new clients wait")
+             "Connections at once on --listen (fewer when the file-descriptor limit is lower); "
+             "past it, new clients wait")
+      ->group(kLimits);
+  add_number(app, "--metrics-max-connections", limits.max_metrics_connections, 1, 10'000,
+             "ICP_METRICS_MAX_CONNECTIONS",
+             "Connections at once on --metrics-listen, counted apart from --max-connections")
       ->group(kLimits);
   add_number(app, "--max-header-bytes", limits.max_header_bytes, 1024, std::uint64_t{1} << 20,
              "ICP_MAX_HEADER_BYTES", "Request headers (larger: 431)")
@@ -318,9 +326,8 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
     }
   }
   for (const auto& origin : config.cors_origins) {
-    if (origin != "*" && !origin.starts_with("http://") && !origin.starts_with("https://")) {
-      return usage_error(
-          fmt::format("--cors-origin needs scheme://host[:port] (or *), got \"{}\"", origin));
+    if (auto checked = http::check_cors_origin(origin); !checked) {
+      return usage_error(fmt::format("--cors-origin {}", checked.error().message));
     }
   }
   if (config.db.empty()) return usage_error("--db PATH|URL is required");

@@ -23,6 +23,9 @@ struct Limits {
   /// clients wait in the listen backlog) until one closes. The default is
   /// lowered to what the file-descriptor limit allows.
   std::size_t max_connections = 1000;
+  /// The same on --metrics-listen, counted apart: a flood of the API port
+  /// leaves the probes and the metrics reachable.
+  std::size_t max_metrics_connections = 16;
   std::uint32_t max_header_bytes = 16 * 1024;         ///< larger: 431
   std::size_t max_body_bytes = std::size_t{1} << 20;  ///< larger: 413
   std::size_t max_page_bytes = std::size_t{1} << 20;  ///< a list response's body

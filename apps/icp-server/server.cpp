@@ -39,7 +39,9 @@ Server::Server(asio::io_context& io, unsigned io_threads, http::Adapter adapter,
       metrics_(metrics) {}
 
 tcp::endpoint Server::listen(const tcp::endpoint& endpoint, Serves serves) {
-  auto& listener = listeners_.emplace_back(accept_strand_, serves);
+  const auto limit =
+      serves == Serves::metrics ? limits_.max_metrics_connections : limits_.max_connections;
+  auto& listener = listeners_.emplace_back(accept_strand_, serves, limit);
   auto& acceptor = listener.acceptor;
   acceptor.open(endpoint.protocol());
   acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -83,12 +85,9 @@ void Server::on_accept(Listener& listener, const boost::system::error_code& ec,
   {
     const std::lock_guard lock(mutex_);
     if (stopping_) return;
-    sessions_.insert(session);
-    more = sessions_.size() < limits_.max_connections;
-    if (!more) {
-      accept_paused_ = true;
-      listener.paused = true;
-    }
+    sessions_.emplace(session, &listener);
+    more = ++listener.open < listener.limit;
+    listener.paused = !more;
   }
   start(session);
   if (more) accept(listener);
@@ -96,15 +95,15 @@ void Server::on_accept(Listener& listener, const boost::system::error_code& ec,
 
 void Server::forget(const std::weak_ptr<Session>& session) {
   const std::lock_guard lock(mutex_);
-  sessions_.erase(session);
-  if (accept_paused_ && !stopping_ && sessions_.size() < limits_.max_connections) {
-    accept_paused_ = false;
-    // On the strand, which owns the listeners' state.
-    asio::post(accept_strand_, [this] {
-      for (auto& listener : listeners_) {
-        if (std::exchange(listener.paused, false)) accept(listener);
-      }
-    });
+  const auto found = sessions_.find(session);
+  if (found == sessions_.end()) return;
+  auto& listener = *found->second;
+  sessions_.erase(found);
+  --listener.open;
+  if (listener.paused && !stopping_) {
+    listener.paused = false;
+    // On the strand, which owns the acceptors.
+    asio::post(accept_strand_, [this, &listener] { accept(listener); });
   }
   if (stopping_ && sessions_.empty()) shutdown_deadline_.cancel();
 }
@@ -127,7 +126,7 @@ void Server::stop() {
     const std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
-    for (const auto& weak : sessions_) {
+    for (const auto& [weak, listener] : sessions_) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
     if (!live.empty()) {
@@ -144,7 +143,7 @@ void Server::close_all() {
   std::vector<std::shared_ptr<Session>> live;
   {
     const std::lock_guard lock(mutex_);
-    for (const auto& weak : sessions_) {
+    for (const auto& [weak, listener] : sessions_) {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }

@@ -18,9 +18,9 @@
 #include <boost/asio/strand.hpp>
 
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 
 namespace icp::server {
 
@@ -33,10 +33,11 @@ enum class Serves {
   metrics,          ///< /metrics only
 };
 
-/// Accepts connections up to Limits::max_connections (over all listeners)
-/// and serves each on a strand of its own, or, when one thread runs the
-/// io_context, on the io_context itself. Thread-safe: run the io_context on
-/// `io_threads` threads.
+/// Accepts connections on each listener up to its own bound
+/// (Limits::max_connections, or max_metrics_connections for the metrics
+/// listener, so that a flood of one leaves the other serving) and serves each on a strand of its
+/// own, or, when one thread runs the io_context, on the io_context itself. Thread-safe: run the
+/// io_context on `io_threads` threads.
 class Server {
  public:
   Server(boost::asio::io_context& io, unsigned io_threads, http::Adapter adapter,
@@ -67,12 +68,15 @@ class Server {
 
  private:
   struct Listener {
-    Listener(boost::asio::strand<boost::asio::io_context::executor_type>& strand, Serves what)
-        : acceptor(strand), retry(strand), serves(what) {}
+    Listener(boost::asio::strand<boost::asio::io_context::executor_type>& strand, Serves what,
+             std::size_t bound)
+        : acceptor(strand), retry(strand), serves(what), limit(bound) {}
     boost::asio::ip::tcp::acceptor acceptor;
     boost::asio::steady_timer retry;  ///< after running out of descriptors
     Serves serves;
-    bool paused = false;  ///< at max_connections
+    std::size_t limit;     ///< connections at once
+    std::size_t open = 0;  ///< guarded by mutex_
+    bool paused = false;   ///< at its limit, not accepting; guarded by mutex_
   };
 
   void accept(Listener& listener);
@@ -93,9 +97,9 @@ class Server {
   Metrics& metrics_;
 
   mutable std::mutex mutex_;
-  std::set<std::weak_ptr<Session>, std::owner_less<>> sessions_;
+  /// Each open session, and the listener that accepted it.
+  std::map<std::weak_ptr<Session>, Listener*, std::owner_less<>> sessions_;
   bool stopping_ = false;
-  bool accept_paused_ = false;  ///< at max_connections: no listener accepts
 };
 
 }  // namespace icp::server
