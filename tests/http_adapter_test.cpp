@@ -374,6 +374,53 @@ TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link foll
   CHECK_FALSE(none.adapter.serves("/profiles"));
 }
 
+TEST_CASE("http: check_cors_origin takes what a browser sends in Origin, says what else is wrong",
+          "[http][cors]") {
+  using icp::http::check_cors_origin;
+  for (const std::string_view origin :
+       {"*", "https://app.example", "http://localhost:3000", "http://127.0.0.1:5173",
+        "http://[::1]:8080", "https://xn--bcher-kva.example", "https://a.example:65535"}) {
+    INFO(origin);
+    CHECK(check_cors_origin(origin).has_value());
+  }
+  const std::pair<std::string_view, std::string_view> refused[] = {
+      {"https://app.example/", "ends with a slash"},
+      {"https://app.example/path", "has a path"},
+      {"https://", "has no host"},
+      {"https://user@app.example", "holds a user"},
+      {"https://u:p@app.example", "holds a user"},
+      {"https://app.example:99999", "outside 1 to 65535"},
+      {"https://app.example:65536", "outside 1 to 65535"},
+      {"https://app.example:0", "outside 1 to 65535"},
+      {"https://app.example:08080", "leading zero"},
+      {"https://app.example:", "empty port"},
+      {"https://app.example:443", "default port"},
+      {"http://app.example:80", "default port"},
+      {"https://*.example", "wildcard"},
+      {"https://App.Example", "lower-case"},
+      {"HTTPS://app.example", "lower-case"},
+      {"http://[::ABCD]", "lower-case"},
+      {"https://app.example?x=1", "has a query"},
+      {"https://app.example#top", "has a fragment"},
+      {"ftp://app.example", "neither http nor https"},
+      {"mailto:a@b.example", "neither http nor https"},
+      {"http:app.example", "has no //host"},
+      {"https://app%2eexample", "not a DNS name"},
+      {"app.example", "is not a URL"},
+      {"null", "is not a URL"},
+      {"", "is not a URL"},
+      {"https://app example", "is not a URL"},
+  };
+  for (const auto& [origin, why] : refused) {
+    INFO(origin);
+    const auto checked = check_cors_origin(origin);
+    REQUIRE_FALSE(checked.has_value());
+    CHECK(checked.error().code == icp::Errc::bad_request);
+    CHECK(checked.error().message.find(why) != std::string::npos);
+    CHECK(checked.error().message.find("scheme://host[:port]") != std::string::npos);
+  }
+}
+
 TEST_CASE("http: CORS: allowed origins get preflights and shared answers, others nothing",
           "[http][cors]") {
   Api api({.cors_origins = {"https://app.example", "https://other.example"}});

@@ -50,6 +50,14 @@ struct AdapterOptions {
 /// path of one or more non-empty segments, no query or fragment.
 [[nodiscard]] ICP_HTTP_EXPORT bool is_valid_base_path(std::string_view path);
 
+/// Whether `origin` can be one of AdapterOptions::cors_origins: "*", or an
+/// origin as a browser's Origin field carries it (RFC 6454 section 6.1),
+/// `scheme://host[:port]`: http or https, lower-case, no user, path (not
+/// even "/"), query or fragment, no wildcard, and a port only when it is
+/// not the scheme's default. Anything else could never match a request;
+/// the error says which rule it breaks.
+[[nodiscard]] ICP_HTTP_EXPORT Result<void> check_cors_origin(std::string_view origin);
+
 /// What a request target names among the adapter's routes.
 enum class Route {
   none,        ///< none of them
