@@ -566,6 +566,96 @@ test('answers (RFC 9110 8.6, 9.3.2): 204 without Content-Length, HEAD with GET\'
   }
 });
 
+// RFC 9110 section 10.1.1: a client that sends `Expect: 100-continue` may
+// wait for `100 Continue` before it sends the content (curl waits 1 s).
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+test('Expect: 100-continue: an allowed POST or PATCH gets 100 before the content is sent, then its answer', async () => {
+  const created = await call(main.url, 'POST', COLLECTION, { body: { name: 'continued', leadProviderCriteria: [] } });
+  assert.equal(created.status, 201, created.text);
+  const item = `${COLLECTION}/${created.json.id}`;
+  const post = JSON.stringify({ name: 'after 100', leadProviderCriteria: [] });
+  const patch = JSON.stringify({ description: 'after 100' });
+  for (const [what, head, body, status] of [
+    ['POST', postHead(`Content-Length: ${post.length}\r\nExpect: 100-continue\r\n`), post, 201],
+    ['PATCH', `PATCH ${item} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_alice\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${patch.length}\r\nExpect: 100-Continue\r\n\r\n`, patch, 200],
+    ['chunked POST', postHead('Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n'),
+      `${post.length.toString(16)}\r\n${post}\r\n0\r\n\r\n`, 201],
+  ]) {
+    const connection = await Connection.open(main.url);
+    try {
+      await connection.send(head);
+      const invited = await connection.wait(() => connection.text().includes('\r\n\r\n'), 2000);
+      assert.ok(invited, `${what}: no 100 Continue within 2 s of the head (${JSON.stringify(connection.text())})`);
+      assert.equal(connection.text(), CONTINUE, `${what}: exactly one 100 Continue, nothing else before the content`);
+      await connection.send(body);
+      const answer = await connection.nextResponse(CONTINUE.length, 5000);
+      assert.equal(answer?.status, status, `${what}: ${connection.text()}`);
+      assert.equal(connection.text().split('HTTP/1.1 100').length, 2, `${what}: 100 is sent once`);
+    } finally {
+      connection.destroy();
+    }
+  }
+});
+
+test('Expect: 100-continue: a refused write is answered at once without 100; HTTP/1.0 never gets 100', async () => {
+  const body = JSON.stringify({ name: 'never sent', leadProviderCriteria: [] });
+  for (const [what, head, status] of [
+    ['no token', `POST ${COLLECTION} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 401],
+    ['a stranger\'s PATCH', `PATCH ${ITEM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_carol\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 403],
+  ]) {
+    const connection = await Connection.open(main.url);
+    try {
+      await connection.send(head);
+      const answer = await connection.nextResponse(0, 2000);
+      assert.equal(answer?.status, status, `${what}: ${JSON.stringify(connection.text())}`);
+      assert.doesNotMatch(connection.text(), /^HTTP\/1\.1 100/, `${what}: no 100 before a refusal`);
+    } finally {
+      connection.destroy();
+    }
+  }
+  // RFC 9110 10.1.1: a server MUST ignore 100-continue in an HTTP/1.0 request.
+  const connection = await Connection.open(main.url);
+  try {
+    await connection.send(`POST ${COLLECTION} HTTP/1.0\r\nAuthorization: Bearer tok_alice\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    const early = await connection.wait(() => connection.length > 0, 1000);
+    assert.ok(!early, `HTTP/1.0: something was sent before the content: ${JSON.stringify(connection.text())}`);
+    await connection.send(body);
+    const answer = await connection.nextResponse(0, 5000);
+    assert.equal(answer?.status, 201, connection.text());
+    assert.doesNotMatch(connection.text(), /HTTP\/1\.1 100/);
+  } finally {
+    connection.destroy();
+  }
+});
+
+test('HTTP/1.0 keep-alive (RFC 9112 9.3, C.2.2): announced with Connection: keep-alive, and the connection serves the next request', async () => {
+  const connection = await Connection.open(main.url);
+  try {
+    await connection.send('GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    const first = await connection.nextResponse(0, 3000);
+    assert.equal(first?.status, 200, connection.text());
+    assert.equal(first.headers.connection?.toLowerCase(), 'keep-alive', `the answer announces keep-alive: ${connection.text()}`);
+    assert.ok(!connection.ended(), 'the connection stays open');
+    await connection.send(`GET ${ITEM} HTTP/1.0\r\nAuthorization: Bearer tok_alice\r\nConnection: Keep-Alive\r\n\r\n`);
+    const second = await connection.nextResponse(first.end, 3000);
+    assert.equal(second?.status, 200, connection.text());
+    assert.equal(second.headers.connection?.toLowerCase(), 'keep-alive');
+    // The last request asks for nothing: the answer says close, and it closes.
+    await connection.send('GET /healthz HTTP/1.0\r\n\r\n');
+    const third = await connection.nextResponse(second.end, 3000);
+    assert.equal(third?.status, 200, connection.text());
+    assert.equal(third.headers.connection, 'close');
+    assert.ok(await connection.wait(() => connection.ended(), 2000), 'closed after an HTTP/1.0 answer without keep-alive');
+  } finally {
+    connection.destroy();
+  }
+});
+
 // ---- 2. resources ----------------------------------------------------------------------
 /** Whether `sh -c 'ulimit -n N'` works here, and the server will get that limit. */
 function canLimitFds(limit) {
@@ -630,6 +720,43 @@ test('resources: --max-connections 10 holds the 11th in the backlog until one cl
     held[0].destroy();
     const answered = await eleventh.nextResponse(0, 5000);
     assert.equal(answered?.status, 200, `once one closed, the 11th is answered: ${JSON.stringify(eleventh.text())}`);
+  });
+});
+
+test('resources: a flood of the API port (--max-connections 10) leaves --metrics-listen serving /healthz and /metrics', async () => {
+  await withServer(['--max-connections', '10', '--metrics-listen', '127.0.0.1:0', '--metrics-max-connections', '3'], {}, async (server) => {
+    assert.ok(await poll(() => /^metrics on http:\/\/\S+$/m.test(server.stdout()), 5000), server.stdout());
+    const opsUrl = server.stdout().match(/^metrics on (http:\/\/\S+)$/m)[1];
+    // The API port at its bound: 10 accepted and idle, 5 more in the backlog.
+    const flood = [];
+    for (let i = 0; i < 10; i++) {
+      const connection = await Connection.open(server.url);
+      await connection.send(get('/healthz'));
+      assert.equal((await connection.nextResponse(0, 5000))?.status, 200, `API connection ${i}`);
+      flood.push(connection);
+    }
+    for (let i = 0; i < 5; i++) flood.push(await Connection.open(server.url));
+    for (const path of ['/healthz', '/metrics', '/readyz']) {
+      const answer = await exchange(opsUrl, get(path, null, 'Connection: close\r\n'), { timeoutMs: 3000 });
+      assert.deepEqual(answer.statuses, [200], `${path} on the operations port while the API port is full: ${answer.text.slice(0, 300)}`);
+    }
+    // The operations port has a bound of its own, and filling it leaves the API port's alone.
+    const opsHeld = [];
+    for (let i = 0; i < 3; i++) {
+      const connection = await Connection.open(opsUrl);
+      await connection.send(get('/healthz'));
+      assert.equal((await connection.nextResponse(0, 5000))?.status, 200, `operations connection ${i}`);
+      opsHeld.push(connection);
+    }
+    const fourth = await Connection.open(opsUrl);
+    await fourth.send(get('/healthz', null, 'Connection: close\r\n'));
+    assert.ok(!(await fourth.wait(() => fourth.length > 0, 1000)), 'the 4th operations connection waits in the backlog');
+    flood[0].destroy();
+    const waiting = flood[10];  // first in the API port's backlog
+    await waiting.send(get('/healthz', null, 'Connection: close\r\n'));
+    assert.equal((await waiting.nextResponse(0, 5000))?.status, 200, 'an API connection closed: the next one is served');
+    opsHeld[0].destroy();
+    assert.equal((await fourth.nextResponse(0, 5000))?.status, 200, 'an operations connection closed: the next one is served');
   });
 });
 

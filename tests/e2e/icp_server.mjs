@@ -1,6 +1,7 @@
 // Starting and stopping icp-server for the end-to-end tests: each server on a
 // free loopback port, its stderr (the access log) kept for the test to read.
 import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 /**
  * Starts icp-server with `args`; resolves once it listens, with its URL.
@@ -11,22 +12,29 @@ import { spawn } from 'node:child_process';
  *   threads         --threads (default 2)
  *   env             the environment (default: this process's)
  *   startTimeoutMs  give up (SIGKILL, reject) if it does not listen by then
+ *   stderrFile      write stderr (the access log) to this file, as an
+ *                   operator's redirect would, rather than to a pipe; log()
+ *                   reads the file
  *
  * The result: `child`, `pid`, `url`, `log()` (stderr so far), `stdout()`
  * (stdout so far: the `listening on` line, and any line after it) and
  * `exited`, a promise of `{code, signal}`.
  */
 export async function startServer(binary, args, options = {}) {
-  const { fdLimit, threads = 2, env, startTimeoutMs } = options;
+  const { fdLimit, threads = 2, env, startTimeoutMs, stderrFile } = options;
   const argv = [...args, '--listen', '127.0.0.1:0', '--threads', String(threads)];
   const [command, commandArgs] = fdLimit === undefined
     ? [binary, argv]
     : ['sh', ['-c', `ulimit -n ${Number(fdLimit)} && exec "$0" "$@"`, binary, ...argv]];
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+  const stderrFd = stderrFile === undefined ? undefined : openSync(stderrFile, 'w');
+  const child = spawn(command, commandArgs,
+    { stdio: ['ignore', 'pipe', stderrFd ?? 'pipe'], env: env ?? process.env });
+  if (stderrFd !== undefined) closeSync(stderrFd);  // the child has its own copy
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   let log = '';
   let out = '';
-  child.stderr.on('data', (chunk) => { log += chunk; });
+  child.stderr?.on('data', (chunk) => { log += chunk; });
+  const logText = () => (stderrFile === undefined ? log : readFileSync(stderrFile, 'latin1'));
   child.stdout.on('data', (chunk) => { out += chunk; });
   let timer;
   try {
@@ -36,15 +44,15 @@ export async function startServer(binary, args, options = {}) {
         if (match) resolve(match[1]);
       });
       child.on('exit', (code, signal) =>
-        reject(new Error(`icp-server exited early with ${code ?? signal}: ${log}`)));
+        reject(new Error(`icp-server exited early with ${code ?? signal}: ${logText()}`)));
       if (startTimeoutMs !== undefined) {
         timer = setTimeout(() => {
           child.kill('SIGKILL');
-          reject(new Error(`icp-server did not listen within ${startTimeoutMs} ms: ${log}`));
+          reject(new Error(`icp-server did not listen within ${startTimeoutMs} ms: ${logText()}`));
         }, startTimeoutMs);
       }
     });
-    return { child, pid: child.pid, url, log: () => log, stdout: () => out, exited };
+    return { child, pid: child.pid, url, log: logText, stdout: () => out, exited };
   } finally {
     clearTimeout(timer);
   }

@@ -44,7 +44,7 @@ const ENV_NAMES = ['ICP_DB', 'ICP_TOKENS', 'ICP_CLERK_JWT_KEY', 'ICP_CLERK_AUTHO
   'ICP_CLERK_ADMIN_CLAIM', 'ICP_LISTEN', 'ICP_THREADS', 'ICP_CONCEAL_EXISTENCE', 'ICP_MAX_CONNECTIONS',
   'ICP_MAX_HEADER_BYTES', 'ICP_MAX_BODY_BYTES', 'ICP_MAX_PAGE_BYTES', 'ICP_MAX_ICP_BYTES',
   'ICP_REQUEST_TIMEOUT', 'ICP_WRITE_TIMEOUT', 'ICP_SHUTDOWN_TIMEOUT', 'ICP_METRICS_LISTEN',
-  'ICP_LOG_FORMAT', 'ICP_CORS_ORIGIN'];
+  'ICP_LOG_FORMAT', 'ICP_CORS_ORIGIN', 'ICP_METRICS_MAX_CONNECTIONS'];
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;  // RFC 3339, UTC
 const GENERATED_ID = /^[0-9a-f]{32}$/;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -602,6 +602,53 @@ test('--log-format json: a JSON object per line, without query, token or user id
   });
 });
 
+test('access log: 3 s of pipelined anonymous 404s with 16 KB paths, stderr on a file: every line written, long paths cut and marked', async () => {
+  const logFile = join(dir, 'flood.log');
+  await withServer([], { stderrFile: logFile }, async (server) => {
+    const { hostname, port } = new URL(server.url);
+    const path = `/flooded/${'p'.repeat(15_000)}`;
+    const request = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const batch = Buffer.concat(Array.from({ length: 32 }, () => request));
+    const marker = 'HTTP/1.1 404 ';
+    const until = performance.now() + 3000;
+    // Each client keeps 32 requests in flight and counts the 404s it gets.
+    const flood = () => new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname);
+      let sent = 0;
+      let answered = 0;
+      let tail = '';
+      socket.on('error', reject);
+      socket.on('connect', () => { socket.write(batch); sent += 32; });
+      socket.on('data', (chunk) => {
+        const text = tail + chunk.toString('latin1');
+        answered += text.split(marker).length - 1;
+        tail = text.slice(-(marker.length - 1));
+        if (answered < sent) return;
+        if (performance.now() < until) {
+          socket.write(batch);
+          sent += 32;
+        } else {
+          socket.destroy();
+          resolve(answered);
+        }
+      });
+    });
+    const answered = (await Promise.all([flood(), flood(), flood(), flood()])).reduce((a, b) => a + b, 0);
+    const scrape = await call(server.url, 'GET', '/metrics', { token: null });
+    const dropped = sampleValue(parseMetrics(scrape.text), 'icp_access_log_dropped_lines_total');
+    assert.equal(dropped, 0, 'no line is dropped while the output keeps up');
+    await shutdown(server);  // the log is complete once the server has exited
+    const lines = readFileSync(logFile, 'latin1').split('\n').filter((line) => line.includes(' /flooded/'));
+    assert.ok(answered > 100, `only ${answered} requests were answered in 3 s`);
+    assert.equal(lines.length, answered, `${answered} answered, ${lines.length} logged`);
+    for (const line of lines) {
+      assert.match(line, /^\S+Z \S+ GET \/flooded\/p+\.\.\.\[cut:15009B\] 404 \d+us \d+B$/, line.slice(0, 200));
+      assert.ok(line.length < 1200, `a logged line of ${line.length} bytes`);
+    }
+    assert.doesNotMatch(readFileSync(logFile, 'latin1'), /dropped/);
+  });
+});
+
 test('X-Request-Id: a well-formed one is echoed and logged; else a generated 32-hex id is', async () => {
   await withServer([], {}, async (server) => {
     const ask = (id, { path = ITEM, token = 'tok_alice' } = {}) =>
@@ -734,6 +781,29 @@ test('CORS: without --cors-origin, OPTIONS is 405 and nothing is shared; ICP_COR
     assert.equal(got.status, 200);
     assertShared(got, EVIL);
   });
+});
+
+test('--cors-origin: an origin a browser can never send exits 2 with the rule; real origins start', async () => {
+  const valid = { ICP_DB: db, ICP_TOKENS: tokensFile, ICP_LISTEN: '127.0.0.1:0', ICP_THREADS: '1' };
+  const run = (origin) => spawnSync(SERVER, ['--cors-origin', origin], {
+    env: cleanEnv(valid), encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL',
+  });
+  for (const origin of ['https://app.example/', 'https://app.example/path', 'https://', 'https://user@app.example',
+    'https://user:pw@app.example', 'https://app.example:99999', 'https://app.example:0', 'https://app.example:',
+    'https://*.example', '*.example', 'https://App.Example', 'HTTPS://app.example', 'https://app.example?x=1',
+    'https://app.example#top', 'https://app.example:443', 'http://app.example:80', 'ftp://app.example',
+    'app.example', 'null', '', 'https://app example', 'https://[::1', 'https://app.example:08080']) {
+    const refused = run(origin);
+    assert.equal(refused.status, 2, `--cors-origin ${JSON.stringify(origin)}: exit ${refused.status ?? refused.signal} ${refused.stderr}${refused.stdout}`);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, /^icp-server: --cors-origin .*scheme:\/\/host\[:port\]/, `${JSON.stringify(origin)}: the rule is given`);
+  }
+  for (const origin of ['https://app.example', 'http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8080',
+    'https://xn--bcher-kva.example', '*']) {
+    await runThenStop(await spawnServer(['--cors-origin', origin], cleanEnv(valid)), async (server) => {
+      assert.equal((await call(server.url, 'GET', '/healthz', { token: null })).status, 200, origin);
+    });
+  }
 });
 
 // ---- 5. configuration ----------------------------------------------------------------------
