@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <ctime>
+#include <optional>
 
 namespace icp::server {
 
@@ -46,30 +48,25 @@ void append_visible(std::string& out, std::string_view text, bool spaces = false
   }
 }
 
-/// Writes all of `bytes` to `fd`, waiting for it to take them at most until
-/// `give_up()` says so (then the rest is dropped: false). poll() first, and
-/// at most PIPE_BUF bytes a write, so that no write() blocks for long: a
-/// pipe nobody reads cannot hold the writer, or a shutdown, for ever.
-template <class GiveUp>
-bool write_all(int fd, std::string_view bytes, GiveUp give_up) {
-  while (!bytes.empty()) {
-    pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
-    const int polled = ::poll(&ready, 1, 100);
-    if (polled < 0 && errno != EINTR) return false;
-    if (polled <= 0) {
-      if (give_up()) return false;
-      continue;
-    }
-    if ((ready.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
-    const auto chunk = std::min<std::size_t>(bytes.size(), PIPE_BUF);
-    const auto written = ::write(fd, bytes.data(), chunk);
-    if (written < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return false;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(written));
+/// Appends `text`, or when it is longer than `max` its first `max` bytes and
+/// `...[cut:NB]` (N: its whole length), so that no client field can make a
+/// line long (a 16 KB path is a 1 KB entry that says it was cut).
+template <class Append>
+void append_bounded(std::string& out, std::string_view text, std::size_t max, Append append) {
+  if (text.size() <= max) {
+    append(out, text);
+    return;
   }
-  return true;
+  append(out, text.substr(0, max));
+  fmt::format_to(std::back_inserter(out), "...[cut:{}B]", text.size());
+}
+
+/// Whether writes to `fd` may be as large as the batch: a regular file
+/// takes them without blocking for long; a pipe, a socket or a terminal
+/// gets PIPE_BUF at a time, which poll() promises room for.
+bool takes_large_writes(int fd) {
+  struct stat status {};
+  return ::fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
 }
 
 }  // namespace
@@ -101,7 +98,10 @@ std::string rfc3339(std::chrono::system_clock::time_point at) {
 }
 
 AccessLog::AccessLog(LogFormat format, std::FILE* out)
-    : format_(format), out_(out), writer_([this](const std::stop_token& stop) { run(stop); }) {}
+    : format_(format),
+      out_(out),
+      large_writes_(takes_large_writes(::fileno(out))),
+      writer_([this](const std::stop_token& stop) { run(stop); }) {}
 
 AccessLog::~AccessLog() {
   writer_.request_stop();
@@ -118,9 +118,9 @@ void AccessLog::request(const AccessRecord& record) {
     line += R"(","request_id":")";
     append_json_string(line, record.request_id);
     line += R"(","method":")";
-    append_json_string(line, record.method);
+    append_bounded(line, record.method, kMaxMethodBytes, append_json_string);
     line += R"(","path":")";
-    append_json_string(line, record.path);
+    append_bounded(line, record.path, kMaxPathBytes, append_json_string);
     fmt::format_to(std::back_inserter(line), R"(","status":{},"duration_us":{},"bytes":{}}})",
                    record.status, record.duration.count(), record.bytes);
   } else {
@@ -128,9 +128,10 @@ void AccessLog::request(const AccessRecord& record) {
     line += ' ';
     append_visible(line, record.request_id);
     line += ' ';
-    append_visible(line, record.method);
+    const auto visible = [](std::string& out, std::string_view text) { append_visible(out, text); };
+    append_bounded(line, record.method, kMaxMethodBytes, visible);
     line += ' ';
-    append_visible(line, record.path);
+    append_bounded(line, record.path, kMaxPathBytes, visible);
     fmt::format_to(std::back_inserter(line), " {} {}us {}B", record.status, record.duration.count(),
                    record.bytes);
   }
@@ -142,24 +143,74 @@ void AccessLog::message(std::string_view text) {
   std::string line;
   if (format_ == LogFormat::json) {
     line = R"({"time":")" + time + R"(","message":")";
-    append_json_string(line, text);
+    append_bounded(line, text, kMaxMessageBytes, append_json_string);
     line += "\"}";
   } else {
     line = time + ' ';
-    append_visible(line, text, true);
+    append_bounded(line, text, kMaxMessageBytes, [](std::string& out, std::string_view part) {
+      append_visible(out, part, true);
+    });
   }
   enqueue(line);
 }
 
 void AccessLog::enqueue(const std::string& line) {
-  const std::lock_guard lock(mutex_);
-  if (pending_.size() + line.size() + 1 > kMaxPendingBytes) {
-    ++dropped_;
-    dropped_total_.fetch_add(1, std::memory_order_relaxed);
-    return;
+  bool wake = false;
+  {
+    const std::lock_guard lock(mutex_);
+    // Lines are dropped only while the output refuses them; while it takes
+    // them, the queue may grow to the hard bound, which only an output
+    // slower than the requests' lines reaches.
+    const auto bound = output_blocked_.load(std::memory_order_relaxed) ? kMaxPendingBytes
+                                                                       : kMaxPendingBytesWriting;
+    if (pending_.size() + line.size() + 1 > bound) {
+      ++dropped_;
+      dropped_total_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const auto before = pending_.size();
+    pending_.append(line);
+    pending_.push_back('\n');
+    wake = before < kWakeBytes && pending_.size() >= kWakeBytes;
   }
-  pending_.append(line);
-  pending_.push_back('\n');
+  if (wake) wake_.notify_one();
+}
+
+bool AccessLog::write_all(std::string_view bytes, const std::stop_token& stop) {
+  const int fd = ::fileno(out_);
+  // After a stop, the output gets kShutdownWait to take the rest.
+  std::optional<Clock::time_point> deadline;
+  const auto give_up = [&] {
+    if (!stop.stop_requested()) return false;
+    if (!deadline) deadline = Clock::now() + kShutdownWait;
+    return Clock::now() >= *deadline;
+  };
+  while (!bytes.empty()) {
+    pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
+    int polled = ::poll(&ready, 1, 0);
+    if (polled == 0) {
+      // The output takes nothing now: blocked, until a write goes through.
+      output_blocked_.store(true, std::memory_order_relaxed);
+      polled = ::poll(&ready, 1, 100);
+    }
+    if (polled < 0 && errno != EINTR) return false;
+    if (polled <= 0) {
+      if (give_up()) return false;
+      continue;
+    }
+    if ((ready.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+    // At most PIPE_BUF a write to a pipe, so that no write() blocks for
+    // long: a pipe nobody reads cannot hold the writer, or a shutdown.
+    const auto chunk = large_writes_ ? bytes.size() : std::min<std::size_t>(bytes.size(), PIPE_BUF);
+    const auto written = ::write(fd, bytes.data(), chunk);
+    if (written < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return false;
+    }
+    output_blocked_.store(false, std::memory_order_relaxed);
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return true;
 }
 
 void AccessLog::run(const std::stop_token& stop) {
@@ -168,29 +219,27 @@ void AccessLog::run(const std::stop_token& stop) {
     std::size_t dropped = 0;
     {
       std::unique_lock lock(mutex_);
-      // Batches every 50 ms: the log trails the requests by that much at most.
-      wake_.wait_for(lock, std::chrono::milliseconds{50}, [&] { return stop.stop_requested(); });
+      // Woken by kWakeBytes of lines, else every 50 ms: a quiet log trails
+      // its requests by that much at most, a busy one is written as it comes.
+      wake_.wait_for(lock, std::chrono::milliseconds{50},
+                     [&] { return stop.stop_requested() || pending_.size() >= kWakeBytes; });
       batch.swap(pending_);
       dropped = std::exchange(dropped_, 0);
     }
     if (dropped > 0) {
-      const auto notice = fmt::format(
-          "access log: {} line(s) dropped while the output was not keeping up", dropped);
+      const auto notice =
+          fmt::format("access log: {} line(s) dropped while the output was blocked", dropped);
       const auto time = rfc3339(std::chrono::system_clock::now());
       batch += format_ == LogFormat::json
                    ? fmt::format(R"({{"time":"{}","message":"{}"}})", time, notice)
                    : fmt::format("{} {}", time, notice);
       batch.push_back('\n');
     }
-    if (!batch.empty()) {
-      // A log that cannot be written must not stop the server, nor its
-      // shutdown: after a stop, the output gets kShutdownWait to take the rest.
-      const auto deadline = Clock::now() + kShutdownWait;
-      const bool all = write_all(::fileno(out_), batch,
-                                 [&] { return stop.stop_requested() && Clock::now() >= deadline; });
-      if (!all) dropped_total_.fetch_add(1, std::memory_order_relaxed);
-      batch.clear();
+    // A log that cannot be written must not stop the server, nor its shutdown.
+    if (!batch.empty() && !write_all(batch, stop)) {
+      dropped_total_.fetch_add(1, std::memory_order_relaxed);
     }
+    batch.clear();
     if (stop.stop_requested()) {
       const std::lock_guard lock(mutex_);
       if (pending_.empty()) return;

@@ -39,17 +39,30 @@ class AccessLog {
   /// Writes what is left before returning.
   ~AccessLog();
 
-  /// Queues a request's line. Thread-safe; never waits for stderr: past
-  /// kMaxPendingBytes, lines are dropped and counted.
+  /// Queues a request's line. Thread-safe; never waits for stderr. A method
+  /// or path longer than kMaxMethodBytes or kMaxPathBytes is cut, and says
+  /// so (`...[cut:16384B]`). Lines are dropped, and counted, only past
+  /// kMaxPendingBytes while the output is blocked (poll() finds no room), or
+  /// past kMaxPendingBytesWriting while it takes lines slower than they come.
   void request(const AccessRecord& record);
-  /// Queues an operator's line (a reload, an unhealthy store, ...).
+  /// Queues an operator's line (a reload, an unhealthy store, ...), cut past
+  /// kMaxMessageBytes.
   void message(std::string_view text);
 
-  /// Lines dropped since the start because the output was not keeping up.
+  /// Lines dropped since the start because the output was blocked.
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_total_.load(); }
 
-  /// What the queue may hold while stderr is slow or blocked.
+  /// What the queue may hold while the output is blocked.
   static constexpr std::size_t kMaxPendingBytes = std::size_t{4} << 20;
+  /// What it may hold while the output takes lines, slower than they come.
+  static constexpr std::size_t kMaxPendingBytesWriting = std::size_t{32} << 20;
+  /// Queued bytes that wake the writer before its 50 ms are up.
+  static constexpr std::size_t kWakeBytes = std::size_t{64} << 10;
+  /// The longest method, path and message logged whole: a line's cost is
+  /// bounded whatever the client sends (at most 3 bytes per byte encoded).
+  static constexpr std::size_t kMaxMethodBytes = 32;
+  static constexpr std::size_t kMaxPathBytes = 1024;
+  static constexpr std::size_t kMaxMessageBytes = 4096;
   /// After a stop, how long the output may take to accept what is queued
   /// before it is dropped and the process exits anyway.
   static constexpr auto kShutdownWait = std::chrono::seconds{2};
@@ -58,9 +71,14 @@ class AccessLog {
   using Clock = std::chrono::steady_clock;
   void enqueue(const std::string& line);
   void run(const std::stop_token& stop);
+  /// Writes all of `bytes`, waiting for the output to take them; after a
+  /// stop, at most kShutdownWait (then the rest is dropped: false).
+  bool write_all(std::string_view bytes, const std::stop_token& stop);
 
   LogFormat format_;
   std::FILE* out_;
+  bool large_writes_;  ///< the output is a regular file: no PIPE_BUF chunks
+  std::atomic<bool> output_blocked_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
   std::string pending_;
