@@ -1,7 +1,7 @@
 # Debian packages (cpack -G DEB, from a build with BUILD_SHARED_LIBS=ON):
 #   libicp<soversion>  the shared libraries
 #   libicp-dev         headers, CMake and pkg-config files, the .so links
-#   icp-tools          icp-server and icpctl
+#   icp-tools          icp-server and icpctl, and icp-server.service
 # Dependencies on Debian's packages: dpkg-shlibdeps finds those of the
 # binaries; the -dev package names the -dev packages its headers and
 # CMake file need.
@@ -46,8 +46,16 @@ list(JOIN icp_dev_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
 
 set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME icp-tools)
 set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION net)
-set(CPACK_COMPONENT_TOOLS_DESCRIPTION "${PROJECT_DESCRIPTION}: icp-server and icpctl")
+set(CPACK_COMPONENT_TOOLS_DESCRIPTION
+    "${PROJECT_DESCRIPTION}: icp-server (and its systemd unit) and icpctl")
 set(CPACK_COMPONENT_TOOLS_DEPENDS runtime)
+# icp-server.service: its user (adduser), /etc/default/icp-server, and
+# stopping it before removal (cmake/debian/).
+set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS adduser)
+set(CPACK_DEBIAN_TOOLS_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/cmake/debian/postinst ${PROJECT_SOURCE_DIR}/cmake/debian/prerm
+    ${PROJECT_SOURCE_DIR}/cmake/debian/postrm)
+set(CPACK_DEBIAN_TOOLS_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 if(BUILD_SHARED_LIBS)
   set(CPACK_COMPONENTS_ALL runtime dev tools)
