@@ -132,7 +132,14 @@ class Session : public std::enable_shared_from_this<Session> {
       send(framing_response(*refused), false);
       return;
     }
-    if (!parser_->is_done() && !body_is_buffered() && serves_api() && !is_own(route_)) {
+    if (!parser_->is_done() && !body_is_buffered() && (is_own(route_) || !serves_api())) {
+      // The body is still on its way to a route that reads none: answered
+      // now (never with 100 Continue), and the body drained.
+      unread_input_ = true;
+      answer_unread(false);
+      return;
+    }
+    if (!parser_->is_done() && !body_is_buffered()) {
       // The body is still on its way: refuse now what it cannot change, so
       // that a large body is read only for a caller who may send it.
       on_store(
@@ -168,8 +175,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   /// RFC 9110 section 10.1.1: a client that sent `Expect: 100-continue` may
   /// wait for 100 before sending the content; once the head is accepted (the
-  /// refusals were answered already), it is invited. Not when the content
-  /// is already here, and never to HTTP/1.0, whose expectation is ignored.
+  /// precheck passed it: refusals were answered already), it is invited.
+  /// Not when the content is already here, and never to HTTP/1.0, whose
+  /// expectation is ignored.
   [[nodiscard]] bool expects_continue() const {
     const auto& request = parser_->get();
     return request.version() >= 11 && !body_is_buffered() &&
@@ -183,9 +191,12 @@ class Session : public std::enable_shared_from_this<Session> {
     // 100 (or send its content) meets it like any slow client.
     asio::async_write(stream_.socket(), asio::buffer(kContinue.data(), kContinue.size()),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        if (!ec && self->timed_out_) ec = asio::error::operation_aborted;
                         if (ec) {
-                          self->on_body(ec);
+                          // The client is gone, or the deadline cut the 100
+                          // short: nothing can follow part of a status line.
+                          self->close();
+                        } else if (self->timed_out_) {
+                          self->read_failed(asio::error::operation_aborted);  // 408
                         } else {
                           self->read_rest();
                         }
@@ -223,16 +234,23 @@ class Session : public std::enable_shared_from_this<Session> {
       read_failed(ec);
       return;
     }
-    const auto& request = parser_->get();
-    const bool keep_alive = request.keep_alive() && !server_.stopping();
-    if (is_own(route_)) {
-      serve_own(route_, request.method(), keep_alive);
-    } else if (serves_api()) {
+    const bool keep_alive = parser_->get().keep_alive() && !server_.stopping();
+    if (serves_api() && !is_own(route_)) {
       on_store([&adapter = server_.adapter(),
                 request = adapted(true)] { return adapter.handle(request); },
                [this, keep_alive](std::optional<http::Response> response) {
                  send(response ? std::move(*response) : busy(), keep_alive);
                });
+    } else {
+      answer_unread(keep_alive);
+    }
+  }
+
+  /// The answers that need no body: the server's own routes, and 404 for
+  /// the API's on the metrics listener.
+  void answer_unread(bool keep_alive) {
+    if (is_own(route_)) {
+      serve_own(route_, parser_->get().method(), keep_alive);
     } else {
       send(http::error_response(Error{Errc::not_found, "This port serves only /metrics"}),
            keep_alive);

@@ -606,6 +606,8 @@ test('Expect: 100-continue: a refused write is answered at once without 100; HTT
       `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 401],
     ['a stranger\'s PATCH', `PATCH ${ITEM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_carol\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 403],
+    ['a POST to /healthz (the server\'s own route reads no body)', `POST /healthz HTTP/1.1\r\nHost: x\r\n` +
+      `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 405],
   ]) {
     const connection = await Connection.open(main.url);
     try {
