@@ -176,7 +176,7 @@ void AccessLog::enqueue(const std::string& line) {
   if (wake) wake_.notify_one();
 }
 
-bool AccessLog::write_all(std::string_view bytes, const std::stop_token& stop) {
+std::string_view AccessLog::write_all(std::string_view bytes, const std::stop_token& stop) {
   const int fd = ::fileno(out_);
   // After a stop, the output gets kShutdownWait to take the rest.
   std::optional<Clock::time_point> deadline;
@@ -193,24 +193,24 @@ bool AccessLog::write_all(std::string_view bytes, const std::stop_token& stop) {
       output_blocked_.store(true, std::memory_order_relaxed);
       polled = ::poll(&ready, 1, 100);
     }
-    if (polled < 0 && errno != EINTR) return false;
+    if (polled < 0 && errno != EINTR) return bytes;
     if (polled <= 0) {
-      if (give_up()) return false;
+      if (give_up()) return bytes;
       continue;
     }
-    if ((ready.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
+    if ((ready.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return bytes;
     // At most PIPE_BUF a write to a pipe, so that no write() blocks for
     // long: a pipe nobody reads cannot hold the writer, or a shutdown.
     const auto chunk = large_writes_ ? bytes.size() : std::min<std::size_t>(bytes.size(), PIPE_BUF);
     const auto written = ::write(fd, bytes.data(), chunk);
     if (written < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      return false;
+      return bytes;
     }
     output_blocked_.store(false, std::memory_order_relaxed);
     bytes.remove_prefix(static_cast<std::size_t>(written));
   }
-  return true;
+  return bytes;
 }
 
 void AccessLog::run(const std::stop_token& stop) {
@@ -227,8 +227,9 @@ void AccessLog::run(const std::stop_token& stop) {
       dropped = std::exchange(dropped_, 0);
     }
     if (dropped > 0) {
-      const auto notice =
-          fmt::format("access log: {} line(s) dropped while the output was blocked", dropped);
+      const auto notice = fmt::format(
+          "access log: {} line(s) dropped: the output was blocked, or slower than the requests",
+          dropped);
       const auto time = rfc3339(std::chrono::system_clock::now());
       batch += format_ == LogFormat::json
                    ? fmt::format(R"({{"time":"{}","message":"{}"}})", time, notice)
@@ -236,8 +237,11 @@ void AccessLog::run(const std::stop_token& stop) {
       batch.push_back('\n');
     }
     // A log that cannot be written must not stop the server, nor its shutdown.
-    if (!batch.empty() && !write_all(batch, stop)) {
-      dropped_total_.fetch_add(1, std::memory_order_relaxed);
+    // What is not written (the output closed, or the shutdown's wait ran
+    // out) is counted, a line cut short included.
+    if (const auto unwritten = write_all(batch, stop); !unwritten.empty()) {
+      dropped_total_.fetch_add(static_cast<std::uint64_t>(std::ranges::count(unwritten, '\n')),
+                               std::memory_order_relaxed);
     }
     batch.clear();
     if (stop.stop_requested()) {

@@ -49,7 +49,8 @@ class AccessLog {
   /// kMaxMessageBytes.
   void message(std::string_view text);
 
-  /// Lines dropped since the start because the output was blocked.
+  /// Lines dropped since the start because the output was blocked or
+  /// slower than the requests, or closed.
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_total_.load(); }
 
   /// What the queue may hold while the output is blocked.
@@ -72,8 +73,8 @@ class AccessLog {
   void enqueue(const std::string& line);
   void run(const std::stop_token& stop);
   /// Writes all of `bytes`, waiting for the output to take them; after a
-  /// stop, at most kShutdownWait (then the rest is dropped: false).
-  bool write_all(std::string_view bytes, const std::stop_token& stop);
+  /// stop, at most kShutdownWait. What could not be written (empty: none).
+  std::string_view write_all(std::string_view bytes, const std::stop_token& stop);
 
   LogFormat format_;
   std::FILE* out_;
