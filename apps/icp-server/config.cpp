@@ -129,8 +129,6 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   Config config;
   config.threads = std::max(1U, std::thread::hardware_concurrency());
   auto& limits = config.limits;
-  limits.max_connections = std::min(
-      limits.max_connections, connections_the_fd_limit_allows(limits.max_metrics_connections));
 
   CLI::App app{std::string(kDescription), "icp-server"};
   app.footer(std::string(kFooter));
@@ -308,6 +306,10 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   }
 
   if (app.count("--store-threads") > 0) config.store_threads = store_threads;
+  if (app.count("--max-connections") == 0) {  // the default fits the descriptors left
+    limits.max_connections = std::min(
+        limits.max_connections, connections_the_fd_limit_allows(limits.max_metrics_connections));
+  }
   if (!listen.empty()) config.listen = *parse_endpoint(listen);
   if (!metrics_listen.empty()) config.metrics_listen = parse_endpoint(metrics_listen);
   config.log_format = log_format == "json" ? LogFormat::json : LogFormat::text;
