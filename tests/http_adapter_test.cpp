@@ -379,7 +379,8 @@ TEST_CASE("http: check_cors_origin takes what a browser sends in Origin, says wh
   using icp::http::check_cors_origin;
   for (const std::string_view origin :
        {"*", "https://app.example", "http://localhost:3000", "http://127.0.0.1:5173",
-        "http://[::1]:8080", "https://xn--bcher-kva.example", "https://a.example:65535"}) {
+        "http://[::1]:8080", "https://xn--bcher-kva.example", "https://a.example:65535",
+        "http://192.168.0.10:8080", "http://[2001:db8::1]"}) {
     INFO(origin);
     CHECK(check_cors_origin(origin).has_value());
   }
@@ -410,6 +411,12 @@ TEST_CASE("http: check_cors_origin takes what a browser sends in Origin, says wh
       {"null", "is not a URL"},
       {"", "is not a URL"},
       {"https://app example", "is not a URL"},
+      {"http://127.1", "four decimal numbers"},
+      {"http://010.0.0.1", "four decimal numbers"},
+      {"http://999.1.1.1", "four decimal numbers"},
+      {"http://app.123", "four decimal numbers"},
+      {"http://[0:0::1]", "shortest form"},
+      {"http://[::ffff:1.2.3.4]", "shortest form"},
   };
   for (const auto& [origin, why] : refused) {
     INFO(origin);

@@ -43,6 +43,22 @@ std::optional<std::string_view> origin_problem(const boost::urls::url_view& url)
       (url.host_type() == boost::urls::host_type::name && !std::ranges::all_of(host, name_char))) {
     return "has a host that is not a DNS name or an IP address";
   }
+  // A name whose last label is a number is an IPv4 address to a browser
+  // (127.1, 010.0.0.1), which it sends as a dotted quad: only that form can match.
+  if (url.host_type() == boost::urls::host_type::name) {
+    const auto last_label = host.substr(host.rfind('.') + 1);
+    if (!last_label.empty() &&
+        std::ranges::all_of(last_label, [](char c) { return c >= '0' && c <= '9'; })) {
+      return "has an IPv4 address not written as four decimal numbers (a.b.c.d)";
+    }
+  }
+  // An IPv6 address as browsers serialise it: shortest (RFC 5952: ::1, not
+  // 0:0::1), and in hexadecimal only (::ffff:102:304, not ::ffff:1.2.3.4).
+  if (url.host_type() == boost::urls::host_type::ipv6 &&
+      (host.find('.') != std::string_view::npos ||
+       host != "[" + url.host_ipv6_address().to_string() + "]")) {
+    return "has an IPv6 address not in its shortest form (RFC 5952)";
+  }
   if (url.has_port()) {
     const auto port = url.port();
     if (port.empty()) return "has an empty port";
