@@ -87,3 +87,42 @@ TEST_CASE("read errors: 413, 431, 400; nothing for a client that is gone", "[ser
   CHECK_FALSE(read_error_response(boost::beast::error::timeout, 1024));
   CHECK(icp::server::request_timeout_response().status == 408);
 }
+
+namespace {
+
+/// A request header of `version` with `fields` (each field line on its own).
+boost::beast::http::request_header<> header_of(
+    unsigned version, std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  boost::beast::http::request_header<> header;
+  header.version(version);
+  for (const auto& [name, value] : fields) header.insert(name, value);
+  return header;
+}
+
+}  // namespace
+
+TEST_CASE("framing: persistence reads every Connection field; close wins (RFC 9112 9.3, 9.6)",
+          "[server]") {
+  using icp::server::wants_keep_alive;
+  CHECK(wants_keep_alive(header_of(11, {})));
+  CHECK(wants_keep_alive(header_of(11, {{"Connection", "foo"}})));
+  CHECK_FALSE(wants_keep_alive(header_of(11, {{"Connection", "close"}})));
+  CHECK_FALSE(wants_keep_alive(header_of(11, {{"Connection", "foo"}, {"Connection", "close"}})));
+  CHECK_FALSE(wants_keep_alive(header_of(11, {{"Connection", "upgrade ,  CLOSE"}})));
+  CHECK_FALSE(wants_keep_alive(header_of(10, {})));
+  CHECK(wants_keep_alive(header_of(10, {{"Connection", "Keep-Alive"}})));
+  CHECK(wants_keep_alive(header_of(10, {{"Connection", "foo"}, {"Connection", "keep-alive"}})));
+  CHECK_FALSE(wants_keep_alive(header_of(10, {{"Connection", "keep-alive, close"}})));
+  CHECK_FALSE(wants_keep_alive(header_of(10, {{"Connection", "keep-alive-ish"}})));
+}
+
+TEST_CASE("framing: 100-continue among any Expect field's members, in HTTP/1.1 only", "[server]") {
+  using icp::server::expects_continue;
+  CHECK(expects_continue(header_of(11, {{"Expect", "100-continue"}})));
+  CHECK(expects_continue(header_of(11, {{"Expect", "100-Continue"}})));
+  CHECK(expects_continue(header_of(11, {{"Expect", " foo , 100-continue "}})));
+  CHECK(expects_continue(header_of(11, {{"Expect", "foo"}, {"Expect", "100-continue"}})));
+  CHECK_FALSE(expects_continue(header_of(11, {})));
+  CHECK_FALSE(expects_continue(header_of(11, {{"Expect", "100-continued"}})));
+  CHECK_FALSE(expects_continue(header_of(10, {{"Expect", "100-continue"}})));
+}

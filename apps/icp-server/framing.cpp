@@ -92,7 +92,32 @@ std::optional<FramingError> check_host(const bhttp::request_header<>& header) {
   return std::nullopt;
 }
 
+/// Whether a list-valued field (RFC 9110 section 5.6.1), over all its field
+/// lines, has the member `wanted` (any case).
+bool has_member(const bhttp::request_header<>& header, bhttp::field name, std::string_view wanted) {
+  const auto [first, last] = header.equal_range(name);
+  for (auto field = first; field != last; ++field) {
+    std::string_view list = field->value();
+    while (!list.empty()) {
+      const auto comma = list.find(',');
+      const auto member = trim(list.substr(0, comma));
+      if (boost::urls::grammar::ci_is_equal(member, wanted)) return true;
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+bool wants_keep_alive(const bhttp::request_header<>& header) {
+  if (has_member(header, bhttp::field::connection, "close")) return false;
+  return header.version() >= 11 || has_member(header, bhttp::field::connection, "keep-alive");
+}
+
+bool expects_continue(const bhttp::request_header<>& header) {
+  return header.version() >= 11 && has_member(header, bhttp::field::expect, "100-continue");
+}
 
 std::optional<FramingError> check_framing(const bhttp::request_header<>& header) {
   if (auto error = check_transfer_encoding(header)) return error;

@@ -33,6 +33,17 @@ struct FramingError {
 [[nodiscard]] std::optional<FramingError> check_framing(
     const boost::beast::http::request_header<>& header);
 
+/// Whether the connection may serve another request after this one (RFC
+/// 9112 section 9.3): `close` in any Connection field ends it; HTTP/1.1
+/// persists otherwise, HTTP/1.0 only with `keep-alive`. Every Connection
+/// field is read, as one list (RFC 9110 section 5.3): Beast reads the first.
+[[nodiscard]] bool wants_keep_alive(const boost::beast::http::request_header<>& header);
+
+/// Whether the client waits for 100 Continue before sending its content
+/// (RFC 9110 section 10.1.1): `100-continue` among the members of its
+/// Expect fields, in an HTTP/1.1 request (HTTP/1.0's is ignored).
+[[nodiscard]] bool expects_continue(const boost::beast::http::request_header<>& header);
+
 /// The answer to a request refused for its framing.
 [[nodiscard]] http::Response framing_response(const FramingError& error);
 

@@ -11,7 +11,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/grammar/ci_string.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -166,23 +165,15 @@ class Session : public std::enable_shared_from_this<Session> {
       on_body({});
       return;
     }
-    if (expects_continue()) {
+    // RFC 9110 section 10.1.1: a client that sent `Expect: 100-continue`
+    // may wait for 100 before sending the content. Here the head is
+    // accepted (the precheck answered every refusal already), so it is
+    // invited; not when the content is already here.
+    if (expects_continue(parser_->get()) && !body_is_buffered()) {
       send_continue();
       return;
     }
     read_rest();
-  }
-
-  /// RFC 9110 section 10.1.1: a client that sent `Expect: 100-continue` may
-  /// wait for 100 before sending the content; once the head is accepted (the
-  /// precheck passed it: refusals were answered already), it is invited.
-  /// Not when the content is already here, and never to HTTP/1.0, whose
-  /// expectation is ignored.
-  [[nodiscard]] bool expects_continue() const {
-    const auto& request = parser_->get();
-    return request.version() >= 11 && !body_is_buffered() &&
-           boost::urls::grammar::ci_is_equal(request[bhttp::field::expect],
-                                             std::string_view("100-continue"));
   }
 
   void send_continue() {
@@ -234,7 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
       read_failed(ec);
       return;
     }
-    const bool keep_alive = parser_->get().keep_alive() && !server_.stopping();
+    const bool keep_alive = wants_keep_alive(parser_->get()) && !server_.stopping();
     if (serves_api() && !is_own(route_)) {
       on_store([&adapter = server_.adapter(),
                 request = adapted(true)] { return adapter.handle(request); },
