@@ -207,6 +207,8 @@ Response list_response(const AdapterState& state, const IcpPage& page, const Lis
   return response;
 }
 
+Response answer(const AdapterState& state, const Request& request);
+
 /// What precheck() answers before the body is read.
 std::optional<Response> answer_early(const AdapterState& state, const Request& head) {
   auto admitted = admit(state, head);
@@ -219,7 +221,9 @@ std::optional<Response> answer_early(const AdapterState& state, const Request& h
     if (!allowed) return refuse(state, allowed.error());
     return check_json_body(head, true);
   }
-  return std::nullopt;
+  // GET, HEAD and DELETE read no body: their whole answer is known now, and
+  // one carried (RFC 9110 gives it no meaning) is never read.
+  return answer(state, head);
 }
 
 Response answer(const AdapterState& state, const Request& request) {

@@ -52,10 +52,12 @@ struct AdapterOptions {
 
 /// Whether `origin` can be one of AdapterOptions::cors_origins: "*", or an
 /// origin as a browser's Origin field carries it (RFC 6454 section 6.1),
-/// `scheme://host[:port]`: http or https, lower-case, no user, path (not
-/// even "/"), query or fragment, no wildcard, and a port only when it is
-/// not the scheme's default. Anything else could never match a request;
-/// the error says which rule it breaks.
+/// `scheme://host[:port]` (https, http, or an extension's or app's scheme
+/// such as chrome-extension or capacitor; never file), lower-case, no user,
+/// path (not even "/"), query or fragment, no wildcard, an IP address only
+/// in the form browsers write it, and a port only when it is not the
+/// scheme's default. Anything else could never match a request; the error
+/// says which rule it breaks.
 [[nodiscard]] ICP_HTTP_EXPORT Result<void> check_cors_origin(std::string_view origin);
 
 /// What a request target names among the adapter's routes.
@@ -89,9 +91,11 @@ class ICP_HTTP_EXPORT Adapter {
 
   /// For a transport that has read a request's header but not yet its body:
   /// the answer handle() would give whatever the body holds (a refused
-  /// caller, route or method, a 415, and for PATCH a 404, 403 or 412), so
-  /// that a large body is read only for a caller who may send it. nullopt:
-  /// read the body and call handle().
+  /// caller, route or method, a 415, for PATCH a 404, 403 or 412, and the
+  /// whole answer of a GET, HEAD or DELETE, which read no body: a DELETE is
+  /// carried out), so that a large body is read only for a caller who may
+  /// send it, and one that means nothing never. nullopt: read the body and
+  /// call handle().
   [[nodiscard]] std::optional<Response> precheck(const Request& head) const;
 
   /// True when `target` names one of the adapter's routes, for hosts that
