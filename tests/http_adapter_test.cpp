@@ -377,10 +377,26 @@ TEST_CASE("http: a base path mounts the routes elsewhere; Location and Link foll
 TEST_CASE("http: check_cors_origin takes what a browser sends in Origin, says what else is wrong",
           "[http][cors]") {
   using icp::http::check_cors_origin;
-  for (const std::string_view origin :
-       {"*", "https://app.example", "http://localhost:3000", "http://127.0.0.1:5173",
-        "http://[::1]:8080", "https://xn--bcher-kva.example", "https://a.example:65535",
-        "http://192.168.0.10:8080", "http://[2001:db8::1]"}) {
+  for (const std::string_view origin : {"*",
+                                        "https://app.example",
+                                        "http://localhost:3000",
+                                        "http://127.0.0.1:5173",
+                                        "http://[::1]:8080",
+                                        "https://xn--bcher-kva.example",
+                                        "https://a.example:65535",
+                                        "http://192.168.0.10:8080",
+                                        "http://[2001:db8::1]",
+                                        "http://[::ffff:102:304]",
+                                        "http://[2001:db8::1:0:0:1]",
+                                        "http://[1::]",
+                                        "http://[::]",
+                                        "http://[1:2:3:4:5:6:7:8]",
+                                        "chrome-extension://abcdefghijklmnop",
+                                        "moz-extension://0b6d3c52-2c39-4b2e-9d5a-1f8b",
+                                        "capacitor://localhost",
+                                        "tauri://localhost",
+                                        "http://app.example.",
+                                        "http://app.123x"}) {
     INFO(origin);
     CHECK(check_cors_origin(origin).has_value());
   }
@@ -403,8 +419,13 @@ TEST_CASE("http: check_cors_origin takes what a browser sends in Origin, says wh
       {"http://[::ABCD]", "lower-case"},
       {"https://app.example?x=1", "has a query"},
       {"https://app.example#top", "has a fragment"},
-      {"ftp://app.example", "neither http nor https"},
-      {"mailto:a@b.example", "neither http nor https"},
+      {"file:///etc/passwd", "origin null"},
+      {"file://host", "origin null"},
+      {"mailto:a@b.example", "has no //host"},
+      {"wss://app.example:443", "default port"},
+      {"http://0x7f000001", "four decimal numbers"},
+      {"http://a.0x1", "four decimal numbers"},
+      {"http://1.2.3.4.", "four decimal numbers"},
       {"http:app.example", "has no //host"},
       {"https://app%2eexample", "not a DNS name"},
       {"app.example", "is not a URL"},
@@ -415,8 +436,11 @@ TEST_CASE("http: check_cors_origin takes what a browser sends in Origin, says wh
       {"http://010.0.0.1", "four decimal numbers"},
       {"http://999.1.1.1", "four decimal numbers"},
       {"http://app.123", "four decimal numbers"},
-      {"http://[0:0::1]", "shortest form"},
-      {"http://[::ffff:1.2.3.4]", "shortest form"},
+      {"http://[0:0::1]", "as browsers write it"},
+      {"http://[::ffff:1.2.3.4]", "as browsers write it"},
+      {"http://[2001:DB8::1]", "lower-case"},
+      {"http://[2001:db8:0:0:1:0:0:1]", "as browsers write it"},
+      {"http://[2001:0db8::1]", "as browsers write it"},
   };
   for (const auto& [origin, why] : refused) {
     INFO(origin);
@@ -590,6 +614,16 @@ TEST_CASE("http: precheck answers what the body cannot change", "[http]") {
   CHECK(head("PATCH", kItem, "tok_alice", {{"Content-Type", "text/plain"}})->status == 415);
   CHECK_FALSE(head("PATCH", kItem, "tok_alice", {json_type}).has_value());
   CHECK_FALSE(head("PATCH", kItem, "tok_admin", {json_type, {"If-Match", "*"}}).has_value());
+  // GET, HEAD and DELETE read no body: answered whole, whatever one carries.
+  CHECK(head("GET", kItem, "tok_carol")->status == 403);
+  const auto got = head("GET", kItem, "tok_alice");
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(got->body == api.call("GET", kItem).body);
+  CHECK(head("HEAD", kCollection, "tok_alice")->status == 200);
+  CHECK(head("DELETE", kItem, "tok_carol")->status == 403);
+  CHECK(head("DELETE", kItem, "tok_alice")->status == 204);
+  CHECK(api.call("GET", kItem).status == 404);
 }
 
 TEST_CASE("http: a store that is unavailable is 503 UNAVAILABLE with Retry-After", "[http]") {

@@ -306,9 +306,17 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   }
 
   if (app.count("--store-threads") > 0) config.store_threads = store_threads;
-  if (app.count("--max-connections") == 0) {  // the default fits the descriptors left
-    limits.max_connections = std::min(
-        limits.max_connections, connections_the_fd_limit_allows(limits.max_metrics_connections));
+  // Past the descriptors, a connection would take the one the database
+  // needs: the bound, given or not, fits what the limit leaves.
+  if (const auto fit = connections_the_fd_limit_allows(limits.max_metrics_connections);
+      limits.max_connections > fit) {
+    if (app.count("--max-connections") > 0) {
+      std::cerr << fmt::format(
+          "icp-server: --max-connections {} lowered to {}, what the file-descriptor limit "
+          "(ulimit -n) leaves beside --metrics-max-connections\n",
+          limits.max_connections, fit);
+    }
+    limits.max_connections = fit;
   }
   if (!listen.empty()) config.listen = *parse_endpoint(listen);
   if (!metrics_listen.empty()) config.metrics_listen = parse_endpoint(metrics_listen);
@@ -327,7 +335,12 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
                           admin->alternatives.end());
     }
   }
-  for (const auto& origin : config.cors_origins) {
+  for (auto& origin : config.cors_origins) {
+    // "a, b" in the environment: the spaces are the list's, not the origin's.
+    const auto first = origin.find_first_not_of(" \t");
+    origin = first == std::string::npos
+                 ? std::string()
+                 : origin.substr(first, origin.find_last_not_of(" \t") - first + 1);
     if (auto checked = http::check_cors_origin(origin); !checked) {
       return usage_error(fmt::format("--cors-origin {}", checked.error().message));
     }

@@ -7,7 +7,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <iterator>
+#include <string>
 
 namespace icp::detail {
 
@@ -16,15 +19,60 @@ namespace {
 /// How long a browser may cache a preflight's answer, in seconds.
 constexpr std::string_view kPreflightMaxAge = "600";
 
-/// Why `origin` (already parsed as an absolute URI) is not an origin a
-/// browser sends, or nullopt.
+/// An IPv6 address as browsers serialise it (the URL standard): lower-case
+/// hexadecimal groups without leading zeros, the first longest run of two
+/// or more zero groups as "::", never a dotted IPv4 tail.
+std::string browser_ipv6(const boost::urls::ipv6_address& address) {
+  const auto bytes = address.to_bytes();
+  std::array<unsigned, 8> groups{};
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    groups.at(i) = (unsigned{bytes.at(2 * i)} << 8U) | bytes.at(2 * i + 1);
+  }
+  std::size_t run_start = groups.size();
+  std::size_t run_length = 1;  // a run must be longer to be compressed
+  for (std::size_t i = 0; i < groups.size();) {
+    std::size_t j = i;
+    while (j < groups.size() && groups.at(j) == 0) ++j;
+    if (j - i > run_length) {
+      run_start = i;
+      run_length = j - i;
+    }
+    i = j == i ? i + 1 : j;
+  }
+  std::string text = "[";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    if (i == run_start) {
+      text += i == 0 ? "::" : ":";
+      i += run_length - 1;
+      continue;
+    }
+    fmt::format_to(std::back_inserter(text), "{:x}", groups.at(i));
+    if (i + 1 < groups.size()) text += ':';
+  }
+  text += ']';
+  return text;
+}
+
+/// Whether a browser reads `name` as an IPv4 address (the URL standard:
+/// its last label, a trailing dot aside, is a number, decimal or 0x hex).
+bool reads_as_ipv4(std::string_view name) {
+  if (name.ends_with('.')) name.remove_suffix(1);
+  auto last = name.substr(name.rfind('.') + 1);
+  if (last.empty()) return false;
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (std::ranges::all_of(last, digit)) return true;
+  if (!last.starts_with("0x")) return false;
+  last.remove_prefix(2);
+  return std::ranges::all_of(last, [&](char c) { return digit(c) || (c >= 'a' && c <= 'f'); });
+}
+
+/// Why `url` is not an origin a browser sends, or nullopt.
 std::optional<std::string_view> origin_problem(const boost::urls::url_view& url) {
   const auto scheme = url.scheme();
-  if (scheme != "http" && scheme != "https") {
-    return std::ranges::any_of(scheme, [](char c) { return c >= 'A' && c <= 'Z'; })
-               ? "is not lower-case"
-               : "is neither http nor https";
-  }
+  const auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  if (std::ranges::any_of(scheme, upper)) return "is not lower-case";
+  // Pages from files get the origin "null", never file://...
+  if (scheme == "file") return "is a file: URL, whose pages send the origin null";
   if (!url.has_authority()) return "has no //host";
   if (url.has_userinfo()) return "holds a user (user@host)";
   const auto host = url.encoded_host();
@@ -32,32 +80,23 @@ std::optional<std::string_view> origin_problem(const boost::urls::url_view& url)
   if (host.find('*') != std::string_view::npos) {
     return "holds a wildcard (list each origin, or give * alone)";
   }
-  if (std::ranges::any_of(host, [](char c) { return c >= 'A' && c <= 'Z'; })) {
-    return "is not lower-case";
-  }
+  if (std::ranges::any_of(host, upper)) return "is not lower-case";
   // A DNS name (letters, digits, '-', '.', '_'), IPv4, or an IPv6 literal.
   const auto name_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
   };
-  if (url.host_type() == boost::urls::host_type::ipvfuture ||
-      (url.host_type() == boost::urls::host_type::name && !std::ranges::all_of(host, name_char))) {
+  const auto type = url.host_type();
+  if (type == boost::urls::host_type::ipvfuture ||
+      (type == boost::urls::host_type::name && !std::ranges::all_of(host, name_char))) {
     return "has a host that is not a DNS name or an IP address";
   }
-  // A name whose last label is a number is an IPv4 address to a browser
-  // (127.1, 010.0.0.1), which it sends as a dotted quad: only that form can match.
-  if (url.host_type() == boost::urls::host_type::name) {
-    const auto last_label = host.substr(host.rfind('.') + 1);
-    if (!last_label.empty() &&
-        std::ranges::all_of(last_label, [](char c) { return c >= '0' && c <= '9'; })) {
-      return "has an IPv4 address not written as four decimal numbers (a.b.c.d)";
-    }
+  // Browsers rewrite 127.1, 010.0.0.1 or 0x7f000001 as a dotted quad (or
+  // refuse them): only that form can match.
+  if (type == boost::urls::host_type::name && reads_as_ipv4(host)) {
+    return "has an IPv4 address not written as four decimal numbers (a.b.c.d)";
   }
-  // An IPv6 address as browsers serialise it: shortest (RFC 5952: ::1, not
-  // 0:0::1), and in hexadecimal only (::ffff:102:304, not ::ffff:1.2.3.4).
-  if (url.host_type() == boost::urls::host_type::ipv6 &&
-      (host.find('.') != std::string_view::npos ||
-       host != "[" + url.host_ipv6_address().to_string() + "]")) {
-    return "has an IPv6 address not in its shortest form (RFC 5952)";
+  if (type == boost::urls::host_type::ipv6 && host != browser_ipv6(url.host_ipv6_address())) {
+    return "has an IPv6 address not as browsers write it (shortest, hexadecimal: [::ffff:102:304])";
   }
   if (url.has_port()) {
     const auto port = url.port();
@@ -68,9 +107,16 @@ std::optional<std::string_view> origin_problem(const boost::urls::url_view& url)
         number > 65535) {
       return "has a port outside 1 to 65535 (or with a leading zero)";
     }
-    if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) {
+    const bool web = scheme == "http" || scheme == "ws";
+    const bool secure_web = scheme == "https" || scheme == "wss";
+    if ((web && port == "80") || (secure_web && port == "443")) {
       return "names the scheme's default port, which browsers leave out";
     }
+  }
+  // "1.2.3.4." parses as an IPv4 host and a path "."; browsers read 1.2.3.4.
+  if (type == boost::urls::host_type::ipv4 && !url.encoded_path().empty() &&
+      !url.encoded_path().starts_with('/')) {
+    return "has an IPv4 address not written as four decimal numbers (a.b.c.d)";
   }
   if (url.encoded_path() == "/") return "ends with a slash";
   if (!url.encoded_path().empty()) return "has a path";
@@ -129,7 +175,7 @@ icp::Result<void> icp::http::check_cors_origin(std::string_view origin) {
   if (!problem) return {};
   return Error{Errc::bad_request,
                fmt::format("\"{}\" {}: an origin is scheme://host[:port] as a browser sends it "
-                           "(RFC 6454 section 6.1), http or https, lower-case, e.g. "
-                           "https://app.example.com or http://localhost:3000; or * for any",
+                           "(RFC 6454 section 6.1), lower-case, e.g. https://app.example.com, "
+                           "http://localhost:3000 or chrome-extension://ID; or * for any",
                            origin, *problem)};
 }
