@@ -606,6 +606,10 @@ test('Expect: 100-continue: a refused write is answered at once without 100; HTT
       `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 401],
     ['a stranger\'s PATCH', `PATCH ${ITEM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_carol\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 403],
+    ['a stranger\'s DELETE with a body', `DELETE ${ITEM} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok_carol\r\n` +
+      `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 403],
+    ['a GET of a missing ICP with a body', `GET ${COLLECTION}/${MISSING_ID} HTTP/1.1\r\nHost: x\r\n` +
+      `Authorization: Bearer tok_alice\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 404],
     ['a POST to /healthz (the server\'s own route reads no body)', `POST /healthz HTTP/1.1\r\nHost: x\r\n` +
       `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`, 405],
   ]) {
@@ -658,6 +662,18 @@ test('HTTP/1.0 keep-alive (RFC 9112 9.3, C.2.2): announced with Connection: keep
   }
 });
 
+test('Connection (RFC 9110 5.3, RFC 9112 9.6): close in any Connection field line closes, whatever the other lines say', async () => {
+  for (const fields of ['Connection: foo\r\nConnection: close\r\n', 'Connection: keep-alive\r\nConnection: upgrade, CLOSE\r\n']) {
+    for (const version of ['1.1', '1.0']) {
+      const request = `GET /healthz HTTP/${version}\r\nHost: x\r\n${fields}\r\n`;
+      const answer = await exchange(main.url, request + request, { timeoutMs: 3000 });
+      assert.deepEqual(answer.statuses, [200], `HTTP/${version} ${JSON.stringify(fields)}: one answer, then closed: ${answer.text}`);
+      assert.equal(answer.responses[0].headers.connection, 'close');
+      assert.ok(answer.ended, 'closed after the answer');
+    }
+  }
+});
+
 // ---- 2. resources ----------------------------------------------------------------------
 /** Whether `sh -c 'ulimit -n N'` works here, and the server will get that limit. */
 function canLimitFds(limit) {
@@ -688,6 +704,8 @@ test('resources: 200 idle connections beyond the fd limit (ulimit -n 64) do not 
       t.skip(`the server runs with "Max open files ${openFiles}", not 64`);
       return;
     }
+    // The bound asked for leaves the database no descriptor: it is lowered, and said so.
+    assert.match(server.log(), /--max-connections 1000 lowered to \d+,/, server.log());
     const idle = await Promise.all(Array.from({ length: 200 }, () => Connection.open(server.url, { timeoutMs: 10_000 })));
     await sleep(500);  // the server takes what it can
     const cpuBefore = cpuSeconds(server.pid);

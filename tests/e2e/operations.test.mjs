@@ -792,7 +792,8 @@ test('--cors-origin: an origin a browser can never send exits 2 with the rule; r
   for (const origin of ['https://app.example/', 'https://app.example/path', 'https://', 'https://user@app.example',
     'https://user:pw@app.example', 'https://app.example:99999', 'https://app.example:0', 'https://app.example:',
     'https://*.example', '*.example', 'https://App.Example', 'HTTPS://app.example', 'https://app.example?x=1',
-    'https://app.example#top', 'https://app.example:443', 'http://app.example:80', 'ftp://app.example',
+    'https://app.example#top', 'https://app.example:443', 'http://app.example:80', 'file:///tmp/page.html',
+    'http://0x7f000001', 'http://127.1', 'http://[0:0::1]',
     'app.example', 'null', '', 'https://app example', 'https://[::1', 'https://app.example:08080']) {
     const refused = run(origin);
     assert.equal(refused.status, 2, `--cors-origin ${JSON.stringify(origin)}: exit ${refused.status ?? refused.signal} ${refused.stderr}${refused.stdout}`);
@@ -800,11 +801,17 @@ test('--cors-origin: an origin a browser can never send exits 2 with the rule; r
     assert.match(refused.stderr, /^icp-server: --cors-origin .*scheme:\/\/host\[:port\]/, `${JSON.stringify(origin)}: the rule is given`);
   }
   for (const origin of ['https://app.example', 'http://localhost:3000', 'http://127.0.0.1:5173', 'http://[::1]:8080',
-    'https://xn--bcher-kva.example', '*']) {
+    'https://xn--bcher-kva.example', 'chrome-extension://abcdefghijklmnop', '*']) {
     await runThenStop(await spawnServer(['--cors-origin', origin], cleanEnv(valid)), async (server) => {
       assert.equal((await call(server.url, 'GET', '/healthz', { token: null })).status, 200, origin);
     });
   }
+  // A list in the environment may have spaces after its commas.
+  const spaced = cleanEnv({ ...valid, ICP_CORS_ORIGIN: 'https://a.example, https://b.example' });
+  await runThenStop(await spawnServer([], spaced), async (server) => {
+    assertPreflightAllowed(await exchange(server.url, preflight(ITEM, 'https://b.example', 'GET')),
+      'https://b.example', 'GET, HEAD, PATCH, DELETE');
+  });
 });
 
 // ---- 5. configuration ----------------------------------------------------------------------
