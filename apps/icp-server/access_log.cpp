@@ -244,6 +244,8 @@ void AccessLog::run(const std::stop_token& stop) {
                                std::memory_order_relaxed);
     }
     batch.clear();
+    // After a burst, the queue's memory goes back: it cycles through batch.
+    if (batch.capacity() > kWakeBytes * 16) std::string().swap(batch);
     if (stop.stop_requested()) {
       const std::lock_guard lock(mutex_);
       if (pending_.empty()) return;
