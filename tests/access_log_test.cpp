@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -19,7 +20,10 @@ using icp::server::AccessRecord;
 using icp::server::LogFormat;
 
 struct FileCloser {
-  void operator()(std::FILE* file) const { (void)std::fclose(file); }
+  // C's FILE has no owner type; unique_ptr is the owner here.
+  void operator()(std::FILE* file) const {
+    (void)std::fclose(file);  // NOLINT(cppcoreguidelines-owning-memory)
+  }
 };
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
@@ -104,8 +108,8 @@ TEST_CASE(
     "access log: while the output is blocked, lines past the bound are dropped, counted "
     "and reported once it takes them again",
     "[server][log]") {
-  int ends[2] = {-1, -1};
-  REQUIRE(::pipe(ends) == 0);
+  std::array<int, 2> ends{-1, -1};
+  REQUIRE(::pipe(ends.data()) == 0);
   const File read_end(::fdopen(ends[0], "r"));
   const File write_end(::fdopen(ends[1], "w"));
   REQUIRE(read_end);
