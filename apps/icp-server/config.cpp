@@ -4,6 +4,8 @@
 #include <icp/version.hpp>
 
 #include <CLI/CLI.hpp>
+#include <boost/algorithm/string/classification.hpp>
+#include <boost/algorithm/string/trim.hpp>
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -337,10 +339,7 @@ std::variant<Config, int> parse_args(int argc, char** argv) {
   }
   for (auto& origin : config.cors_origins) {
     // "a, b" in the environment: the spaces are the list's, not the origin's.
-    const auto first = origin.find_first_not_of(" \t");
-    origin = first == std::string::npos
-                 ? std::string()
-                 : origin.substr(first, origin.find_last_not_of(" \t") - first + 1);
+    boost::algorithm::trim_if(origin, boost::algorithm::is_any_of(" \t"));
     if (auto checked = http::check_cors_origin(origin); !checked) {
       return usage_error(fmt::format("--cors-origin {}", checked.error().message));
     }

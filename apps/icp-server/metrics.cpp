@@ -83,7 +83,8 @@ Metrics::Metrics(std::string_view base_path)
   pool_timeouts_ = counter("icp_store_pool_timeouts_total",
                            "Store calls that gave up waiting for a connection (503)");
   log_dropped_ = counter("icp_access_log_dropped_lines_total",
-                         "Access log lines dropped because the output was blocked");
+                         "Access log lines dropped: the output was blocked, slower than the "
+                         "requests, or closed");
 }
 
 prometheus::Counter& Metrics::request_counter(RouteLabel route, std::size_t method, int status) {

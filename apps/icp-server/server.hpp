@@ -35,9 +35,10 @@ enum class Serves {
 
 /// Accepts connections on each listener up to its own bound
 /// (Limits::max_connections, or max_metrics_connections for the metrics
-/// listener, so that a flood of one leaves the other serving) and serves each on a strand of its
-/// own, or, when one thread runs the io_context, on the io_context itself. Thread-safe: run the
-/// io_context on `io_threads` threads.
+/// listener, so that a flood of one leaves the other serving) and serves
+/// each on a strand of its own, or, when one thread runs the io_context, on
+/// the io_context itself. Thread-safe: run the io_context on `io_threads`
+/// threads.
 class Server {
  public:
   Server(boost::asio::io_context& io, unsigned io_threads, http::Adapter adapter,

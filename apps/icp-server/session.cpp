@@ -131,14 +131,14 @@ class Session : public std::enable_shared_from_this<Session> {
       send(framing_response(*refused), false);
       return;
     }
-    if (!parser_->is_done() && !body_is_buffered() && (is_own(route_) || !serves_api())) {
-      // The body is still on its way to a route that reads none: answered
-      // now (never with 100 Continue), and the body drained.
-      unread_input_ = true;
-      answer_unread(false);
-      return;
-    }
     if (!parser_->is_done() && !body_is_buffered()) {
+      if (is_own(route_) || !serves_api()) {
+        // A route that reads no body: answered now (never with 100
+        // Continue), and the body drained.
+        unread_input_ = true;
+        answer_unread(false);
+        return;
+      }
       // The body is still on its way: refuse now what it cannot change, so
       // that a large body is read only for a caller who may send it.
       on_store(

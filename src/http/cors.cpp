@@ -21,7 +21,9 @@ constexpr std::string_view kPreflightMaxAge = "600";
 
 /// An IPv6 address as browsers serialise it (the URL standard): lower-case
 /// hexadecimal groups without leading zeros, the first longest run of two
-/// or more zero groups as "::", never a dotted IPv4 tail.
+/// or more zero groups as "::", never a dotted IPv4 tail. By hand because
+/// Boost.URL's to_string writes an IPv4-mapped address dotted, as RFC 5952
+/// does and browsers do not.
 std::string browser_ipv6(const boost::urls::ipv6_address& address) {
   const auto bytes = address.to_bytes();
   std::array<unsigned, 8> groups{};
